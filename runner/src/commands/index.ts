@@ -1,0 +1,9 @@
+/** Every registered command. Only commands that really work are listed here. */
+import type { Command } from 'commander';
+import { registerConfig } from './config.js';
+import { registerContext } from './context.js';
+
+export function registerCommands(program: Command): void {
+  registerContext(program);
+  registerConfig(program);
+}

@@ -1,0 +1,22 @@
+/** Small helpers for command registration, so each command file stays a declaration. */
+import type { Command } from 'commander';
+import { runCommand, type CommandOutcome, type GlobalOptions, type RunContext } from '../core/command.js';
+
+export function globalsOf(cmd: Command): GlobalOptions {
+  return cmd.optsWithGlobals() as GlobalOptions;
+}
+
+/** Wires a commander action to runCommand: `action(cmd, 'plan', (ctx, opts) => …)`. */
+export function action<O>(cmd: Command, name: string, fn: (ctx: RunContext, opts: O, args: string[]) => Promise<CommandOutcome>): Command {
+  return cmd.action(async (...all: unknown[]) => {
+    const self = all[all.length - 1] as Command;
+    const args = self.args;
+    process.exitCode = await runCommand(name, globalsOf(self), (ctx) => fn(ctx, self.opts() as O, args));
+  });
+}
+
+export function intOption(value: string, name = 'value'): number {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new Error(`${name} must be a whole number, got '${value}'`);
+  return n;
+}

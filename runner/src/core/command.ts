@@ -1,0 +1,130 @@
+/**
+ * Runs one CLI command: timing, the result file, --json output, error → message + exit code. Every command goes
+ * through here, so every command behaves the same for Jenkins.
+ */
+import { relative } from 'node:path';
+import { DifyCiError, ExitCode, categoryOf, exitCodeFor, formatPosition, type ExitCodeValue } from './errors.js';
+import { isVerbose, log } from './log.js';
+import { mask, registerSecretsFromEnv } from './mask.js';
+import { defaultResultPath, writeResult, type Artifact, type CommandResult, type ResultStatus } from './result.js';
+import type { ResolvedConfig } from '../config/types.js';
+
+export interface GlobalOptions {
+  config?: string;
+  env?: string;
+  json?: boolean;
+  resultFile?: string;
+  verbose?: boolean;
+  color?: boolean;
+}
+
+export interface CommandOutcome {
+  status?: ResultStatus;
+  summary: string;
+  counts?: Record<string, number>;
+  artifacts?: Artifact[];
+  data?: Record<string, unknown>;
+  exitCode?: ExitCodeValue;
+  /** Data printed on stdout when --json is not given (plans, tables, YAML). */
+  stdout?: string;
+}
+
+export interface RunContext {
+  command: string;
+  globals: GlobalOptions;
+  /** The resolved configuration (loaded once; registers every secret for masking). */
+  config(): Promise<ResolvedConfig>;
+  artifact(path: string, kind: string): void;
+}
+
+function defaultExit(status: ResultStatus): ExitCodeValue {
+  return status === 'success' ? ExitCode.OK : status === 'changes' ? ExitCode.CHANGES : ExitCode.FAILED;
+}
+
+function relPath(p: string): string {
+  const r = relative(process.cwd(), p);
+  return r.startsWith('..') ? p : r;
+}
+
+export async function runCommand(command: string, globals: GlobalOptions, fn: (ctx: RunContext) => Promise<CommandOutcome>): Promise<ExitCodeValue> {
+  const startedAt = new Date().toISOString();
+  const artifacts: Artifact[] = [];
+  let configPromise: Promise<ResolvedConfig> | null = null;
+  let resultsDir: string | undefined;
+  const ctx: RunContext = {
+    command,
+    globals,
+    config() {
+      configPromise ??= (async () => {
+        const { resolveConfig } = await import('../config/resolve.js');
+        const { allSecretVars } = await import('../config/credentials.js');
+        const cfg = resolveConfig({ configFile: globals.config, envName: globals.env });
+        const vars = allSecretVars(cfg);
+        registerSecretsFromEnv(vars.map((v) => v.env));
+        resultsDir = cfg.paths.results;
+        return cfg;
+      })();
+      return configPromise;
+    },
+    artifact(path, kind) {
+      const p = relPath(path);
+      if (!artifacts.some((a) => a.path === p)) artifacts.push({ path: p, kind });
+    },
+  };
+
+  let result: CommandResult;
+  try {
+    const outcome = await fn(ctx);
+    const status = outcome.status ?? 'success';
+    for (const a of outcome.artifacts ?? []) ctx.artifact(a.path, a.kind);
+    result = {
+      command,
+      status,
+      summary: outcome.summary,
+      counts: outcome.counts ?? {},
+      artifacts,
+      error: null,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      exitCode: outcome.exitCode ?? defaultExit(status),
+      ...(outcome.data ? { data: outcome.data } : {}),
+    };
+    if (!globals.json && outcome.stdout) process.stdout.write(outcome.stdout.endsWith('\n') ? outcome.stdout : outcome.stdout + '\n');
+  } catch (err) {
+    reportError(err);
+    const message = err instanceof DifyCiError ? err.oneLine() : `internal error: ${(err as Error)?.message ?? String(err)}`;
+    result = {
+      command,
+      status: 'error',
+      summary: mask(message),
+      counts: {},
+      artifacts,
+      error: { message: mask(message), category: categoryOf(err), exitCode: exitCodeFor(err) },
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      exitCode: exitCodeFor(err),
+    };
+  }
+  const resultPath = globals.resultFile ?? defaultResultPath(command, resultsDir);
+  try {
+    writeResult(resultPath, result);
+  } catch (e) {
+    log.warn(`could not write the result file ${resultPath}: ${(e as Error).message}`);
+  }
+  if (globals.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+  return result.exitCode as ExitCodeValue;
+}
+
+export function reportError(err: unknown): void {
+  if (err instanceof DifyCiError) {
+    log.error(err.oneLine());
+    for (const d of err.details) process.stderr.write(`  ${mask(d)}\n`);
+    if (err.position?.path && !err.oneLine().includes(err.position.path)) log.debug(`  at ${err.position.path}`);
+    if (isVerbose() && err.cause) log.debug(String((err.cause as Error)?.stack ?? err.cause));
+    void formatPosition;
+  } else {
+    log.error(`internal error: ${(err as Error)?.message ?? String(err)}`);
+    if (isVerbose()) process.stderr.write(mask(String((err as Error)?.stack ?? '')) + '\n');
+    else process.stderr.write('  (this is a bug in dify-ci; run with --verbose for details and report it)\n');
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * YAML (or JSON) documents that remember where every value came from, so that any error found later — by a
+ * schema, a rule, a resolver — can name file:line:column. Shared by the config, smoke suites and tenant files.
+ */
+import { readFileSync } from 'node:fs';
+import { isAbsolute, relative } from 'node:path';
+import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
+import { DifyCiError, type ErrorCategory, type SourcePosition } from '../core/errors.js';
+
+export type PathSegment = string | number;
+
+export interface SourceDoc {
+  file: string;
+  text: string;
+  doc: Document.Parsed;
+  lines: LineCounter;
+  value: unknown;
+}
+
+export interface ParseOptions {
+  /** 'yaml-1.1' for Dify DSL (PyYAML safe_load semantics); '1.2' for our own files. */
+  version?: '1.1' | '1.2';
+  category?: ErrorCategory;
+  maxAliasCount?: number;
+}
+
+export function readSourceFile(file: string, category: ErrorCategory = 'config'): string {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
+    throw new DifyCiError(`cannot read ${file}: ${why}`, category, { position: { file } });
+  }
+  return decodeUtf8(buf, file, category);
+}
+
+export function decodeUtf8(buf: Buffer, file: string, category: ErrorCategory = 'input'): string {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(buf);
+  } catch {
+    // Find the first bad byte to point at it.
+    let line = 1;
+    let col = 1;
+    for (let i = 0; i < buf.length; i++) {
+      try {
+        new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(0, i + 1));
+      } catch {
+        // An incomplete sequence at the end of the slice is not yet an error; look one char further.
+        try {
+          new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(0, Math.min(buf.length, i + 4)));
+          continue;
+        } catch {
+          break;
+        }
+      }
+      if (buf[i] === 0x0a) {
+        line++;
+        col = 1;
+      } else if ((buf[i]! & 0xc0) !== 0x80) col++;
+    }
+    throw new DifyCiError('file is not valid UTF-8 (save it as UTF-8; Dify reads DSL as UTF-8)', category, {
+      position: { file, line, column: col },
+    });
+  }
+  // A BOM is legal YAML but confuses position reporting; CRLF is fine for the parser.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  return text;
+}
+
+export function parseSource(file: string, text: string, opts: ParseOptions = {}): SourceDoc {
+  const category = opts.category ?? 'config';
+  const lines = new LineCounter();
+  const doc = parseDocument(text, {
+    lineCounter: lines,
+    version: opts.version ?? '1.2',
+    uniqueKeys: true,
+    prettyErrors: false,
+    strict: true,
+  });
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0]!;
+    const pos = lines.linePos(first.pos[0]);
+    const details = doc.errors.slice(1, 10).map((e) => {
+      const p = lines.linePos(e.pos[0]);
+      return `${file}:${p.line}:${p.col}: ${cleanYamlMessage(e.message)}`;
+    });
+    throw new DifyCiError(cleanYamlMessage(first.message), category, {
+      position: { file, line: pos.line, column: pos.col },
+      details,
+    });
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: opts.maxAliasCount ?? 100 });
+  } catch (e) {
+    throw new DifyCiError(`cannot load YAML: ${(e as Error).message}`, category, { position: { file } });
+  }
+  return { file, text, doc, lines, value };
+}
+
+/** How a file is named in messages: relative to the working directory when inside it. */
+export function displayPath(file: string, cwd = process.cwd()): string {
+  const r = relative(cwd, file);
+  return r && !r.startsWith('..') && !isAbsolute(r) ? r : file;
+}
+
+export function loadSourceFile(file: string, opts: ParseOptions = {}): SourceDoc {
+  const shown = displayPath(file);
+  return parseSource(shown, readSourceFile(shown, opts.category ?? 'config'), opts);
+}
+
+function cleanYamlMessage(msg: string): string {
+  // The yaml package appends "at line X, column Y" and a code frame; we print our own position.
+  return msg.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+}
+
+/** Converts a JSON pointer (`/a/b/0`) into path segments. */
+export function pointerToPath(pointer: string): PathSegment[] {
+  if (!pointer) return [];
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+export function pathToString(path: PathSegment[]): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else if (/^[A-Za-z_$][\w$-]*$/.test(seg)) out += out ? `.${seg}` : seg;
+    else out += `[${JSON.stringify(seg)}]`;
+  }
+  return out || '(root)';
+}
+
+/**
+ * Position of the value at `path`, or of its key when `key` is true (for "unknown key" errors). Falls back to the
+ * deepest ancestor that exists, so a missing key points at the map that should hold it.
+ */
+export function positionOf(src: SourceDoc, path: PathSegment[], opts: { key?: boolean } = {}): SourcePosition {
+  let node: unknown = src.doc.contents;
+  let keyNode: unknown = null;
+  for (const seg of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+      if (!pair) break;
+      keyNode = pair.key;
+      node = pair.value;
+    } else if (isSeq(node) && typeof seg === 'number' && node.items[seg] !== undefined) {
+      keyNode = null;
+      node = node.items[seg];
+    } else break;
+  }
+  const target = (opts.key && keyNode ? keyNode : node ?? keyNode) as Node | null;
+  const offset = target && 'range' in target && target.range ? target.range[0] : 0;
+  const lp = src.lines.linePos(offset);
+  return { file: src.file, line: lp.line, column: lp.col, path: pathToString(path) };
+}
