@@ -81,16 +81,16 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     return ExitCode.OK;
   }
   const program = buildProgram();
+  if (args.length === 0) {
+    process.stderr.write(program.helpInformation());
+    return ExitCode.USAGE;
+  }
   try {
     if (args.includes('--version') || args.includes('-V')) {
       process.stdout.write((await versionLine()) + '\n');
       return ExitCode.OK;
     }
     await program.parseAsync(argv);
-    if (args.length === 0) {
-      program.outputHelp({ error: true });
-      return ExitCode.USAGE;
-    }
     return (process.exitCode as number | undefined) ?? ExitCode.OK;
   } catch (err) {
     if (err instanceof CommanderError) {

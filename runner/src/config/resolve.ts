@@ -257,29 +257,36 @@ export function resolveConfig(opts: LoadOptions = {}): ResolvedConfig {
   const config: ResolvedConfig = { file, baseDir, apps, environments, tenants, smoke, rollout, validate, notify, pipeline, paths, source: src };
 
   const envName = opts.envName ?? environ.DIFY_CI_ENV;
-  if (envName) {
-    const env = environments[envName];
-    if (!env) {
-      throw new DifyCiError(`unknown environment '${envName}' (known: ${envKeys.join(', ')})`, 'usage', {
-        position: positionOf(src, ['environments']),
-      });
-    }
-    if (environ.DIFY_CI_URL) {
-      env.url = environ.DIFY_CI_URL.replace(/\/+$/, '');
-      if (!raw.environments[envName].apiUrl) env.apiUrl = `${env.url}/v1`;
-    }
-    if (environ.DIFY_CI_API_URL) env.apiUrl = environ.DIFY_CI_API_URL.replace(/\/+$/, '');
-    if (environ.DIFY_CI_DSL_VERSION) env.dslVersion = environ.DIFY_CI_DSL_VERSION;
-    env.timeoutMs = num(environ, 'DIFY_CI_TIMEOUT_MS', src) ?? env.timeoutMs;
-    env.smoke = {
-      ...env.smoke,
-      concurrency: num(environ, 'DIFY_CI_SMOKE_CONCURRENCY', src) ?? env.smoke.concurrency,
-      passRate: num(environ, 'DIFY_CI_SMOKE_PASS_RATE', src) ?? env.smoke.passRate,
-      timeoutMs: num(environ, 'DIFY_CI_SMOKE_TIMEOUT_MS', src) ?? env.smoke.timeoutMs,
-    };
-    config.env = env;
-  }
+  if (envName) selectEnvironment(config, envName, environ);
   return config;
+}
+
+/**
+ * Picks the environment for this run and applies the DIFY_CI_* layer to it. Separate from resolveConfig so that
+ * secrets can be registered for masking before anything (even a bad --env value) is printed.
+ */
+export function selectEnvironment(config: ResolvedConfig, envName: string, environ: NodeJS.ProcessEnv = process.env): EnvironmentConfig {
+  const src = config.source;
+  const raw = src.value as Record<string, any>;
+  const environments = config.environments;
+  const envKeys = Object.keys(environments);
+  const env = environments[envName];
+  if (!env) throw new DifyCiError(`unknown environment '${envName}' (known: ${envKeys.join(', ')})`, 'usage');
+  if (environ.DIFY_CI_URL) {
+    env.url = environ.DIFY_CI_URL.replace(/\/+$/, '');
+    if (!raw.environments[envName].apiUrl) env.apiUrl = `${env.url}/v1`;
+  }
+  if (environ.DIFY_CI_API_URL) env.apiUrl = environ.DIFY_CI_API_URL.replace(/\/+$/, '');
+  if (environ.DIFY_CI_DSL_VERSION) env.dslVersion = environ.DIFY_CI_DSL_VERSION;
+  env.timeoutMs = num(environ, 'DIFY_CI_TIMEOUT_MS', src) ?? env.timeoutMs;
+  env.smoke = {
+    ...env.smoke,
+    concurrency: num(environ, 'DIFY_CI_SMOKE_CONCURRENCY', src) ?? env.smoke.concurrency,
+    passRate: num(environ, 'DIFY_CI_SMOKE_PASS_RATE', src) ?? env.smoke.passRate,
+    timeoutMs: num(environ, 'DIFY_CI_SMOKE_TIMEOUT_MS', src) ?? env.smoke.timeoutMs,
+  };
+  config.env = env;
+  return env;
 }
 
 /** The selected environment, or a usage error that says how to choose one. */

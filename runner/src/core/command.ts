@@ -56,12 +56,13 @@ export async function runCommand(command: string, globals: GlobalOptions, fn: (c
     globals,
     config() {
       configPromise ??= (async () => {
-        const { resolveConfig } = await import('../config/resolve.js');
+        const { resolveConfig, selectEnvironment } = await import('../config/resolve.js');
         const { allSecretVars } = await import('../config/credentials.js');
-        const cfg = resolveConfig({ configFile: globals.config, envName: globals.env });
-        const vars = allSecretVars(cfg);
-        registerSecretsFromEnv(vars.map((v) => v.env));
+        const cfg = resolveConfig({ configFile: globals.config, envName: '' });
+        registerSecretsFromEnv(allSecretVars(cfg).map((v) => v.env));
         resultsDir = cfg.paths.results;
+        const envName = globals.env ?? process.env.DIFY_CI_ENV;
+        if (envName) selectEnvironment(cfg, envName);
         return cfg;
       })();
       return configPromise;

@@ -11,6 +11,7 @@ export interface SchemaProblem {
   message: string;
   position: SourcePosition;
 }
+type Ranked = SchemaProblem & { rank: number };
 
 function allowedKeys(schema: unknown): string[] {
   const props = (schema as { properties?: Record<string, unknown> } | undefined)?.properties;
@@ -88,7 +89,10 @@ export function schemaProblems(src: SourceDoc, errors: ErrorObject[]): SchemaPro
     const k = `${position.line}:${position.column}:${message}`;
     if (seen.has(k)) continue;
     seen.add(k);
-    out.push({ message, position });
+    out.push({ message, position, rank: e.keyword === 'additionalProperties' ? 0 : 1 } as SchemaProblem);
   }
-  return out.sort((a, b) => (a.position.line ?? 0) - (b.position.line ?? 0));
+  // A typo shows up as "unknown key" and as "missing required key" on the same line: lead with the typo.
+  return out
+    .sort((a, b) => (a.position.line ?? 0) - (b.position.line ?? 0) || ((a as Ranked).rank - (b as Ranked).rank))
+    .map(({ message, position }) => ({ message, position }));
 }
