@@ -67,3 +67,22 @@ describe('dify-ci context', () => {
     assert.match(r.stderr, /unknown step 'deploi'/);
   });
 });
+
+describe('dify-ci context with tenants', () => {
+  it('binds per-tenant credential overrides from a CSV tenant file', async () => {
+    const dir = tempProject({
+      'dify-ci.yml': `apps: {bot: {dsl: bot.yml}}
+environments:
+  prod: {url: 'http://127.0.0.1:5001', auth: {mode: password, email: a@b.c, passwordEnv: P, credentialsId: dify-prod}}
+tenants: {file: tenants.csv}
+`,
+      'tenants.csv': 'name,workspaceId,auth.mode,auth.tokenEnv,auth.credentialsId\nacme,ws-1,token,ACME_TOKEN,acme-token\nglobex,ws-2,,,\n',
+    });
+    const r = await runCli(['context', '--env', 'prod', '--step', 'deploy'], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout).credentials.map((b: any) => [b.credentialsId, b.variables]), [
+      ['dify-prod', ['P']],
+      ['acme-token', ['ACME_TOKEN']],
+    ]);
+  });
+});

@@ -3,6 +3,7 @@
  * parses dify-ci.yml. Output is a stable JSON contract used by vars/difyRun.groovy and vars/difyPipeline.groovy.
  */
 import { bindingsFor, type CredentialBinding, type Step } from './credentials.js';
+import { loadTenants } from '../tenants/load.js';
 import type { ResolvedConfig } from './types.js';
 
 export interface StepContext {
@@ -33,7 +34,7 @@ export async function buildContext(config: ResolvedConfig, step: Step): Promise<
   return {
     step,
     env: env?.key ?? null,
-    credentials: bindingsFor(config, step, env),
+    credentials: bindingsFor(config, step, env, loadTenants(config)),
     approval: env
       ? { required: env.approval.required, submitter: env.approval.submitter ?? null, message: env.approval.message, timeoutMinutes: env.approval.timeoutMinutes }
       : null,

@@ -1,13 +1,14 @@
 /** The resolved configuration as plain data, with each secret variable shown as *** (set) or (unset). */
 import { relative } from 'node:path';
 import { allSecretVars } from './credentials.js';
+import { loadTenants } from '../tenants/load.js';
 import type { ResolvedConfig } from './types.js';
 
 export function describeConfig(config: ResolvedConfig, environ: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
   const rel = (p: string | undefined) => (p ? relative(config.baseDir, p) || '.' : undefined);
   const { source: _source, env, ...rest } = config;
   const secrets: Record<string, string> = {};
-  for (const v of allSecretVars(config)) {
+  for (const v of allSecretVars(config, loadTenants(config))) {
     secrets[v.env] = environ[v.env] ? '***' : '(unset)';
     if (v.userEnv) secrets[v.userEnv] = environ[v.userEnv] ? '(set)' : '(unset)';
   }

@@ -58,8 +58,9 @@ export async function runCommand(command: string, globals: GlobalOptions, fn: (c
       configPromise ??= (async () => {
         const { resolveConfig, selectEnvironment } = await import('../config/resolve.js');
         const { allSecretVars } = await import('../config/credentials.js');
+        const { loadTenants } = await import('../tenants/load.js');
         const cfg = resolveConfig({ configFile: globals.config, envName: '' });
-        registerSecretsFromEnv(allSecretVars(cfg).map((v) => v.env));
+        registerSecretsFromEnv(allSecretVars(cfg, loadTenants(cfg)).map((v) => v.env));
         resultsDir = cfg.paths.results;
         const envName = globals.env ?? process.env.DIFY_CI_ENV;
         if (envName) selectEnvironment(cfg, envName);
