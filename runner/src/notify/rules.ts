@@ -1,0 +1,28 @@
+/**
+ * `on:` rules of a channel. A build matches a rule when:
+ *   success | failure | unstable | aborted   it has that result
+ *   fixed                                    it succeeded after a failed or unstable build (as Jenkins' `fixed`)
+ *   changed                                  something was actually deployed (a target changed)
+ *   always                                   every build
+ */
+import type { NotifyOn } from '../config/types.js';
+import type { RunSummary } from './summary.js';
+
+export function matchedRules(on: readonly NotifyOn[], s: Pick<RunSummary, 'status' | 'fixed' | 'changed'>): NotifyOn[] {
+  return on.filter((rule) => {
+    switch (rule) {
+      case 'always':
+        return true;
+      case 'fixed':
+        return s.fixed;
+      case 'changed':
+        return s.changed;
+      default:
+        return rule === s.status;
+    }
+  });
+}
+
+export function shouldSend(on: readonly NotifyOn[], s: Pick<RunSummary, 'status' | 'fixed' | 'changed'>): boolean {
+  return matchedRules(on, s).length > 0;
+}
