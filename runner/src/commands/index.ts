@@ -2,8 +2,10 @@
 import type { Command } from 'commander';
 import { registerConfig } from './config.js';
 import { registerContext } from './context.js';
+import { registerNotify } from './notify.js';
 
 export function registerCommands(program: Command): void {
   registerContext(program);
   registerConfig(program);
+  registerNotify(program);
 }
