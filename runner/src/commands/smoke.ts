@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import { action } from './shared.js';
+
+export interface SmokeCliOptions {
+  app?: string;
+  suite?: string;
+  concurrency?: string;
+  junit?: string;
+  reportDir?: string;
+  filter?: string;
+  repeat?: string;
+  passRate?: string;
+  mode?: string;
+  timeoutMs?: string;
+  user?: string;
+  url?: string;
+  apiKeyEnv?: string;
+}
+
+export function registerSmoke(program: Command): void {
+  const cmd = program
+    .command('smoke')
+    .description('run the smoke suites of the apps against an environment through the service API; exit 1 when the gate fails')
+    .option('--app <keys>', 'only these apps (comma-separated)')
+    .option('--suite <file>', 'suite file (default: apps.<app>.tests; needs a single app)')
+    .option('--concurrency <n>', 'parallel runs (default: smoke.concurrency, 4)')
+    .option('--junit <file>', 'JUnit XML path (default: <report-dir>/junit-smoke.xml)')
+    .option('--report-dir <dir>', 'where the reports go (default: <paths.reports>/smoke)')
+    .option('--filter <regex>', 'only cases whose name matches')
+    .option('--repeat <n>', 'run every case n times')
+    .option('--pass-rate <rate>', 'share of runs that must pass, 0..1 (default: suite passRate, else smoke.passRate)')
+    .option('--mode <mode>', 'streaming | blocking (default: the suite, else smoke.mode)')
+    .option('--timeout-ms <ms>', 'time limit per call (default: the suite, else smoke.timeoutMs)')
+    .option('--user <id>', 'the `user` sent to Dify (default: the suite, else smoke.user)')
+    .option('--url <apiUrl>', 'ad-hoc: service API base URL (e.g. https://api.dify.ai/v1); no configuration needed')
+    .option('--api-key-env <VAR>', 'ad-hoc: environment variable holding the app API key');
+  action<SmokeCliOptions>(cmd, 'smoke', async (ctx, opts) => {
+    const { smokeCommand } = await import('../smoke/command.js');
+    return smokeCommand(ctx, opts);
+  });
+}
