@@ -3,9 +3,11 @@ import type { Command } from 'commander';
 import { registerConfig } from './config.js';
 import { registerContext } from './context.js';
 import { registerNotify } from './notify.js';
+import { registerSmoke } from './smoke.js';
 
 export function registerCommands(program: Command): void {
   registerContext(program);
   registerConfig(program);
   registerNotify(program);
+  registerSmoke(program);
 }
