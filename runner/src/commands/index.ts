@@ -4,10 +4,20 @@ import { registerConfig } from './config.js';
 import { registerContext } from './context.js';
 import { registerNotify } from './notify.js';
 import { registerSmoke } from './smoke.js';
+import { registerPlan } from './plan.js';
+import { registerDeploy } from './deploy.js';
+import { registerRollback } from './rollback.js';
+import { registerBackup } from './backup.js';
+import { registerStatus } from './status.js';
 
 export function registerCommands(program: Command): void {
   registerContext(program);
   registerConfig(program);
   registerNotify(program);
   registerSmoke(program);
+  registerPlan(program);
+  registerDeploy(program);
+  registerRollback(program);
+  registerBackup(program);
+  registerStatus(program);
 }

@@ -1,0 +1,19 @@
+import type { Command } from 'commander';
+import { action } from './shared.js';
+import type { DeployCliOptions } from '../deploy/run.js';
+
+export function registerDeploy(program: Command): void {
+  const cmd = program
+    .command('deploy')
+    .description('import the DSL from Git into an environment, publish, verify and record (backup first)')
+    .option('--app <apps>', 'only these apps (comma-separated keys)')
+    .option('--plan <file>', 'apply exactly this saved plan; refuse if a target moved since')
+    .option('--dry-run', 'check everything, change nothing')
+    .option('--force', 'deploy over edits made in Dify, and republish unchanged content')
+    .option('--allow-version-upgrade', 'confirm imports of a DSL newer than the server (pending imports)')
+    .option('--approved-by <who>', 'approver (required for protected environments; recorded in the history)');
+  action<DeployCliOptions>(cmd, 'deploy', async (ctx, opts) => {
+    const { runDeploy } = await import('../deploy/run.js');
+    return runDeploy(ctx, opts);
+  });
+}

@@ -1,0 +1,17 @@
+import type { Command } from 'commander';
+import { action } from './shared.js';
+import type { PlanCliOptions } from '../deploy/run.js';
+
+export function registerPlan(program: Command): void {
+  const cmd = program
+    .command('plan')
+    .description('show what a deploy would change in an environment (semantic diff of Git against Dify), changing nothing')
+    .option('--app <apps>', 'only these apps (comma-separated keys)')
+    .option('--format <format>', 'text | markdown | json', 'text')
+    .option('--out <file>', 'save the plan (content and observed hashes) for `deploy --plan`')
+    .option('--detailed-exitcode', 'exit 3 when there are changes (0 = none)');
+  action<PlanCliOptions>(cmd, 'plan', async (ctx, opts) => {
+    const { runPlan } = await import('../deploy/run.js');
+    return runPlan(ctx, opts);
+  });
+}

@@ -1,0 +1,17 @@
+import type { Command } from 'commander';
+import { action } from './shared.js';
+import type { RollbackCliOptions } from '../deploy/run.js';
+
+export function registerRollback(program: Command): void {
+  const cmd = program
+    .command('rollback')
+    .description('go back to an earlier version: restore + publish (workflow apps) or re-apply a backup; verified and recorded')
+    .option('--app <apps>', 'only these apps (comma-separated keys)')
+    .option('--to <target>', 'previous | <published version id> | <backup file>', 'previous')
+    .option('--approved-by <who>', 'approver (required for protected environments; recorded in the history)')
+    .option('--dry-run', 'show the diff, change nothing');
+  action<RollbackCliOptions>(cmd, 'rollback', async (ctx, opts) => {
+    const { runRollback } = await import('../deploy/run.js');
+    return runRollback(ctx, opts);
+  });
+}

@@ -1,0 +1,16 @@
+import type { Command } from 'commander';
+import { action } from './shared.js';
+import type { StatusCliOptions } from '../deploy/run.js';
+
+export function registerStatus(program: Command): void {
+  const cmd = program
+    .command('status')
+    .description('per target: the deployed version, its hash, who/when, and drift from the last deploy or from Git')
+    .option('--app <apps>', 'only these apps (comma-separated keys)')
+    .option('--format <format>', 'text | json', 'text')
+    .option('--fail-on-drift', 'exit 1 when any target drifted');
+  action<StatusCliOptions>(cmd, 'status', async (ctx, opts) => {
+    const { runStatus } = await import('../deploy/run.js');
+    return runStatus(ctx, opts);
+  });
+}

@@ -1,0 +1,31 @@
+/** Which commit and build a deploy comes from: Jenkins variables first, git as a fallback. */
+import { execFileSync } from 'node:child_process';
+
+export interface BuildInfo {
+  gitCommit: string | null;
+  buildUrl: string | null;
+  /** `marked_name` for publish: the short commit (≤ 20 chars). */
+  markedName: string;
+  /** `marked_comment` for publish: build URL or tag (≤ 100 chars). */
+  markedComment: string;
+}
+
+export function buildInfo(environ: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): BuildInfo {
+  let commit = environ.GIT_COMMIT?.trim() || null;
+  if (!commit) {
+    try {
+      commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim() || null;
+    } catch {
+      commit = null;
+    }
+  }
+  const url = environ.BUILD_URL?.trim() || null;
+  const tag = environ.BUILD_TAG?.trim() || null;
+  const comment = url && url.length <= 100 ? url : tag && tag.length <= 100 ? tag : (url ?? tag ?? '').slice(0, 100);
+  return {
+    gitCommit: commit,
+    buildUrl: url ?? tag,
+    markedName: commit ? commit.slice(0, 12) : 'dify-ci',
+    markedComment: comment,
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * What is deployed right now for a target: the published version (workflow modes) or the live config (chat modes),
+ * and the draft, each exported and normalised. Shared by plan, deploy, rollback and status.
+ */
+import { log } from '../core/log.js';
+import type { ConsoleClient } from '../dify/console.js';
+import { exportDsl } from '../dify/export.js';
+import { getDraft, getPublished } from '../dify/workflows.js';
+import { hashNormalised, normaliseDsl, secretValues, type NormalisedDsl } from './normalise.js';
+import { parseDsl, WORKFLOW_MODES, type DslDoc } from './render.js';
+import type { Resolution, Target } from './targets.js';
+
+export interface LiveVersion {
+  /** Export text (secrets blank). */
+  yaml: string;
+  doc: DslDoc;
+  normalised: NormalisedDsl;
+  hash: string;
+}
+
+export interface LivePublished extends LiveVersion {
+  /** Published workflow id (workflow modes). */
+  versionId?: string;
+  createdAt?: number;
+  markedName?: string;
+  createdBy?: string;
+}
+
+export interface LiveState {
+  resolution: Resolution;
+  mode?: string;
+  published?: LivePublished;
+  draft?: LiveVersion & { difyHash?: string };
+}
+
+export function toLiveVersion(yaml: string, label: string): LiveVersion {
+  const doc = parseDsl(yaml, label);
+  const normalised = normaliseDsl(doc);
+  return { yaml, doc, normalised, hash: hashNormalised(normalised) };
+}
+
+export async function observe(c: ConsoleClient, t: Target, resolution: Resolution): Promise<LiveState> {
+  const state: LiveState = { resolution };
+  if (!resolution.appId) return state;
+  const appId = resolution.appId;
+  const mode = resolution.app?.mode;
+  state.mode = mode;
+  if (mode && !WORKFLOW_MODES.has(mode)) {
+    // Chat modes: the config is live as soon as it is saved; there is no draft.
+    const yaml = await exportDsl(c, appId, { where: t.id, what: 'export the live app' });
+    if (yaml) state.published = { ...toLiveVersion(yaml, `${t.id} (live export)`), createdAt: resolution.app?.updated_at };
+    return state;
+  }
+  let publishedId = resolution.app?.workflow?.id;
+  if (c.api === 'console') {
+    const pub = await getPublished(c, appId, t.id);
+    publishedId = pub?.id;
+    if (pub) {
+      const yaml = await exportDsl(c, appId, { workflowId: pub.id, where: t.id, what: 'export the published version' });
+      if (yaml) {
+        state.published = {
+          ...toLiveVersion(yaml, `${t.id} (published export)`),
+          versionId: pub.id,
+          createdAt: pub.created_at,
+          markedName: pub.marked_name,
+          createdBy: pub.created_by?.email ?? pub.created_by?.name,
+        };
+      }
+    }
+    const draft = await getDraft(c, appId, t.id);
+    if (draft) {
+      const yaml = await exportDsl(c, appId, { where: t.id, what: 'export the draft' });
+      if (yaml) state.draft = { ...toLiveVersion(yaml, `${t.id} (draft export)`), difyHash: draft.hash };
+    }
+  } else {
+    if (publishedId) {
+      const yaml = await exportDsl(c, appId, { workflowId: publishedId, where: t.id, what: 'export the published version' });
+      if (yaml) state.published = { ...toLiveVersion(yaml, `${t.id} (published export)`), versionId: publishedId, createdAt: resolution.app?.workflow?.created_at };
+    }
+    const yaml = await exportDsl(c, appId, { where: t.id, what: 'export the draft' });
+    if (yaml) state.draft = toLiveVersion(yaml, `${t.id} (draft export)`);
+  }
+  return state;
+}
+
+/**
+ * Secret values of the live version, read with include_secret=true (registered for masking, kept in memory).
+ * Undefined when the server refuses: changes to secrets then cannot be detected.
+ */
+export async function liveSecretValues(c: ConsoleClient, t: Target, state: LiveState): Promise<Record<string, string> | undefined> {
+  const appId = state.resolution.appId;
+  if (!appId || !state.published) return undefined;
+  try {
+    const yaml = await exportDsl(c, appId, { workflowId: state.published.versionId, includeSecret: true, where: t.id, what: 'read the live secret values' });
+    return yaml ? secretValues(parseDsl(yaml, `${t.id} (export with secrets)`)) : undefined;
+  } catch (e) {
+    log.warn(`${t.id}: cannot read the live secret values (${(e as Error).message}); secret changes are not detected (use --force to push them)`);
+    return undefined;
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * Render: the DSL from Git made ready for one target. The environment's `variables` and `secrets` are injected
+ * into the DSL's `environment_variables` (only names the DSL declares; a configured secret makes the variable
+ * `value_type: secret`), and `app.name` becomes the target's name. The rendered document lives in memory only:
+ * it holds secret values and is never written to the workspace.
+ */
+import { parse, stringify } from 'yaml';
+import { configError, DifyCiError } from '../core/errors.js';
+import { log } from '../core/log.js';
+import { registerSecret } from '../core/mask.js';
+import type { EnvironmentConfig } from '../config/types.js';
+import { loadSourceFile, parseSource } from '../yaml/source.js';
+import { contentHash, isWrappedExport, SECRET_MARKER } from './normalise.js';
+
+export type DslDoc = Record<string, any>;
+
+export const WORKFLOW_MODES = new Set(['workflow', 'advanced-chat']);
+export const CONFIG_MODES = new Set(['chat', 'agent-chat', 'completion']);
+
+/** Parses a DSL file (YAML 1.1 like Dify's safe_load); errors name file:line:column. */
+export function loadDsl(file: string): DslDoc {
+  const src = loadSourceFile(file, { version: '1.1', category: 'input' });
+  let doc = src.value;
+  if (isWrappedExport(doc)) doc = parseSource(src.file, doc.data, { version: '1.1', category: 'input' }).value;
+  checkDsl(doc, src.file);
+  return doc as DslDoc;
+}
+
+/** Parses DSL text (an export or a backup file). */
+export function parseDsl(text: string, label: string): DslDoc {
+  let doc: unknown;
+  try {
+    doc = parse(text, { version: '1.1', maxAliasCount: 100 });
+  } catch (e) {
+    throw new DifyCiError(`${label}: not valid YAML: ${(e as Error).message.split('\n')[0]}`, 'input');
+  }
+  if (isWrappedExport(doc)) doc = parse(doc.data, { version: '1.1' });
+  checkDsl(doc, label);
+  return doc as DslDoc;
+}
+
+function checkDsl(doc: unknown, file: string): asserts doc is DslDoc {
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new DifyCiError('a Dify DSL must be a mapping (app:, kind:, version:, …)', 'input', { position: { file, line: 1, column: 1 } });
+  }
+  const app = (doc as DslDoc).app;
+  if (!app || typeof app !== 'object' || typeof app.mode !== 'string') {
+    throw new DifyCiError("not a Dify app DSL: 'app.mode' is missing", 'input', { position: { file, line: 1, column: 1 } });
+  }
+}
+
+export function dslMode(doc: DslDoc): string {
+  return String(doc.app?.mode ?? '');
+}
+
+/** Serialises for Dify: YAML 1.1 so strings like `yes`/`on`/`0.6` stay strings for PyYAML. */
+export function toYaml(doc: DslDoc): string {
+  return stringify(doc, { version: '1.1', lineWidth: 0, aliasDuplicateObjects: false });
+}
+
+export interface Rendered {
+  /** In memory only: holds secret values. */
+  doc: DslDoc;
+  mode: string;
+  name: string;
+  /** sha256 of the normalised DSL with secrets redacted: safe to record. */
+  contentHash: string;
+  /** Secret values by DSL variable name (memory only). */
+  secrets: Record<string, string>;
+  injected: { variables: string[]; secrets: string[] };
+  warnings: string[];
+}
+
+export interface RenderOptions {
+  env: EnvironmentConfig;
+  name: string;
+  /** Variables that override the environment's (tenant variables). */
+  variables?: Record<string, string | number | boolean>;
+  environ?: NodeJS.ProcessEnv;
+  /**
+   * 'required' (default): every declared secret needs its env var. 'placeholder': missing ones get a marker
+   * (status and backup only hash the DSL, and secrets never enter hashes).
+   */
+  secretValues?: 'required' | 'placeholder';
+}
+
+function typedValue(v: string | number | boolean, valueType: string, name: string, where: string): string | number {
+  if (valueType === 'number') {
+    const n = typeof v === 'number' ? v : Number(v);
+    if (!Number.isFinite(n)) throw configError(`${where}: variable ${name} is a number in the DSL, got ${JSON.stringify(v)}`);
+    return n;
+  }
+  return String(v);
+}
+
+export function renderDsl(source: DslDoc, opts: RenderOptions): Rendered {
+  const environ = opts.environ ?? process.env;
+  const where = `environment ${opts.env.key}`;
+  const doc = structuredClone(source) as DslDoc;
+  const warnings: string[] = [];
+  doc.app = { ...doc.app, name: opts.name };
+  const mode = dslMode(doc);
+  const variables = { ...opts.env.variables, ...(opts.variables ?? {}) };
+  const secrets: Record<string, string> = {};
+  const injected = { variables: [] as string[], secrets: [] as string[] };
+
+  const declared: any[] | undefined = WORKFLOW_MODES.has(mode) ? doc.workflow?.environment_variables : undefined;
+  if (Array.isArray(declared)) {
+    doc.workflow.environment_variables = declared.map((v: any) => {
+      if (!v || typeof v !== 'object' || typeof v.name !== 'string') return v;
+      const ref = opts.env.secrets[v.name];
+      if (ref) {
+        let value = environ[ref.env];
+        if ((value === undefined || value === '') && opts.secretValues === 'placeholder') value = SECRET_MARKER;
+        if (value === undefined || value === '') {
+          throw configError(`${where}: secret ${v.name} needs environment variable ${ref.env}, which is not set (bind it with withCredentials in Jenkins)`);
+        }
+        if (value !== SECRET_MARKER) registerSecret(value);
+        secrets[v.name] = value;
+        injected.secrets.push(v.name);
+        return { ...v, value_type: 'secret', value };
+      }
+      if (v.name in variables) {
+        injected.variables.push(v.name);
+        return { ...v, value: typedValue(variables[v.name]!, String(v.value_type ?? 'string'), v.name, where) };
+      }
+      if (v.value_type === 'secret' && (v.value === '' || v.value == null)) {
+        warnings.push(`secret ${v.name} has no value in the DSL and no entry under environments.${opts.env.key}.secrets; it will be empty`);
+      }
+      return v;
+    });
+  }
+  const declaredNames = new Set((Array.isArray(declared) ? declared : []).map((v: any) => v?.name));
+  for (const name of Object.keys(opts.env.secrets)) {
+    if (!declaredNames.has(name)) log.debug(`${where}: secret ${name} is not declared by app ${opts.name}; not injected`);
+  }
+  return { doc, mode, name: opts.name, contentHash: contentHash(doc), secrets, injected, warnings };
+}

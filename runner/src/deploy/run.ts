@@ -1,0 +1,248 @@
+/**
+ * The command actions of plan, deploy, rollback, backup and status: options → engine → CommandOutcome (stdout,
+ * result data, artifacts, exit code). The engines (plan.ts, deploy.ts, …) stay usable without the CLI.
+ */
+import { resolve } from 'node:path';
+import { DifyCiError, ExitCode, type ExitCodeValue } from '../core/errors.js';
+import { log } from '../core/log.js';
+import { writeJsonFile } from '../core/result.js';
+import type { CommandOutcome, RunContext } from '../core/command.js';
+import { requireEnv } from '../config/resolve.js';
+import { closeConsoles, getConsole } from '../dify/console.js';
+import { buildInfo } from './build-info.js';
+import { deployTargets, type DeployTargetResult } from './deploy.js';
+import { formatPlanMarkdown, formatPlanText, prepareTarget, readPlanFile, toTargetPlan, type PlanFile, type TargetPlan } from './plan.js';
+import { rollbackTargets } from './rollback.js';
+import { backupEnvironment, stamp } from './backup.js';
+import { formatStatusText, statusTargets } from './status.js';
+import { selectTargets } from './targets.js';
+
+/** Worst exit code among per-target failures: config/usage/input → 2, anything else → 1. */
+function failureExit(categories: (string | undefined)[]): ExitCodeValue {
+  if (categories.some((c) => c === 'usage' || c === 'config' || c === 'input')) return ExitCode.USAGE;
+  return ExitCode.FAILED;
+}
+
+async function withConsoles<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } finally {
+    closeConsoles();
+  }
+}
+
+// ---------------------------------------------------------------- plan
+
+export interface PlanCliOptions {
+  app?: string;
+  format?: string;
+  out?: string;
+  detailedExitcode?: boolean;
+}
+
+export async function runPlan(ctx: RunContext, opts: PlanCliOptions): Promise<CommandOutcome> {
+  const format = opts.format ?? 'text';
+  if (!['text', 'markdown', 'json'].includes(format)) throw new DifyCiError(`--format must be text, markdown or json (got '${format}')`, 'usage');
+  const config = await ctx.config();
+  const env = requireEnv(config);
+  return withConsoles(async () => {
+    const c = getConsole(env);
+    await c.ready();
+    const targets: TargetPlan[] = [];
+    for (const t of selectTargets(config, env, opts.app)) {
+      try {
+        targets.push(toTargetPlan(await prepareTarget(c, t, { historyDir: config.paths.history })));
+      } catch (e) {
+        if (!(e instanceof DifyCiError) || e.category === 'auth') throw e;
+        log.error(`${t.id}: ${e.oneLine()}`);
+        targets.push({
+          env: env.key,
+          app: t.app.key,
+          target: t.id,
+          appId: t.configuredAppId ?? null,
+          name: t.configuredName ?? t.app.key,
+          mode: '?',
+          resolvedBy: 'config',
+          action: 'error',
+          changed: false,
+          contentHash: '',
+          observed: { versionId: null, publishedHash: null, draftHash: null, difyDraftHash: null },
+          draftEdited: false,
+          summary: null,
+          secrets: {},
+          diff: null,
+          warnings: [],
+          error: e.oneLine(),
+          errorCategory: e.category,
+        } as TargetPlan & { errorCategory: string });
+      }
+    }
+    const build = buildInfo();
+    const markdown = formatPlanMarkdown(env.key, targets);
+    const changed = targets.filter((t) => t.action === 'create' || t.action === 'update').length;
+    const errors = targets.filter((t) => t.action === 'error');
+    const artifacts = [];
+    if (opts.out) {
+      const file: PlanFile = { kind: 'dify-ci-plan', version: 1, createdAt: new Date().toISOString(), env: env.key, gitCommit: build.gitCommit, targets };
+      writeJsonFile(resolve(opts.out), file);
+      artifacts.push({ path: opts.out, kind: 'plan' });
+    }
+    const stdout = format === 'json' ? JSON.stringify(targets, null, 2) : format === 'markdown' ? markdown : formatPlanText(env.key, targets);
+    const summary = errors.length
+      ? `plan for ${env.key}: ${errors.length} target(s) could not be planned`
+      : changed
+        ? `plan for ${env.key}: ${changed} of ${targets.length} target(s) would change`
+        : `plan for ${env.key}: no changes`;
+    return {
+      status: errors.length ? 'failed' : changed && opts.detailedExitcode ? 'changes' : 'success',
+      ...(errors.length ? { exitCode: failureExit(errors.map((e) => (e as TargetPlan & { errorCategory?: string }).errorCategory)) } : {}),
+      summary,
+      counts: { targets: targets.length, changed, unchanged: targets.filter((t) => t.action === 'noop').length, errors: errors.length },
+      artifacts,
+      data: { env: env.key, authMode: c.authMode ?? null, changed, gitCommit: build.gitCommit, targets, markdown },
+      stdout,
+    };
+  });
+}
+
+// ---------------------------------------------------------------- deploy
+
+export interface DeployCliOptions {
+  app?: string;
+  plan?: string;
+  dryRun?: boolean;
+  force?: boolean;
+  allowVersionUpgrade?: boolean;
+  approvedBy?: string;
+}
+
+function deployLine(r: DeployTargetResult): string {
+  const v = r.versionId ? ` version ${r.versionId}` : '';
+  switch (r.status) {
+    case 'deployed':
+      return `✔ ${r.target}: deployed${v} (app ${r.appId}${r.verified ? ', verified' : ''})`;
+    case 'unchanged':
+      return `= ${r.target}: no changes`;
+    case 'dry-run':
+      return `~ ${r.target}: would ${r.resolvedBy === 'create' ? 'create' : 'update'} (dry run)`;
+    default:
+      return `✘ ${r.target}: ${r.status}: ${r.error ?? ''}`;
+  }
+}
+
+export async function runDeploy(ctx: RunContext, opts: DeployCliOptions): Promise<CommandOutcome> {
+  const config = await ctx.config();
+  const env = requireEnv(config);
+  const plan = opts.plan ? readPlanFile(resolve(opts.plan), env.key) : undefined;
+  const apps = opts.app ?? (plan ? plan.targets.map((t) => t.app).join(',') : undefined);
+  return withConsoles(async () => {
+    const report = await deployTargets(config, env, apps, {
+      force: opts.force,
+      dryRun: opts.dryRun,
+      allowVersionUpgrade: opts.allowVersionUpgrade,
+      approvedBy: opts.approvedBy,
+      plan,
+    });
+    for (const r of report.targets) for (const b of r.backups) ctx.artifact(b, 'backup');
+    const c = report.counts;
+    const failed = report.targets.filter((r) => r.status === 'failed' || r.status === 'refused');
+    const summary = opts.dryRun
+      ? `deploy to ${env.key} (dry run): ${report.targets.filter((r) => r.status === 'dry-run').length} would change, ${c.unchanged} unchanged${failed.length ? `, ${failed.length} refused/failed` : ''}`
+      : `deploy to ${env.key}: ${c.deployed} deployed, ${c.unchanged} unchanged${c.refused ? `, ${c.refused} refused` : ''}${c.failed ? `, ${c.failed} failed` : ''}`;
+    return {
+      status: report.status === 'success' ? 'success' : 'failed',
+      ...(failed.length ? { exitCode: failureExit(failed.map((f) => f.errorCategory)) } : {}),
+      summary,
+      counts: { targets: c.targets, deployed: c.deployed, unchanged: c.unchanged, failed: c.failed, refused: c.refused },
+      data: report as unknown as Record<string, unknown>,
+      stdout: report.targets.map(deployLine).join('\n'),
+    };
+  });
+}
+
+// ---------------------------------------------------------------- rollback
+
+export interface RollbackCliOptions {
+  app?: string;
+  to?: string;
+  approvedBy?: string;
+  dryRun?: boolean;
+}
+
+export async function runRollback(ctx: RunContext, opts: RollbackCliOptions): Promise<CommandOutcome> {
+  const config = await ctx.config();
+  const env = requireEnv(config);
+  return withConsoles(async () => {
+    const report = await rollbackTargets(config, env, opts.app, { to: opts.to, approvedBy: opts.approvedBy, dryRun: opts.dryRun });
+    for (const r of report.targets) for (const b of r.backups) ctx.artifact(b, 'backup');
+    const failed = report.targets.filter((r) => r.status === 'failed');
+    const lines = report.targets.map((r) =>
+      r.status === 'rolled-back'
+        ? `✔ ${r.target}: rolled back to ${r.to.versionId ?? r.to.file}${r.versionId ? ` (new version ${r.versionId})` : ''}`
+        : r.status === 'unchanged'
+          ? `= ${r.target}: already at the rollback target`
+          : r.status === 'dry-run'
+            ? `~ ${r.target}: would roll back to ${r.to.versionId ?? r.to.file}\n${r.diffText ?? ''}`
+            : `✘ ${r.target}: ${r.error}`,
+    );
+    return {
+      status: report.status === 'success' ? 'success' : 'failed',
+      ...(failed.length ? { exitCode: failureExit(failed.map((f) => f.errorCategory)) } : {}),
+      summary: `rollback in ${env.key}: ${report.counts.rolledBack} rolled back, ${report.counts.unchanged} unchanged${report.counts.failed ? `, ${report.counts.failed} failed` : ''}`,
+      counts: report.counts,
+      data: report as unknown as Record<string, unknown>,
+      stdout: lines.join('\n'),
+    };
+  });
+}
+
+// ---------------------------------------------------------------- backup
+
+export interface BackupCliOptions {
+  app?: string;
+  all?: boolean;
+  out?: string;
+}
+
+export async function runBackup(ctx: RunContext, opts: BackupCliOptions): Promise<CommandOutcome> {
+  const config = await ctx.config();
+  const env = requireEnv(config);
+  const outDir = resolve(opts.out ?? resolve(config.paths.backups, env.key, `full-${stamp()}`));
+  return withConsoles(async () => {
+    const c = getConsole(env);
+    await c.ready();
+    const index = await backupEnvironment(c, env.key, opts.all ? [] : selectTargets(config, env, opts.app), { all: Boolean(opts.all), outDir });
+    ctx.artifact(resolve(outDir, 'index.json'), 'backup-index');
+    return {
+      summary: `backup of ${env.key}: ${index.apps.length} app(s) exported to ${outDir}${index.skipped.length ? `, ${index.skipped.length} skipped` : ''}`,
+      counts: { apps: index.apps.length, skipped: index.skipped.length },
+      data: { ...index, outDir } as unknown as Record<string, unknown>,
+      stdout: index.apps.map((a) => `${a.file}\t${a.mode}\t${a.version ?? a.exported}\t${a.hash}`).join('\n'),
+    };
+  });
+}
+
+// ---------------------------------------------------------------- status
+
+export interface StatusCliOptions {
+  app?: string;
+  failOnDrift?: boolean;
+  format?: string;
+}
+
+export async function runStatus(ctx: RunContext, opts: StatusCliOptions): Promise<CommandOutcome> {
+  const config = await ctx.config();
+  const env = requireEnv(config);
+  return withConsoles(async () => {
+    const report = await statusTargets(config, env, opts.app);
+    const errors = report.targets.filter((t) => t.error).length;
+    const fail = errors > 0 || (opts.failOnDrift && report.drifted > 0);
+    return {
+      status: fail ? 'failed' : 'success',
+      summary: `status of ${env.key}: ${report.targets.length - report.drifted} in sync, ${report.drifted} drifted${errors ? `, ${errors} error(s)` : ''}`,
+      counts: { targets: report.targets.length, drifted: report.drifted, errors },
+      data: report as unknown as Record<string, unknown>,
+      stdout: opts.format === 'json' ? JSON.stringify(report, null, 2) : formatStatusText(report),
+    };
+  });
+}

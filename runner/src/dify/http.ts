@@ -1,0 +1,417 @@
+/**
+ * The one HTTP transport for Dify servers: got with a per-request timeout, TLS verification (extra CA from the
+ * config), corporate proxies (hpagent, chosen per URL by proxy-from-env so NO_PROXY works), bounded exponential
+ * backoff with jitter, and a host-wide "not before" time so one 429 slows every request to that server.
+ *
+ * Retries: idempotent requests are retried on 429, 502/503/504, resets and timeouts. Non-idempotent ones only when
+ * the server provably did not process them (429, connection refused); anything else is returned/thrown with
+ * `uncertain` set, and the caller looks the result up before trying again (see imports.ts, workflows.ts).
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { rootCertificates } from 'node:tls';
+import { readFileSync } from 'node:fs';
+import got, { type Agents, type Headers } from 'got';
+import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent';
+import { getProxyForUrl } from 'proxy-from-env';
+import pLimit, { type LimitFunction } from 'p-limit';
+import type { CookieJar } from 'tough-cookie';
+import { DifyCiError, configError } from '../core/errors.js';
+import { log } from '../core/log.js';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface HttpRequest {
+  method: Method;
+  /** Absolute path on the server, e.g. `/console/api/apps`. */
+  path: string;
+  searchParams?: Record<string, string | number | boolean | undefined | null>;
+  json?: unknown;
+  headers?: Record<string, string>;
+  /** Cookies are sent and stored only when a jar is given (never with admin keys). */
+  cookieJar?: CookieJar;
+  /** Default: true for GET/PUT/DELETE, false for POST/PATCH. */
+  idempotent?: boolean;
+  /** What is being done, for messages: "export app support-bot". */
+  what: string;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** Parsed JSON when the body is JSON, else the raw text. */
+  body: unknown;
+  text: string;
+  /** True when the body should have been JSON but was not. */
+  malformed: boolean;
+}
+
+export interface RetryPolicy {
+  /** Attempts in total, first one included. */
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** A server asking us to wait longer than this makes the request fail instead. */
+  maxRetryAfterMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 300, maxDelayMs: 10_000, maxRetryAfterMs: 120_000 };
+
+/** 429 codes that mean "stop", not "later": Cloud quota and the login lock-out. */
+const FINAL_429_CODES = new Set(['rate_limit_error', 'email_code_login_limit']);
+/** Transport errors after which the request may or may not have reached the server. */
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
+  'ECONNABORTED',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'ERR_GOT_REQUEST_ERROR',
+]);
+/** Transport errors raised before anything was sent: safe to repeat any request. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'EAI_AGAIN']);
+
+export function isIdempotent(req: Pick<HttpRequest, 'method' | 'idempotent'>): boolean {
+  return req.idempotent ?? (req.method === 'GET' || req.method === 'PUT' || req.method === 'DELETE');
+}
+
+/** Retry-After as milliseconds: delta-seconds or an HTTP date. */
+export function parseRetryAfter(value: string | string[] | undefined, now: number): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (v === undefined || v.trim() === '') return undefined;
+  if (/^\d+(\.\d+)?$/.test(v.trim())) return Math.round(Number(v.trim()) * 1000);
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
+}
+
+/** Exponential backoff with "equal jitter": half fixed, half random, capped. `retry` counts from 1. */
+export function backoffDelay(retry: number, policy: RetryPolicy, random: () => number): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, retry - 1));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+export type RetryVerdict =
+  | { retry: false; reason?: string }
+  | { retry: true; delayMs: number; hostWide: boolean; reason: string };
+
+export interface AttemptOutcome {
+  status?: number;
+  body?: unknown;
+  headers?: Record<string, string | string[] | undefined>;
+  /** Transport error code (ECONNRESET, ETIMEDOUT, …) when there was no response. */
+  errorCode?: string;
+  malformed?: boolean;
+}
+
+/** Pure retry decision for one failed attempt; `retry` is the number of the retry that would follow (1-based). */
+export function decideRetry(
+  o: AttemptOutcome,
+  ctx: { idempotent: boolean; retry: number; policy: RetryPolicy; now: number; random: () => number },
+): RetryVerdict {
+  const { idempotent, retry, policy } = ctx;
+  if (retry >= policy.maxAttempts) return { retry: false, reason: 'attempts exhausted' };
+  if (o.status === 429) {
+    const code = (o.body as { code?: string } | undefined)?.code;
+    if (code && FINAL_429_CODES.has(code)) return { retry: false, reason: code };
+    const bodyMs = Number((o.body as { retry_after_ms?: unknown } | undefined)?.retry_after_ms);
+    const asked = parseRetryAfter(o.headers?.['retry-after'], ctx.now) ?? (Number.isFinite(bodyMs) && bodyMs >= 0 ? bodyMs : undefined);
+    if (asked !== undefined && asked > policy.maxRetryAfterMs) {
+      return { retry: false, reason: `server asked to wait ${Math.ceil(asked / 1000)} s (limit ${policy.maxRetryAfterMs / 1000} s)` };
+    }
+    // A 429 is refused before processing, so even a create may be repeated.
+    const delayMs = asked !== undefined ? asked + Math.round(ctx.random() * 100) : backoffDelay(retry, policy, ctx.random);
+    return { retry: true, delayMs, hostWide: true, reason: asked !== undefined ? 'HTTP 429 (Retry-After)' : 'HTTP 429' };
+  }
+  if (o.status === 502 || o.status === 503 || o.status === 504) {
+    if (!idempotent) return { retry: false, reason: 'not idempotent' };
+    const asked = parseRetryAfter(o.headers?.['retry-after'], ctx.now);
+    if (asked !== undefined && asked > policy.maxRetryAfterMs) return { retry: false, reason: 'Retry-After too long' };
+    return { retry: true, delayMs: asked ?? backoffDelay(retry, policy, ctx.random), hostWide: asked !== undefined, reason: `HTTP ${o.status}` };
+  }
+  if (o.status !== undefined && o.malformed && o.status < 300) {
+    return idempotent ? { retry: true, delayMs: backoffDelay(retry, policy, ctx.random), hostWide: false, reason: 'malformed body' } : { retry: false };
+  }
+  if (o.errorCode) {
+    if (NOT_SENT_CODES.has(o.errorCode) || (idempotent && TRANSIENT_CODES.has(o.errorCode))) {
+      return { retry: true, delayMs: backoffDelay(retry, policy, ctx.random), hostWide: false, reason: o.errorCode };
+    }
+    return { retry: false, reason: idempotent ? o.errorCode : 'not idempotent' };
+  }
+  return { retry: false };
+}
+
+/** Per-server state shared by every client in the process (the fan-out relies on it). */
+export interface HostGate {
+  origin: string;
+  /** Epoch ms before which no request may start. */
+  notBefore: number;
+  limit: LimitFunction;
+}
+
+const gates = new Map<string, HostGate>();
+
+export function hostGate(origin: string, concurrency = 8): HostGate {
+  let g = gates.get(origin);
+  if (!g) {
+    g = { origin, notBefore: 0, limit: pLimit(Math.max(1, concurrency)) };
+    gates.set(origin, g);
+  }
+  return g;
+}
+
+/** Holds every request to `origin` until `until` (epoch ms). */
+export function backoffHost(origin: string, until: number): void {
+  const g = hostGate(origin);
+  if (until > g.notBefore) g.notBefore = until;
+}
+
+/** For tests: forget host gates. */
+export function resetHostGates(): void {
+  gates.clear();
+}
+
+/** A request failure with what was being done; `uncertain` = the server may have processed it. */
+export class DifyRequestError extends DifyCiError {
+  readonly uncertain: boolean;
+  readonly response?: HttpResponse;
+  constructor(message: string, category: ConstructorParameters<typeof DifyCiError>[1], opts: ConstructorParameters<typeof DifyCiError>[2] & { uncertain?: boolean; response?: HttpResponse } = {}) {
+    super(message, category, opts);
+    this.uncertain = opts.uncertain ?? false;
+    this.response = opts.response;
+  }
+}
+
+/** Dify's own code and message from any of its body shapes (envelope, import object, refresh, max keys, openapi). */
+export function difyCodeAndMessage(body: unknown, text = ''): { code?: string; message?: string } {
+  if (body && typeof body === 'object') {
+    const b = body as Record<string, unknown>;
+    const code = [b.code, b.custom, typeof b.error === 'string' && !b.message ? b.error : undefined, b.result === 'fail' ? 'fail' : undefined].find(
+      (x): x is string => typeof x === 'string' && x !== '',
+    );
+    const message = [b.message, b.error, typeof b.data === 'string' ? b.data : undefined].find((x): x is string => typeof x === 'string' && x !== '');
+    return { code, message };
+  }
+  const t = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  return { message: t ? t.slice(0, 200) : undefined };
+}
+
+/** DifyCiError for an HTTP answer: what, where, Dify's code/message, the status; 401/403 → auth (exit 4). */
+export function httpError(what: string, where: string | undefined, res: HttpResponse, hint?: string): DifyRequestError {
+  const { code, message } = difyCodeAndMessage(res.body, res.text);
+  const category = res.status === 401 || res.status === 403 ? 'auth' : 'dify';
+  let msg = `${what}${where ? ` (${where})` : ''} failed: HTTP ${res.status}`;
+  if (code) msg += ` ${code}`;
+  if (message) msg += `: ${message}`;
+  return new DifyRequestError(msg, category, {
+    difyCode: code,
+    httpStatus: res.status,
+    response: res,
+    details: hint ? [hint] : [],
+  });
+}
+
+export interface TransportOptions {
+  /** Server base URL, e.g. https://dify.example.com (no trailing slash). */
+  baseUrl: string;
+  timeoutMs: number;
+  caFile?: string;
+  rejectUnauthorized?: boolean;
+  /** Max parallel requests to this server (first caller per origin decides). */
+  concurrency?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Injected in tests. */
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  now?: () => number;
+  environ?: NodeJS.ProcessEnv;
+}
+
+const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export class Transport {
+  readonly baseUrl: string;
+  readonly origin: string;
+  readonly policy: RetryPolicy;
+  private readonly agents: Agents;
+  private readonly ca?: string[];
+  private readonly rejectUnauthorized: boolean;
+  private readonly timeoutMs: number;
+  private readonly gate: HostGate;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+  private readonly now: () => number;
+  /** Attempts made (for tests and debug output). */
+  attempts = 0;
+
+  constructor(opts: TransportOptions) {
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    let url: URL;
+    try {
+      url = new URL(this.baseUrl);
+    } catch {
+      throw configError(`invalid Dify URL '${opts.baseUrl}'`);
+    }
+    this.origin = url.origin;
+    this.policy = { ...DEFAULT_RETRY, ...opts.retry };
+    this.timeoutMs = opts.timeoutMs;
+    this.rejectUnauthorized = opts.rejectUnauthorized ?? true;
+    this.sleep = opts.sleep ?? realSleep;
+    this.random = opts.random ?? Math.random;
+    this.now = opts.now ?? Date.now;
+    this.gate = hostGate(this.origin, opts.concurrency);
+    if (opts.caFile) {
+      let pem: string;
+      try {
+        pem = readFileSync(opts.caFile, 'utf8');
+      } catch (e) {
+        throw configError(`cannot read the CA file ${opts.caFile}: ${(e as Error).message}`);
+      }
+      // Extra CA on top of the public roots, not instead of them.
+      this.ca = [...rootCertificates, pem];
+    }
+    this.agents = buildAgents(this.baseUrl, { ca: this.ca, rejectUnauthorized: this.rejectUnauthorized }, opts.environ);
+  }
+
+  /** Frees kept-alive sockets. */
+  close(): void {
+    for (const a of Object.values(this.agents)) (a as http.Agent | undefined)?.destroy();
+  }
+
+  private async waitForHost(): Promise<void> {
+    for (;;) {
+      const wait = this.gate.notBefore - this.now();
+      if (wait <= 0) return;
+      await this.sleep(wait);
+    }
+  }
+
+  private async attempt(req: HttpRequest): Promise<HttpResponse> {
+    const searchParams: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.searchParams ?? {})) if (v !== undefined && v !== null) searchParams[k] = String(v);
+    this.attempts++;
+    const res = await got(this.baseUrl + req.path, {
+      method: req.method,
+      searchParams,
+      headers: { accept: 'application/json', ...(req.headers ?? {}) } as Headers,
+      ...(req.json !== undefined ? { json: req.json } : {}),
+      cookieJar: req.cookieJar,
+      agent: this.agents,
+      https: { rejectUnauthorized: this.rejectUnauthorized, ...(this.ca ? { certificateAuthority: this.ca } : {}) },
+      timeout: { request: this.timeoutMs },
+      retry: { limit: 0 },
+      throwHttpErrors: false,
+      followRedirect: false,
+      responseType: 'text',
+    });
+    const text = res.body ?? '';
+    let body: unknown = text;
+    let malformed = false;
+    const ctype = String(res.headers['content-type'] ?? '');
+    if (text.length > 0 && (ctype.includes('json') || /^\s*[{[]/.test(text))) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        malformed = true;
+      }
+    } else if (text.length === 0) body = undefined;
+    return { status: res.statusCode, headers: res.headers, body, text, malformed };
+  }
+
+  /**
+   * Sends with retries. Returns the final response whatever its status (callers map statuses to errors);
+   * throws DifyRequestError (category network) when no response could be had.
+   */
+  async send(req: HttpRequest, where?: string): Promise<HttpResponse> {
+    const idempotent = isIdempotent(req);
+    for (let n = 1; ; n++) {
+      await this.waitForHost();
+      let res: HttpResponse | undefined;
+      let errorCode: string | undefined;
+      let errorMessage = '';
+      try {
+        res = await this.gate.limit(async () => {
+          await this.waitForHost();
+          return this.attempt(req);
+        });
+      } catch (e) {
+        const err = e as { code?: string; message?: string };
+        errorCode = err.code ?? 'ERR_UNKNOWN';
+        errorMessage = err.message ?? String(e);
+        if (/certificate|self[- ]signed|SSL|TLS/i.test(errorMessage) || /^(CERT_|UNABLE_TO_|DEPTH_ZERO|ERR_TLS|ERR_SSL)/.test(errorCode)) {
+          throw new DifyRequestError(`${req.what}${where ? ` (${where})` : ''}: TLS verification failed for ${this.origin}: ${errorMessage}`, 'network', {
+            details: ['add the server\'s CA with tls.caFile in the environment config (verification stays on)'],
+            cause: e,
+          });
+        }
+      }
+      const verdict = decideRetry(
+        res ? { status: res.status, body: res.body, headers: res.headers, malformed: res.malformed } : { errorCode },
+        { idempotent, retry: n, policy: this.policy, now: this.now(), random: this.random },
+      );
+      if (verdict.retry) {
+        if (verdict.hostWide) backoffHost(this.origin, this.now() + verdict.delayMs);
+        log.warn(`${req.what}: ${verdict.reason}; retrying in ${(verdict.delayMs / 1000).toFixed(1)} s (attempt ${n + 1}/${this.policy.maxAttempts})`);
+        if (!verdict.hostWide) await this.sleep(verdict.delayMs);
+        continue;
+      }
+      if (res) {
+        if (res.malformed && res.status < 300) {
+          throw new DifyRequestError(`${req.what}${where ? ` (${where})` : ''}: the server answered HTTP ${res.status} with a body that is not JSON`, 'dify', {
+            httpStatus: res.status,
+            response: res,
+            uncertain: !idempotent,
+          });
+        }
+        return res;
+      }
+      const sent = !NOT_SENT_CODES.has(errorCode!);
+      const timedOut = errorCode === 'ETIMEDOUT';
+      throw new DifyRequestError(
+        `${req.what}${where ? ` (${where})` : ''}: ${timedOut ? `no answer within ${this.timeoutMs} ms` : `connection to ${this.origin} failed`} (${errorCode}: ${errorMessage})`,
+        'network',
+        { uncertain: sent && !idempotent, details: n > 1 ? [`gave up after ${n} attempt(s)`] : [] },
+      );
+    }
+  }
+}
+
+function buildAgents(baseUrl: string, tls: { ca?: string[]; rejectUnauthorized: boolean }, environ?: NodeJS.ProcessEnv): Agents {
+  const proxy = proxyFor(baseUrl, environ);
+  const common = { keepAlive: true, maxSockets: 32 };
+  if (proxy) {
+    log.debug(`using proxy ${redactUrl(proxy)} for ${baseUrl}`);
+    return {
+      http: new HttpProxyAgent({ ...common, proxy }),
+      https: new HttpsProxyAgent({ ...common, proxy, ...(tls.ca ? { ca: tls.ca } : {}), rejectUnauthorized: tls.rejectUnauthorized }),
+    };
+  }
+  return { http: new http.Agent(common), https: new https.Agent(common) };
+}
+
+/** The proxy for a URL (HTTPS_PROXY/HTTP_PROXY/ALL_PROXY, NO_PROXY honoured), or undefined. */
+export function proxyFor(url: string, environ?: NodeJS.ProcessEnv): string | undefined {
+  if (!environ || environ === process.env) return getProxyForUrl(url) || undefined;
+  // proxy-from-env reads process.env only; swap it in for a given environment (tests).
+  const saved = { ...process.env };
+  try {
+    for (const k of Object.keys(process.env)) if (/_proxy$/i.test(k)) delete process.env[k];
+    for (const [k, v] of Object.entries(environ)) if (/_proxy$/i.test(k) && v !== undefined) process.env[k] = v;
+    return getProxyForUrl(url) || undefined;
+  } finally {
+    for (const k of Object.keys(process.env)) if (/_proxy$/i.test(k)) delete process.env[k];
+    for (const [k, v] of Object.entries(saved)) if (/_proxy$/i.test(k) && v !== undefined) process.env[k] = v;
+  }
+}
+
+function redactUrl(u: string): string {
+  try {
+    const p = new URL(u);
+    if (p.password) p.password = '***';
+    return p.toString();
+  } catch {
+    return u;
+  }
+}
