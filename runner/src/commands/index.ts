@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { registerConfig } from './config.js';
 import { registerContext } from './context.js';
+import { registerEmulator } from './emulator.js';
 import { registerNotify } from './notify.js';
 import { registerSmoke } from './smoke.js';
 import { registerPlan } from './plan.js';
@@ -13,6 +14,7 @@ import { registerStatus } from './status.js';
 export function registerCommands(program: Command): void {
   registerContext(program);
   registerConfig(program);
+  registerEmulator(program);
   registerNotify(program);
   registerSmoke(program);
   registerPlan(program);

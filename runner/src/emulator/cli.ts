@@ -1,0 +1,51 @@
+/** `dify-ci emulator`: start, announce the URL and credentials, run until SIGINT/SIGTERM, stop cleanly. */
+import { resolve } from 'node:path';
+import type { CommandOutcome } from '../core/command.js';
+import { DifyCiError, usageError } from '../core/errors.js';
+import { log } from '../core/log.js';
+import { startEmulator } from './index.js';
+import { loadFaultsFile, loadScriptFile } from './rules-file.js';
+import type { EmulatorOptions } from './types.js';
+
+export interface EmulatorCliOptions extends EmulatorOptions {
+  faultsFile?: string;
+  scriptFile?: string;
+}
+
+export async function runEmulatorCli(o: EmulatorCliOptions): Promise<CommandOutcome> {
+  if (!/^\d+\.\d+\.\d+$/.test(o.dslVersion ?? '0.6.0')) throw usageError(`--dsl-version must look like 0.6.0, got '${o.dslVersion}'`);
+  const faults = o.faultsFile ? loadFaultsFile(o.faultsFile) : undefined;
+  const script = o.scriptFile ? loadScriptFile(o.scriptFile) : undefined;
+  let emu;
+  try {
+    emu = await startEmulator({ ...o, port: o.port ?? 5001, faults, script, statePath: o.statePath ? resolve(o.statePath) : undefined });
+  } catch (e) {
+    if (e instanceof DifyCiError) throw e;
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'EADDRINUSE') throw usageError(`port ${o.port ?? 5001} is already in use (pick another with --port)`);
+    throw new DifyCiError(`cannot start the emulator: ${err.message}`, 'operation', { cause: e });
+  }
+  log.ok(`Dify emulator listening on ${emu.url}  (console ${emu.url}/console/api, service ${emu.url}/v1${o.openapi ? `, openapi ${emu.url}/openapi/v1` : ''})`);
+  log.info(`  admin: ${emu.admin.email} / ${emu.admin.password}   workspace: ${emu.workspaceId}`);
+  if (o.statePath) log.info(`  state: ${resolve(o.statePath)}`);
+  if (faults?.length) log.info(`  faults: ${faults.length} rule(s)`);
+  if (script?.length) log.info(`  script: ${script.length} rule(s)`);
+  log.info('  stop with Ctrl-C (SIGINT) or SIGTERM');
+  const line: Record<string, unknown> = { url: emu.url, email: emu.admin.email, password: emu.admin.password, workspaceId: emu.workspaceId };
+  if (emu.adminApiKey) line.adminApiKey = emu.adminApiKey;
+  process.stdout.write(JSON.stringify(line) + '\n');
+
+  const signal = await new Promise<string>((res) => {
+    process.once('SIGINT', () => res('SIGINT'));
+    process.once('SIGTERM', () => res('SIGTERM'));
+  });
+  const stats = emu.stats;
+  emu.save();
+  await emu.close();
+  log.info(`emulator stopped (${signal}) after ${stats.requests} request(s)`);
+  return {
+    summary: `emulator on ${emu.url} stopped by ${signal} after ${stats.requests} request(s)`,
+    counts: { requests: stats.requests, logins: stats.logins },
+    data: { url: emu.url, workspaceId: emu.workspaceId, byRoute: stats.byRoute },
+  };
+}

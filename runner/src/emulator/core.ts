@@ -1,0 +1,159 @@
+/** The emulator's shared runtime: options, state, clock, RNG, faults, script, counters. */
+import type { EmulatorOptions, EmulatorStats, FaultRule, ScriptRule } from './types.js';
+import { Store, type Account, type App, type Workspace } from './state.js';
+import { Clock, Rng, uuid } from './util.js';
+
+export const DEFAULT_ADMIN = { email: 'admin@dify-ci.local', password: 'dify-ci-Passw0rd' };
+export const DEFAULT_WORKSPACE_NAME = "Admin's Workspace";
+
+export interface Resolved {
+  host: string;
+  port: number;
+  dslVersion: string;
+  authEra: 'modern' | 'legacy';
+  secureCookies: boolean;
+  openapi: boolean;
+  adminApiKey?: string;
+  admin: { email: string; password: string };
+  latencyMs: number;
+  jitterMs: number;
+  seed: number;
+  statePath?: string;
+  loginFailureLimit: number;
+  appConcurrencyLimit: number;
+  pingIntervalMs: number;
+  openapiRateLimit: number;
+  sseJson: 'python' | 'compact';
+  publicUrl?: string;
+}
+
+export function resolveOptions(o: EmulatorOptions): Resolved {
+  return {
+    host: o.host ?? '127.0.0.1',
+    port: o.port ?? 0,
+    dslVersion: o.dslVersion ?? '0.6.0',
+    authEra: o.authEra ?? 'modern',
+    secureCookies: o.secureCookies ?? false,
+    openapi: o.openapi ?? false,
+    adminApiKey: o.adminApiKey || undefined,
+    admin: o.admin ?? DEFAULT_ADMIN,
+    latencyMs: o.latencyMs ?? 0,
+    jitterMs: o.jitterMs ?? 0,
+    seed: o.seed ?? 42,
+    statePath: o.statePath,
+    loginFailureLimit: o.loginFailureLimit ?? 5,
+    appConcurrencyLimit: o.appConcurrencyLimit ?? 0,
+    pingIntervalMs: o.pingIntervalMs ?? 10_000,
+    openapiRateLimit: o.openapiRateLimit ?? 60,
+    sseJson: o.sseJson ?? 'python',
+    publicUrl: o.publicUrl,
+  };
+}
+
+interface Counted<T> {
+  rule: T;
+  used: number;
+}
+
+export class Core {
+  store: Store;
+  readonly clock = new Clock();
+  rng: Rng;
+  faults: Counted<FaultRule>[] = [];
+  script: Counted<ScriptRule>[] = [];
+  stats: EmulatorStats = { requests: 0, logins: 0, byRoute: {} };
+  /** Active service-API requests per app (concurrency limit). */
+  active = new Map<string, number>();
+  /** Sliding-window timestamps per `dfoa_` token. */
+  rateWindows = new Map<string, number[]>();
+  /** When set, every authenticated console request answers A4 (Dify: invalid enterprise license). */
+  forceLogout = false;
+  defaultWorkspaceId!: string;
+  adminAccountId!: string;
+  url = '';
+
+  constructor(readonly opts: Resolved, store?: Store) {
+    this.rng = new Rng(opts.seed);
+    if (store) {
+      this.store = store;
+      this.adoptSeed();
+    } else {
+      this.store = new Store();
+      this.seed();
+    }
+  }
+
+  private seed(): void {
+    const now = this.clock.nowSec();
+    const ws = this.store.addWorkspace(DEFAULT_WORKSPACE_NAME, now);
+    const acc = this.store.addAccount({ email: this.opts.admin.email, password: this.opts.admin.password, name: 'admin', workspaceId: ws.id }, now);
+    this.store.setMember(acc.id, ws.id, 'owner');
+    this.defaultWorkspaceId = ws.id;
+    this.adminAccountId = acc.id;
+  }
+
+  /** A loaded state file: find the seeded admin again (first owner account), or seed one. */
+  private adoptSeed(): void {
+    const acc = this.store.accountByEmail(this.opts.admin.email);
+    if (!acc) {
+      this.seed();
+      return;
+    }
+    acc.password = this.opts.admin.password;
+    this.adminAccountId = acc.id;
+    const first = Object.values(this.store.data.workspaces).sort((a, b) => a.createdAt - b.createdAt)[0];
+    this.defaultWorkspaceId = first?.id ?? acc.currentWorkspaceId;
+  }
+
+  reset(): void {
+    this.store = new Store();
+    this.seed();
+    this.faults = [];
+    this.script = [];
+    this.stats = { requests: 0, logins: 0, byRoute: {} };
+    this.active.clear();
+    this.rateWindows.clear();
+    this.forceLogout = false;
+    this.clock.reset();
+    this.rng = new Rng(this.opts.seed);
+  }
+
+  setFaults(rules: FaultRule[]): void {
+    this.faults = rules.map((rule) => ({ rule, used: 0 }));
+  }
+  setScript(rules: ScriptRule[]): void {
+    this.script = rules.map((rule) => ({ rule, used: 0 }));
+  }
+
+  persist(): void {
+    if (this.opts.statePath) this.store.save(this.opts.statePath);
+  }
+
+  get admin(): Account {
+    return this.store.data.accounts[this.adminAccountId]!;
+  }
+
+  createWorkspace(name: string): Workspace {
+    const ws = this.store.addWorkspace(name, this.clock.nowSec());
+    this.store.setMember(this.adminAccountId, ws.id, 'owner');
+    return ws;
+  }
+
+  apiBaseUrl(): string {
+    return `${this.opts.publicUrl ?? this.url}/v1`;
+  }
+
+  /** Model latency for one call: the base plus seeded jitter. */
+  latency(base?: number): number {
+    const b = base ?? this.opts.latencyMs;
+    return Math.max(0, b + (this.opts.jitterMs > 0 ? Math.round(this.rng.next() * this.opts.jitterMs) : 0));
+  }
+
+  appAuthor(app: App): string {
+    return this.store.data.accounts[app.createdBy]?.name ?? 'admin';
+  }
+
+  newId(): string {
+    return uuid();
+  }
+}

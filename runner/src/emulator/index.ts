@@ -1,0 +1,162 @@
+/**
+ * The Dify emulator's programmatic API (agreed interface: see docs/emulator.md).
+ *   const emu = await startEmulator({ port: 0 }); … await emu.close();
+ */
+import type { Server } from 'node:net';
+import { Core, resolveOptions } from './core.js';
+import { validateFaults } from './faults.js';
+import { mintToken } from './openapi.js';
+import { createEmulatorServer, listen } from './server.js';
+import { Store, workflowHash } from './state.js';
+import type { EmulatorOptions, EmulatorStats, FaultRule, Role, ScriptRule } from './types.js';
+
+export type { EmulatorOptions, FaultRule, ScriptRule, EmulatorStats, Role, AppMode, AuthEra } from './types.js';
+export { DEFAULT_ADMIN } from './core.js';
+
+export interface EmulatorStateView {
+  workspaces: { id: string; name: string }[];
+  accounts: { id: string; email: string; workspaces: { id: string; role: Role }[] }[];
+  apps: {
+    id: string;
+    name: string;
+    mode: string;
+    workspaceId: string;
+    enableApi: boolean;
+    draft: { id: string; hash: string; graph: Record<string, unknown>; features: Record<string, unknown>; environmentVariables: unknown[] } | null;
+    /** Published versions, oldest first. */
+    published: { id: string; version: string; markedName: string; hash: string }[];
+    /** The published version the service API serves. */
+    workflowId: string | null;
+    modelConfig: Record<string, unknown> | null;
+  }[];
+  apiKeys: { id: string; appId: string; token: string; type: string }[];
+  pendingImports: { id: string; workspaceId: string; expiresAtMs: number }[];
+  datasets: { id: string; workspaceId: string; name: string }[];
+}
+
+export interface Emulator {
+  url: string;
+  admin: { email: string; password: string };
+  workspaceId: string;
+  adminApiKey: string | undefined;
+  close(): Promise<void>;
+  reset(): void;
+  setFaults(rules: FaultRule[]): void;
+  setScript(rules: ScriptRule[]): void;
+  advanceClock(ms: number): void;
+  createWorkspace(name: string): { id: string };
+  createAccount(a: { email: string; password: string; role: Role; workspaceId: string; name?: string }): { id: string };
+  readonly stats: EmulatorStats;
+  readonly state: EmulatorStateView;
+  /** Addition: a `dfoa_` token for `/openapi/v1` (default: the seeded admin). */
+  mintOpenApiToken(accountEmail?: string): string;
+  /** Addition: every authenticated console request answers A4 (unauthorized_and_force_logout) while on. */
+  setForceLogout(on: boolean): void;
+  /** Addition: persist now (no-op without statePath). */
+  save(): void;
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const opts = resolveOptions(options);
+  const loaded = opts.statePath ? Store.load(opts.statePath) : undefined;
+  const core = new Core(opts, loaded);
+  if (options.faults) core.setFaults(validateFaults(options.faults));
+  if (options.script) core.setScript(options.script);
+  const server = createEmulatorServer(core);
+  const sockets = new Set<import('node:net').Socket>();
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  const addr = await listen(server, opts.host, opts.port);
+  const host = addr.address.includes(':') ? `[${addr.address}]` : addr.address;
+  core.url = `http://${host}:${addr.port}`;
+  core.persist();
+
+  const emu: Emulator = {
+    url: core.url,
+    admin: { ...opts.admin },
+    get workspaceId() {
+      return core.defaultWorkspaceId;
+    },
+    adminApiKey: opts.adminApiKey,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        (server as unknown as Server).close(() => resolve());
+      }),
+    reset() {
+      core.reset();
+      core.persist();
+    },
+    setFaults(rules) {
+      core.setFaults(validateFaults(rules));
+    },
+    setScript(rules) {
+      core.setScript(rules);
+    },
+    advanceClock(ms) {
+      core.clock.advance(ms);
+    },
+    createWorkspace(name) {
+      const ws = core.createWorkspace(name);
+      core.persist();
+      return { id: ws.id };
+    },
+    createAccount(a) {
+      if (!core.store.data.workspaces[a.workspaceId]) throw new Error(`unknown workspace ${a.workspaceId}`);
+      let acc = core.store.accountByEmail(a.email);
+      if (!acc) acc = core.store.addAccount({ email: a.email, password: a.password, name: a.name, workspaceId: a.workspaceId }, core.clock.nowSec());
+      else acc.password = a.password;
+      core.store.setMember(acc.id, a.workspaceId, a.role);
+      core.persist();
+      return { id: acc.id };
+    },
+    get stats() {
+      return core.stats;
+    },
+    get state() {
+      return view(core);
+    },
+    mintOpenApiToken(email) {
+      const acc = email ? core.store.accountByEmail(email) : core.admin;
+      if (!acc) throw new Error(`unknown account ${email}`);
+      return mintToken(core, acc.id);
+    },
+    setForceLogout(on) {
+      core.forceLogout = on;
+    },
+    save() {
+      core.persist();
+    },
+  };
+  return emu;
+}
+
+function view(core: Core): EmulatorStateView {
+  const d = core.store.data;
+  return {
+    workspaces: Object.values(d.workspaces).map((w) => ({ id: w.id, name: w.name })),
+    accounts: Object.values(d.accounts).map((a) => ({
+      id: a.id,
+      email: a.email,
+      workspaces: d.members.filter((m) => m.accountId === a.id).map((m) => ({ id: m.workspaceId, role: m.role })),
+    })),
+    apps: Object.values(d.apps).map((a) => ({
+      id: a.id,
+      name: a.name,
+      mode: a.mode,
+      workspaceId: a.workspaceId,
+      enableApi: a.enable_api,
+      draft: a.draft
+        ? { id: a.draft.id, hash: workflowHash(a.draft.graph), graph: a.draft.graph, features: a.draft.features, environmentVariables: a.draft.environment_variables }
+        : null,
+      published: a.versions.map((v) => ({ id: v.id, version: v.version, markedName: v.marked_name, hash: workflowHash(v.graph) })),
+      workflowId: a.workflowId,
+      modelConfig: a.modelConfig,
+    })),
+    apiKeys: Object.values(d.apiKeys).map((k) => ({ id: k.id, appId: k.appId, token: k.token, type: k.type })),
+    pendingImports: Object.values(d.pendingImports).map((p) => ({ id: p.id, workspaceId: p.workspaceId, expiresAtMs: p.expiresAtMs })),
+    datasets: Object.values(d.datasets).map((x) => ({ id: x.id, workspaceId: x.workspaceId, name: x.name })),
+  };
+}

@@ -1,0 +1,71 @@
+/** The emulator's public option and rule types (see /docs/emulator.md). */
+
+export type AuthEra = 'modern' | 'legacy';
+export type Role = 'owner' | 'admin' | 'editor' | 'normal';
+export type AppMode = 'chat' | 'agent-chat' | 'advanced-chat' | 'workflow' | 'completion';
+
+export interface FaultRule {
+  /** Glob over the path: `*` one segment, `**` any. */
+  route?: string;
+  regex?: string;
+  method?: string;
+  status?: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  delayMs?: number;
+  drop?: boolean;
+  truncate?: boolean;
+  malformed?: boolean;
+  slowSseMs?: number;
+  afterResponse?: boolean;
+  times?: number;
+  probability?: number;
+}
+
+export interface ScriptRule {
+  app?: string;
+  workspace?: string;
+  query?: string;
+  answer?: string;
+  outputs?: Record<string, unknown>;
+  latencyMs?: number;
+  usage?: { prompt_tokens?: number; completion_tokens?: number };
+  error?: { code?: string; message?: string; status?: number; afterChunks?: number };
+  nodeFailure?: string;
+  cutAfterChunks?: number;
+  times?: number;
+}
+
+export interface EmulatorOptions {
+  host?: string;
+  port?: number;
+  dslVersion?: string;
+  authEra?: AuthEra;
+  secureCookies?: boolean;
+  openapi?: boolean;
+  adminApiKey?: string;
+  admin?: { email: string; password: string };
+  latencyMs?: number;
+  jitterMs?: number;
+  seed?: number;
+  faults?: FaultRule[];
+  script?: ScriptRule[];
+  statePath?: string;
+  loginFailureLimit?: number;
+  /** Default per-app max active requests (an app's own `max_active_requests` wins); 0/undefined = unlimited. */
+  appConcurrencyLimit?: number;
+  /** Idle time before an SSE `event: ping` (Dify: 10 s). Tests lower it. */
+  pingIntervalMs?: number;
+  /** `/openapi/v1` requests per token per sliding 60 s (Dify default 60; 0 = off). */
+  openapiRateLimit?: number;
+  /** SSE payload style: `python` (`json.dumps`, Dify ≤ 1.14) or `compact` (orjson, ≥ 1.15). */
+  sseJson?: 'python' | 'compact';
+  /** Base URL the emulator reports (api_base_url); defaults to its own URL. */
+  publicUrl?: string;
+}
+
+export interface EmulatorStats {
+  requests: number;
+  logins: number;
+  byRoute: Record<string, number>;
+}
