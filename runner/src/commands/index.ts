@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { registerConfig } from './config.js';
 import { registerContext } from './context.js';
+import { registerValidate } from './validate.js';
 import { registerEmulator } from './emulator.js';
 import { registerNotify } from './notify.js';
 import { registerSmoke } from './smoke.js';
@@ -14,6 +15,7 @@ import { registerStatus } from './status.js';
 export function registerCommands(program: Command): void {
   registerContext(program);
   registerConfig(program);
+  registerValidate(program);
   registerEmulator(program);
   registerNotify(program);
   registerSmoke(program);
