@@ -48,6 +48,59 @@ describe('notify: run summary from result files', () => {
     );
   });
 
+  it('reads the data shapes the deploy, smoke and rollback commands document', () => {
+    const dir = tempDir();
+    writeResults(dir, {
+      'deploy.json': resultFile('deploy', 'failed', {
+        counts: { targets: 2, deployed: 1, unchanged: 0, failed: 0, refused: 1 },
+        data: {
+          env: 'production',
+          status: 'failed',
+          targets: [
+            {
+              env: 'production', app: 'support-bot', target: 'support-bot@production', appId: 'a1', status: 'deployed', changed: true, versionId: 'wf-77',
+              contentHash: 'sha256:aaaa', verified: true, backups: [], warnings: [],
+              summary: { changed: true, create: false, nodesAdded: 0, nodesRemoved: 0, nodesChanged: 2, promptChanges: 1, modelChanges: 0 },
+            },
+            { env: 'production', app: 'faq-bot', target: 'faq-bot@production', appId: 'a2', status: 'refused', changed: false, versionId: null, error: 'the draft was edited in Dify (use --force)', errorCategory: 'operation' },
+          ],
+        },
+      }, 1),
+      'smoke.json': resultFile('smoke', 'failed', {
+        counts: { targets: 2, runs: 20, passed: 17, failed: 3, skipped: 0, casesPassed: 8, casesFailed: 2 },
+        artifacts: [{ path: '.dify-ci/reports/smoke/smoke.html', kind: 'smoke-html' }],
+        data: {
+          passed: false,
+          passRate: 0.85,
+          totals: { targets: 2, cases: 10, casesPassed: 8, casesFailed: 2, runs: 20, runsPassed: 17, runsFailed: 3, skipped: 0 },
+          latencyMs: { p50: 400, p95: 2100, max: 3000 },
+          targets: [
+            { id: 'support-bot@production', app: 'support-bot', env: 'production', tenant: null, passed: true, passRate: 1, runs: { total: 10, passed: 10, failed: 0 }, cases: { total: 5, passed: 5, failed: 0 }, latencyMs: { p50: 300, p95: 900 }, error: null, failures: [] },
+            {
+              id: 'faq-bot@production', app: 'faq-bot', env: 'production', tenant: null, passed: false, passRate: 0.7, runs: { total: 10, passed: 7, failed: 3 }, cases: { total: 5, passed: 3, failed: 2 },
+              latencyMs: { p50: 500, p95: 2100 }, error: null, failures: [{ case: 'refund policy', iteration: 1, reason: 'expected the answer to contain "30 days"' }],
+            },
+          ],
+          reports: { json: '.dify-ci/reports/smoke/smoke.json', html: '.dify-ci/reports/smoke/smoke.html' },
+        },
+      }, 2),
+      'rollback.json': resultFile('rollback', 'success', {
+        data: { env: 'production', targets: [{ env: 'production', app: 'support-bot', status: 'rolled-back', from: { versionId: 'wf-77' }, to: { versionId: 'wf-76', file: null }, versionId: 'wf-78' }] },
+      }, 3),
+    });
+    const s = buildSummary({ status: 'failure', results: readResultFiles(dir), environ: {} });
+    assert.deepEqual(s.targets.map((t) => [t.app, t.ok, t.status, t.version]), [['support-bot', true, 'deployed', 'wf-77'], ['faq-bot', false, 'refused', undefined]]);
+    assert.deepEqual(s.changes, [{ app: 'support-bot', env: 'production', tenant: undefined, text: '2 nodes changed, 1 prompt changes' }], 'no plan result: what the deploy changed');
+    assert.deepEqual([s.smoke?.passRate, s.smoke?.passed, s.smoke?.failed, s.smoke?.p50Ms, s.smoke?.p95Ms], [0.85, 17, 3, 400, 2100]);
+    assert.equal(s.smoke?.reportPath, '.dify-ci/reports/smoke/smoke.html');
+    assert.deepEqual(s.smoke?.runs.map((r) => [r.app, r.ok, r.passRate, r.passed, r.failed]), [['support-bot', true, 1, 10, 0], ['faq-bot', false, 0.7, 7, 3]]);
+    assert.equal(s.rollback?.targets[0]?.version, 'wf-76', 'a rollback names the version it went back to');
+    assert.deepEqual(s.failures, [
+      { label: 'faq-bot → production', message: 'the draft was edited in Dify (use --force)' },
+      { label: 'smoke faq-bot → production', message: '3 of 10 failed — refund policy: expected the answer to contain "30 days"' },
+    ]);
+  });
+
   it('tolerates files and data shapes it does not know', () => {
     const dir = tempDir();
     writeResults(dir, {

@@ -57,11 +57,17 @@ export interface SmokeRun {
   app?: string;
   env?: string;
   tenant?: string;
+  /** The run's own gate, when the smoke command reports one. */
+  ok?: boolean;
   passRate?: number;
   p50Ms?: number;
   p95Ms?: number;
   passed?: number;
   failed?: number;
+  /** A setup failure (no key, app unreachable). */
+  error?: string;
+  /** "case: reason" of the first failed run. */
+  firstFailure?: string;
   reportPath?: string;
 }
 
@@ -143,14 +149,18 @@ function listOf(data: Obj, ...keys: string[]): Obj[] {
   return [];
 }
 
-const OK_STATES = new Set(['success', 'succeeded', 'ok', 'deployed', 'unchanged', 'skipped', 'rolled-back', 'rolledback', 'restored', 'passed', 'changes', 'no-change', 'nochange']);
-const FAILED_STATES = new Set(['failed', 'failure', 'error', 'errored', 'aborted', 'timeout', 'timed-out']);
+const OK_STATES = new Set(['success', 'succeeded', 'ok', 'deployed', 'unchanged', 'skipped', 'dry-run', 'rolled-back', 'rolledback', 'restored', 'passed', 'changes', 'no-change', 'nochange']);
+const FAILED_STATES = new Set(['failed', 'failure', 'error', 'errored', 'refused', 'aborted', 'timeout', 'timed-out']);
 
-function targetOf(t: Obj, fallbackOk: boolean): TargetSummary {
+const VERSION_KEYS = ['versionId', 'version', 'to.versionId', 'toVersion', 'restoredVersion', 'workflowId'];
+/** A rollback's interesting version is the one it went back to. */
+const ROLLBACK_VERSION_KEYS = ['to.versionId', 'toVersion', 'restoredVersion', 'versionId', 'version'];
+
+function targetOf(t: Obj, fallbackOk: boolean, versionKeys = VERSION_KEYS): TargetSummary {
   const status = (str(t.status) ?? (t.error ? 'failed' : fallbackOk ? 'success' : 'unknown')).toLowerCase();
   const error = str(pick(t, 'error.message', 'error', 'message'));
   const ok = FAILED_STATES.has(status) || error ? false : OK_STATES.has(status) ? true : fallbackOk;
-  const version = str(pick(t, 'versionId', 'version', 'toVersion', 'restoredVersion', 'workflowId')) ?? shortHash(str(pick(t, 'contentHash', 'hash')));
+  const version = str(pick(t, ...versionKeys)) ?? shortHash(str(pick(t, 'contentHash', 'hash', 'to.hash')));
   const changed = typeof t.changed === 'boolean' ? t.changed : undefined;
   return {
     app: str(pick(t, 'app', 'appKey', 'name')) ?? '(app)',
@@ -185,10 +195,17 @@ function changeText(c: unknown): string | undefined {
   if (isObj(c)) {
     const s = str(pick(c, 'summary', 'text', 'description'));
     if (s) return s;
-    const counts = Object.entries(c).filter(([, v]) => typeof v === 'number' && v > 0).map(([k, v]) => `${v} ${k}`);
+    // Counts such as deploy's ChangeSummary {nodesChanged: 2, promptChanges: 1, create: false}.
+    const counts = Object.entries(c).filter(([, v]) => typeof v === 'number' && v > 0).map(([k, v]) => `${v} ${words(k)}`);
+    if (c.create === true) counts.unshift('new app');
     return counts.length ? counts.join(', ') : undefined;
   }
   return undefined;
+}
+
+/** `promptChanges` → `prompt changes`, `nodesAdded` → `nodes added`. */
+function words(key: string): string {
+  return key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
 }
 
 function isNoChange(text: string): boolean {
@@ -203,24 +220,31 @@ function rate(v: unknown): number | undefined {
 }
 
 function smokeRun(o: Obj): SmokeRun {
-  const cases = obj(pick(o, 'cases', 'counts', 'totals'));
-  const passed = num(pick(o, 'passed', 'pass')) ?? num(pick(cases, 'passed', 'pass'));
-  const failed = num(pick(o, 'failed', 'fail')) ?? num(pick(cases, 'failed', 'fail'));
-  const total = num(pick(o, 'total')) ?? num(pick(cases, 'total'));
+  // The pass rate counts runs (a case repeated is several runs), so passed/failed prefer runs over cases.
+  const count = (...keys: string[]) => {
+    for (const k of keys) {
+      const v = num(pick(o, k));
+      if (v !== undefined) return v;
+    }
+    return undefined;
+  };
+  const passed = count('runsPassed', 'totals.runsPassed', 'runs.passed', 'passed', 'cases.passed', 'totals.casesPassed', 'counts.passed');
+  const failed = count('runsFailed', 'totals.runsFailed', 'runs.failed', 'failed', 'cases.failed', 'totals.casesFailed', 'counts.failed');
   let passRate = rate(pick(o, 'passRate', 'pass_rate'));
-  if (passRate === undefined && passed !== undefined && (failed !== undefined || total !== undefined)) {
-    const all = total ?? passed + (failed ?? 0);
-    if (all > 0) passRate = passed / all;
-  }
+  if (passRate === undefined && passed !== undefined && failed !== undefined && passed + failed > 0) passRate = passed / (passed + failed);
+  const firstFailure = isObj(arr(o.failures)[0]) ? (arr(o.failures)[0] as Obj) : undefined;
   return {
     app: str(pick(o, 'app', 'appKey')),
     env: str(pick(o, 'env', 'environment')),
     tenant: str(o.tenant),
+    ok: typeof o.passed === 'boolean' ? o.passed : undefined,
     passRate,
-    p50Ms: num(pick(o, 'p50Ms', 'p50', 'latency.p50Ms', 'latency.p50', 'latencyMs.p50', 'latencyP50Ms')),
-    p95Ms: num(pick(o, 'p95Ms', 'p95', 'latency.p95Ms', 'latency.p95', 'latencyMs.p95', 'latencyP95Ms')),
+    p50Ms: num(pick(o, 'p50Ms', 'p50', 'latencyMs.p50', 'latency.p50Ms', 'latency.p50', 'latencyP50Ms')),
+    p95Ms: num(pick(o, 'p95Ms', 'p95', 'latencyMs.p95', 'latency.p95Ms', 'latency.p95', 'latencyP95Ms')),
     passed,
-    failed: failed ?? (total !== undefined && passed !== undefined ? total - passed : undefined),
+    failed,
+    error: str(pick(o, 'error.message', 'error')),
+    firstFailure: firstFailure ? [str(firstFailure.case), str(pick(firstFailure, 'reason', 'message'))].filter(Boolean).join(': ') || undefined : undefined,
     reportPath: str(pick(o, 'reports.html', 'report.html', 'htmlReport', 'html')),
   };
 }
@@ -237,11 +261,7 @@ function summariseSmoke(results: ResultRecord[]): SmokeSummary | undefined {
   for (const r of results) {
     const list = listOf(r.data, 'runs', 'targets', 'results', 'apps', 'suites');
     runs.push(...list.map(smokeRun));
-    if (list.length === 0) {
-      const single = smokeRun({ ...r.counts, ...r.data });
-      if (single.passRate !== undefined || single.passed !== undefined || single.p95Ms !== undefined) runs.push(single);
-    }
-    overall = smokeRun({ ...r.counts, ...r.data });
+    overall = smokeRun({ ...r.data, counts: r.counts });
     reportPath ??= str(pick(r.data, 'reports.html', 'report.html', 'htmlReport')) ?? r.artifacts.find(isHtml)?.path ?? runs.find((x) => x.reportPath)?.reportPath;
   }
   const sum = (k: 'passed' | 'failed') => (runs.some((x) => x[k] !== undefined) ? runs.reduce((a, x) => a + (x[k] ?? 0), 0) : undefined);
@@ -264,7 +284,7 @@ function summariseSmoke(results: ResultRecord[]): SmokeSummary | undefined {
     p95Ms: (results.length === 1 ? overall.p95Ms : undefined) ?? worst('p95Ms'),
     passed,
     failed,
-    runs: runs.length === 1 && !runs[0]!.app ? [] : runs,
+    runs,
     reportPath,
   };
 }
@@ -364,9 +384,19 @@ export function buildSummary(input: SummaryInput): RunSummary {
   const changes: ChangeSummary[] = [];
   for (const r of by('plan')) {
     for (const t of listOf(r.data, 'targets', 'plans', 'results')) {
-      const text = changeText(pick(t, 'changes', 'diff', 'summary'));
-      if (!text || isNoChange(text) || t.changed === false) continue;
+      if (t.changed === false || t.action === 'noop' || t.action === 'error') continue;
+      const text = changeText(pick(t, 'changes', 'summary'));
+      if (!text || isNoChange(text)) continue;
       changes.push({ app: str(pick(t, 'app', 'appKey', 'name')) ?? '(app)', env: str(pick(t, 'env', 'environment')), tenant: str(t.tenant), text });
+    }
+  }
+  // Without a plan result, what the deploy itself changed.
+  if (changes.length === 0) {
+    for (const r of by('deploy')) {
+      for (const t of listOf(r.data, 'targets', 'results', 'deployments')) {
+        const text = t.changed === true ? changeText(pick(t, 'changes', 'summary')) : undefined;
+        if (text && !isNoChange(text)) changes.push({ app: str(pick(t, 'app', 'appKey', 'name')) ?? '(app)', env: str(pick(t, 'env', 'environment')), tenant: str(t.tenant), text });
+      }
     }
   }
 
@@ -379,7 +409,7 @@ export function buildSummary(input: SummaryInput): RunSummary {
       status: last.status,
       ok,
       summary: last.summary || (ok ? 'rolled back' : 'rollback failed'),
-      targets: rb.flatMap((r) => listOf(r.data, 'targets', 'results').map((t) => targetOf(t, ok))),
+      targets: rb.flatMap((r) => listOf(r.data, 'targets', 'results').map((t) => targetOf(t, ok, ROLLBACK_VERSION_KEYS))),
     };
   }
 
@@ -398,10 +428,12 @@ export function buildSummary(input: SummaryInput): RunSummary {
   };
   for (const t of targets) if (!t.ok) add('deploy', { label: targetLabel(t), message: t.error ?? t.status });
   for (const run of smoke?.runs ?? []) {
-    if ((run.failed ?? 0) > 0) {
-      const total = (run.passed ?? 0) + (run.failed ?? 0);
-      add('smoke', { label: `smoke ${targetLabel({ app: run.app ?? 'tests', env: run.env, tenant: run.tenant })}`, message: `${run.failed} of ${total} cases failed` });
-    }
+    // A run that passed its gate with a flaky case is not a failure; without a gate verdict any failed run is.
+    const failedGate = run.ok === false || (run.ok === undefined && ((run.failed ?? 0) > 0 || run.error !== undefined));
+    if (!failedGate) continue;
+    const total = (run.passed ?? 0) + (run.failed ?? 0);
+    const message = run.error ?? [`${run.failed ?? 0} of ${total} failed`, run.firstFailure].filter(Boolean).join(' — ');
+    add('smoke', { label: `smoke ${targetLabel({ app: run.app ?? 'tests', env: run.env, tenant: run.tenant })}`, message });
   }
   for (const t of rollback?.targets ?? []) if (!t.ok) add('rollback', { label: `rollback ${targetLabel(t)}`, message: t.error ?? t.status });
   for (const r of results) {
