@@ -159,7 +159,11 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     failWith(e) {
       failure = e;
     },
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
   };
 }
 

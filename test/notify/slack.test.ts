@@ -253,3 +253,45 @@ describe("notify: Slack's limits", () => {
     assert.deepEqual(renderSlackMessage(tpl.message, buildView(s)).blocks, []);
   });
 });
+
+describe('notify: HTTP through a proxy (HTTP_PROXY)', () => {
+  it('the webhook POST is tunnelled through the proxy named in the environment', async () => {
+    const { createServer } = await import('node:http');
+    const { connect } = await import('node:net');
+    const slack = await startFakeSlack();
+    const upstream = Number(new URL(slack.url).port);
+    const tunnels: string[] = [];
+    const sockets: { destroy(): void }[] = [];
+    // A CONNECT proxy that records where it was asked to go and tunnels to the local stand-in instead.
+    const proxy = createServer();
+    proxy.on('connect', (req, client, head) => {
+      tunnels.push(req.url ?? '');
+      sockets.push(client);
+      const up = connect(upstream, '127.0.0.1', () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        up.write(head);
+        up.pipe(client);
+        client.pipe(up);
+      });
+      sockets.push(up);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const saved = { HTTP_PROXY: process.env.HTTP_PROXY, NO_PROXY: process.env.NO_PROXY, http_proxy: process.env.http_proxy, no_proxy: process.env.no_proxy };
+    process.env.HTTP_PROXY = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+    delete process.env.NO_PROXY;
+    delete process.env.no_proxy;
+    delete process.env.http_proxy;
+    try {
+      const tpl = loadSlackTemplate(undefined, '/');
+      await sendSlack(failedSummary(), { webhookUrlEnv: 'HOOK', on: ['always'] }, tpl, { environ: { HOOK: 'http://hooks.slack.invalid/webhook/T0/B0/abc' } });
+      assert.deepEqual(tunnels, ['hooks.slack.invalid:80'], 'the connection went to the proxy, not to the host');
+      assert.equal(slack.webhookCalls.length, 1);
+      assert.ok(Array.isArray(slack.webhookCalls[0]!.body.blocks));
+    } finally {
+      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+      for (const sock of sockets) sock.destroy();
+      await new Promise<void>((r) => proxy.close(() => r()));
+      await slack.close();
+    }
+  });
+});

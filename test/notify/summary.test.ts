@@ -149,7 +149,11 @@ describe('notify: run summary from result files', () => {
     const dir = tempDir();
     writeResults(dir, { 'plan.json': resultFile('plan', 'changes') });
     assert.equal(deriveStatus(readResultFiles(dir)), 'success');
-    writeResults(dir, { 'deploy.json': resultFile('deploy', 'error') });
+    writeResults(dir, { 'smoke.json': resultFile('smoke', 'failed', { data: { unstableOnFailure: true } }) });
+    assert.equal(deriveStatus(readResultFiles(dir)), 'unstable', 'smoke.unstableOnFailure');
+    writeResults(dir, { 'smoke.json': resultFile('smoke', 'failed', { data: { unstableOnFailure: false } }) });
+    assert.equal(deriveStatus(readResultFiles(dir)), 'failure');
+    writeResults(dir, { 'smoke.json': resultFile('smoke', 'failed', { data: { unstableOnFailure: true } }), 'deploy.json': resultFile('deploy', 'error') });
     assert.equal(deriveStatus(readResultFiles(dir)), 'failure');
   });
 });

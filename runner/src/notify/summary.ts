@@ -350,9 +350,14 @@ export function jenkinsInfo(environ: NodeJS.ProcessEnv): JenkinsInfo {
   };
 }
 
-/** The build result when Jenkins did not pass --status: any failed command fails the build. */
+/**
+ * The build result when Jenkins did not pass --status: any failed command fails the build, except failed smoke
+ * tests configured as `smoke.unstableOnFailure` (the smoke result says so), which make it unstable.
+ */
 export function deriveStatus(results: ResultRecord[]): BuildStatus {
-  return results.some((r) => r.status === 'error' || r.status === 'failed') ? 'failure' : 'success';
+  const failed = results.filter((r) => r.status === 'error' || r.status === 'failed');
+  if (failed.length === 0) return 'success';
+  return failed.every((r) => r.command === 'smoke' && r.status === 'failed' && r.data.unstableOnFailure === true) ? 'unstable' : 'failure';
 }
 
 export interface SummaryInput {
