@@ -138,8 +138,11 @@ export class Session {
     if (res.status === 401 && difyCodeAndMessage(res.body).code === 'authentication_failed') {
       // Servers before Base64 passwords compare the text as sent: one plaintext retry, never more (lock-out).
       log.debug(`login with a Base64 password refused (${difyCodeAndMessage(res.body).message}); retrying once in plaintext`);
+      const first = res;
       res = await send(plain);
       encoding = 'plaintext';
+      // "Invalid encrypted data" to the plaintext retry = a Base64 server: its first answer is the real one.
+      if (res.status === 401 && /encrypted data/i.test(difyCodeAndMessage(res.body).message ?? '')) res = first;
     }
     this.logins++;
     const body = res.body as { result?: string; data?: unknown } | undefined;
