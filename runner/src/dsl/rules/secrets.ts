@@ -9,7 +9,7 @@ import { templateReferences } from '../references.js';
 import { pathToString } from '../../yaml/source.js';
 import type { Rule, RuleContext } from './context.js';
 
-const FIX = 'keep credentials out of the DSL: use an environment variable with value_type: secret and an empty value, and set it in Dify';
+const FIX = "move it to a secret environment variable (value_type: secret, value: '') set in Dify";
 
 /** Env var names used where credentials go: auth headers, authorization.config.api_key, credential-named fields. */
 function envVarsUsedAsCredentials(ctx: RuleContext): Set<string> {
@@ -52,25 +52,28 @@ export const secretRules: Rule[] = [
     help: 'Provider keys (sk-…), Dify keys (app-…, dataset-…), cloud keys, bearer tokens in headers and random values in fields named like credentials must not be committed. Revoke the key if it was ever pushed, then reference it through a secret environment variable.',
     check(ctx) {
       const seen = new Set<string>();
-      const flag = (value: string, kind: string, path: PathSegment[]) => {
+      const flag = (value: string, what: (masked: string) => string, path: PathSegment[]) => {
         const k = `${pathToString(path)}\u0000${value}`;
         if (seen.has(k)) return;
         seen.add(k);
         ctx.secretValues.push(value);
-        ctx.report(`${kind} ${maskCredential(value)} in ${pathToString(path)}: ${FIX}`, path);
+        ctx.report(`${what(maskCredential(value))}: ${FIX}`, path);
       };
       const envList = Array.isArray(ctx.workflow.environment_variables) ? ctx.workflow.environment_variables : [];
       const secretEnvValues = new Set(envList.filter((v) => isRecord(v) && v.value_type === 'secret').map((v) => `${(v as Record<string, unknown>).value}`));
       for (const s of ctx.strings) {
-        for (const c of findCredentials(s.value)) if (!secretEnvValues.has(s.value)) flag(c.value, `credential-like string (${c.kind})`, s.path);
-        if (typeof s.key === 'string' && isCredentialName(s.key) && isCredentialValue(s.value)) flag(s.value, `value of '${s.key}' looks like a credential`, s.path);
+        for (const c of findCredentials(s.value)) if (!secretEnvValues.has(s.value)) flag(c.value, (m) => `credential-like string (${c.kind}) ${m}`, s.path);
+        const key = s.key;
+        if (typeof key === 'string' && isCredentialName(key) && isCredentialValue(s.value)) flag(s.value, (m) => `'${key}' holds a literal credential ${m}`, s.path);
       }
       const used = envVarsUsedAsCredentials(ctx);
       envList.forEach((v, i) => {
         if (!isRecord(v) || v.value_type === 'secret' || typeof v.value !== 'string' || typeof v.name !== 'string') return;
         const asCredential = used.has(v.name) || isCredentialName(v.name);
         if (asCredential && !isPlaceholder(v.value) && isCredentialValue(v.value)) {
-          flag(v.value, `environment variable '${v.name}' (value_type ${String(v.value_type)}) holds a credential${used.has(v.name) ? ' used in an auth header or key field' : ''}:`, ['workflow', 'environment_variables', i, 'value']);
+          const name = v.name;
+          const how = used.has(name) ? ' used in an auth header or key field' : '';
+          flag(v.value, (m) => `environment variable '${name}' (value_type ${String(v.value_type)}) holds a credential ${m}${how}`, ['workflow', 'environment_variables', i, 'value']);
         }
       });
     },
