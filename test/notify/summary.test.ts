@@ -157,3 +157,24 @@ describe('notify: run summary from result files', () => {
     assert.equal(deriveStatus(readResultFiles(dir)), 'failure');
   });
 });
+
+describe('notify: --env narrows the summary to one environment', () => {
+  it('leaves out result files and targets of other environments of the same build', () => {
+    const dir = tempDir();
+    writeResults(dir, {
+      'deploy-staging.json': resultFile('deploy', 'success', { data: { env: 'staging', targets: [{ env: 'staging', app: 'bot', status: 'deployed', changed: true, versionId: 's-1' }] } }, 1),
+      'deploy-production.json': resultFile('deploy', 'failed', { data: { env: 'production', targets: [{ env: 'production', app: 'bot', status: 'failed', changed: false, error: 'boom' }] } }, 2),
+      'smoke-staging.json': resultFile('smoke', 'success', { counts: { passed: 10, failed: 0 }, data: { passRate: 1, targets: [{ app: 'bot', env: 'staging', passed: true, passRate: 1, runs: { passed: 10, failed: 0 } }] } }, 3),
+    });
+    const all = buildSummary({ status: 'failure', results: readResultFiles(dir), environ: {} });
+    assert.deepEqual(all.envs, ['staging', 'production']);
+    assert.equal(all.targets.length, 2);
+
+    const prod = buildSummary({ status: 'failure', results: readResultFiles(dir), environ: {}, env: 'production' });
+    assert.deepEqual(prod.targets.map((t) => [t.env, t.ok]), [['production', false]]);
+    assert.equal(prod.smoke, undefined, 'the staging smoke run is not production news');
+    assert.equal(prod.changed, false);
+    const staging = buildSummary({ status: 'success', results: readResultFiles(dir), environ: {}, env: 'staging' });
+    assert.deepEqual([staging.changed, staging.smoke?.passRate, staging.failures.length], [true, 1, 0]);
+  });
+});

@@ -253,35 +253,44 @@ function isHtml(a: { path: string; kind: string }): boolean {
   return /html/i.test(a.kind) || /\.html?$/i.test(a.path);
 }
 
-function summariseSmoke(results: ResultRecord[]): SmokeSummary | undefined {
+function summariseSmoke(results: ResultRecord[], keep: (o: Obj) => boolean = () => true): SmokeSummary | undefined {
   if (results.length === 0) return undefined;
   const runs: SmokeRun[] = [];
   let reportPath: string | undefined;
   let overall: SmokeRun = {};
+  let mixed = false;
+  const kept: ResultRecord[] = [];
   for (const r of results) {
-    const list = listOf(r.data, 'runs', 'targets', 'results', 'apps', 'suites');
+    const all = listOf(r.data, 'runs', 'targets', 'results', 'apps', 'suites');
+    const list = all.filter(keep);
+    if (all.length > 0 && list.length === 0) continue; // entirely another environment
+    kept.push(r);
+    // Some runs belong to another environment: the overall figures must come from the ones kept.
+    if (list.length < all.length) mixed = true;
     runs.push(...list.map(smokeRun));
     overall = smokeRun({ ...r.data, counts: r.counts });
     reportPath ??= str(pick(r.data, 'reports.html', 'report.html', 'htmlReport')) ?? r.artifacts.find(isHtml)?.path ?? runs.find((x) => x.reportPath)?.reportPath;
   }
   const sum = (k: 'passed' | 'failed') => (runs.some((x) => x[k] !== undefined) ? runs.reduce((a, x) => a + (x[k] ?? 0), 0) : undefined);
-  const passed = results.length === 1 && overall.passed !== undefined ? overall.passed : sum('passed');
-  const failed = results.length === 1 && overall.failed !== undefined ? overall.failed : sum('failed');
-  let passRate = results.length === 1 ? overall.passRate : undefined;
+  if (kept.length === 0) return undefined;
+  const single = kept.length === 1 && !mixed;
+  const passed = single && overall.passed !== undefined ? overall.passed : sum('passed');
+  const failed = single && overall.failed !== undefined ? overall.failed : sum('failed');
+  let passRate = single ? overall.passRate : undefined;
   if (passRate === undefined && passed !== undefined && passed + (failed ?? 0) > 0) passRate = passed / (passed + (failed ?? 0));
   if (passRate === undefined && runs.length > 0 && runs.every((x) => x.passRate !== undefined)) passRate = Math.min(...runs.map((x) => x.passRate!));
   const worst = (k: 'p50Ms' | 'p95Ms') => {
     const vals = runs.map((x) => x[k]).filter((x): x is number => x !== undefined);
     return vals.length ? Math.max(...vals) : undefined;
   };
-  const last = results[results.length - 1]!;
+  const last = kept[kept.length - 1]!;
   return {
     status: last.status,
     summary: last.summary,
     passRate,
     // The slowest run is the honest headline for a gate; per-run figures are listed too.
-    p50Ms: (results.length === 1 ? overall.p50Ms : undefined) ?? worst('p50Ms'),
-    p95Ms: (results.length === 1 ? overall.p95Ms : undefined) ?? worst('p95Ms'),
+    p50Ms: (single ? overall.p50Ms : undefined) ?? worst('p50Ms'),
+    p95Ms: (single ? overall.p95Ms : undefined) ?? worst('p95Ms'),
     passed,
     failed,
     runs,
@@ -376,19 +385,25 @@ export function isFixed(status: BuildStatus, previous?: BuildStatus): boolean {
 }
 
 export function buildSummary(input: SummaryInput): RunSummary {
-  const { results } = input;
+  // With --env, results and targets of other environments (other stages of the same build) stay out.
+  const inEnv = (o: Obj) => {
+    const e = str(pick(o, 'env', 'environment'));
+    return !input.env || !e || e === input.env;
+  };
+  const results = input.results.filter((r) => inEnv(r.data));
   const by = (c: string) => results.filter((r) => r.command === c);
+  const items = (r: ResultRecord, ...keys: string[]) => listOf(r.data, ...keys).filter(inEnv);
   const jenkins = jenkinsInfo(input.environ);
 
   const targets: TargetSummary[] = [];
   for (const r of by('deploy')) {
-    const list = listOf(r.data, 'targets', 'results', 'deployments');
+    const list = items(r, 'targets', 'results', 'deployments');
     targets.push(...list.map((t) => targetOf(t, r.status === 'success' || r.status === 'changes')));
   }
 
   const changes: ChangeSummary[] = [];
   for (const r of by('plan')) {
-    for (const t of listOf(r.data, 'targets', 'plans', 'results')) {
+    for (const t of items(r, 'targets', 'plans', 'results')) {
       if (t.changed === false || t.action === 'noop' || t.action === 'error') continue;
       const text = changeText(pick(t, 'changes', 'summary'));
       if (!text || isNoChange(text)) continue;
@@ -398,7 +413,7 @@ export function buildSummary(input: SummaryInput): RunSummary {
   // Without a plan result, what the deploy itself changed.
   if (changes.length === 0) {
     for (const r of by('deploy')) {
-      for (const t of listOf(r.data, 'targets', 'results', 'deployments')) {
+      for (const t of items(r, 'targets', 'results', 'deployments')) {
         const text = t.changed === true ? changeText(pick(t, 'changes', 'summary')) : undefined;
         if (text && !isNoChange(text)) changes.push({ app: str(pick(t, 'app', 'appKey', 'name')) ?? '(app)', env: str(pick(t, 'env', 'environment')), tenant: str(t.tenant), text });
       }
@@ -414,7 +429,7 @@ export function buildSummary(input: SummaryInput): RunSummary {
       status: last.status,
       ok,
       summary: last.summary || (ok ? 'rolled back' : 'rollback failed'),
-      targets: rb.flatMap((r) => listOf(r.data, 'targets', 'results').map((t) => targetOf(t, ok, ROLLBACK_VERSION_KEYS))),
+      targets: rb.flatMap((r) => items(r, 'targets', 'results').map((t) => targetOf(t, ok, ROLLBACK_VERSION_KEYS))),
     };
   }
 
@@ -423,7 +438,7 @@ export function buildSummary(input: SummaryInput): RunSummary {
     ? { status: v.status, summary: v.summary, errors: num(v.counts.errors) ?? 0, warnings: num(v.counts.warnings) ?? 0 }
     : undefined;
 
-  const smoke = summariseSmoke(by('smoke'));
+  const smoke = summariseSmoke(by('smoke'), inEnv);
 
   const failures: Failure[] = [];
   const explainedBy = new Map<string, number>();
