@@ -32,6 +32,7 @@ export function judge(asserts: AssertionSpec[], obs: Observation, threshold?: nu
   if (threshold !== undefined && !pass) reasons.unshift(`score ${score.toFixed(2)} < threshold ${threshold}`);
   if (obs.status !== 'succeeded' && !asserts.some((a) => a.type === 'status')) {
     pass = false;
+    score = 0;
     reasons.unshift(statusReason(obs));
   }
   return { result: { observation: obs, assertions, score, pass }, reasons };

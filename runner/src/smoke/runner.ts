@@ -41,6 +41,7 @@ import { preflight, type PreflightProblem } from './preflight.js';
 import { loadSuite } from './suite.js';
 import { percentile, summarize, type TargetSummary } from './summary.js';
 import { addDecimals } from './decimal.js';
+import { writeReports } from './reports/index.js';
 import type { CaseRunResult, CaseSpec, Observation, ResponseMode, Suite, TurnResult } from './types.js';
 
 export const SMOKE_DEFAULTS: SmokeConfig = { concurrency: 4, passRate: 1, timeoutMs: 30000, mode: 'streaming', user: 'dify-ci-smoke', retries: 2, unstableOnFailure: false };
@@ -290,7 +291,6 @@ export async function runSmoke(config: ResolvedConfig | undefined, env: Environm
     data: {},
   };
   if (opts.reportDir) {
-    const { writeReports } = await import('./reports/index.js');
     run.reports = writeReports(run, { dir: opts.reportDir, junit: opts.junit });
   }
   run.data = resultData(run);

@@ -30,9 +30,16 @@ function fail(problems: Problem[]): never {
   });
 }
 
+/** YAML-like flow text for labels: {maxMs: 8000} rather than {"maxMs":8000}. */
+function flow(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(flow).join(', ')}]`;
+  if (v && typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${k}: ${flow(x)}`).join(', ')}}`;
+  return typeof v === 'string' ? (/^[^\s,:{}[\]'"]+$/.test(v) ? v : JSON.stringify(v)) : String(v);
+}
+
 function label(key: string, value: unknown): string {
   if (value === undefined || value === null || value === true) return key;
-  const v = typeof value === 'string' ? value : JSON.stringify(value);
+  const v = typeof value === 'string' ? value : flow(value);
   return `${key}: ${v.length > 60 ? v.slice(0, 59) + '…' : v}`;
 }
 

@@ -1,0 +1,117 @@
+import { strict as assert } from 'node:assert';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DifyCiError } from '../../runner/src/core/errors.js';
+import { runSmoke } from '../../runner/src/smoke/runner.js';
+import { parseSuiteText } from '../../runner/src/smoke/suite.js';
+import { tempProject } from '../helpers/cli.js';
+import { json, sse, startServer, USAGE, type TestServer } from './helpers.js';
+import { all, one, parseXml } from './xml.js';
+
+const KEY = 'app-RUNNERtestKEY0123456789';
+let server: TestServer;
+
+/** A fake chat app: answers "echo: <query>", fails on "boom", with a required input `tier`. */
+async function fakeChat() {
+  server = await startServer((req, res) => {
+    if (req.url === '/v1/info') return json(res, 200, { name: 'Support Bot', description: '', tags: [], mode: 'chat', author_name: 'ci' });
+    if (req.url === '/v1/parameters') return json(res, 200, { user_input_form: [{ 'text-input': { label: 'Tier', variable: 'tier', required: true } }] });
+    const q = String(req.body.query);
+    if (q === 'boom') return sse(res, [{ event: 'error', status: 400, code: 'completion_request_error', message: 'model exploded' }]);
+    sse(res, [{ event: 'message', answer: `echo: ${q}`, conversation_id: 'c1' }, { event: 'message_end', metadata: { usage: USAGE } }]);
+  });
+}
+
+const quiet = { progress: false, clientOptions: { sleep: async () => {}, random: () => 0 } };
+
+describe('smoke: runner (loopback fake app)', () => {
+  afterEach(() => server?.close());
+
+  it('reports every missing required input, with file:line, before any run call', async () => {
+    await fakeChat();
+    const suite = parseSuiteText('tests/bot.yml', `cases:\n  - name: a\n    query: hi\n  - name: b\n    query: hi\n    inputs: { tier: gold }\n  - name: c\n    conversation:\n      - query: one\n      - query: two\n`);
+    await assert.rejects(
+      runSmoke(undefined, undefined, [{ app: 'bot', env: 'test', apiUrl: server.url, apiKey: KEY, suite }], quiet),
+      (e: unknown) => {
+        assert.ok(e instanceof DifyCiError);
+        assert.equal(e.exitCode, 2);
+        assert.match(e.oneLine(), /^tests\/bot\.yml:2:5: bot@test: case 'a' lacks the required input 'tier' \("Tier"\)/);
+        assert.equal(e.details.length, 2);
+        assert.match(e.details[0]!, /^tests\/bot\.yml:9:9: .*case 'c', turn 1 lacks the required input 'tier'/);
+        return true;
+      },
+    );
+    assert.deepEqual(server.requests.map((r) => `${r.method} ${r.url}`), ['GET /v1/info', 'GET /v1/parameters'], 'no run call was made');
+  });
+
+  it('gates on the pass rate; a required case always gates; writes the four reports', async () => {
+    await fakeChat();
+    const dir = tempProject({});
+    const text = `defaults: { inputs: { tier: gold } }
+passRate: 0.5
+cases:
+  - name: echoes
+    query: hello
+    assert: [ { contains: 'echo: hello' } ]
+  - name: explodes
+    query: boom
+  - name: skipped one
+    query: x
+    skip: true
+`;
+    const suite = parseSuiteText('tests/bot.yml', text);
+    const run = await runSmoke(undefined, undefined, [{ app: 'bot', env: 'test', apiUrl: server.url, apiKey: KEY, suite }], { ...quiet, reportDir: dir });
+    const t = run.targets[0]!;
+    assert.equal(t.summary.passRate, 0.5);
+    assert.equal(t.summary.passed, true, '1 of 2 ≥ 0.5');
+    assert.deepEqual(t.summary.runs, { total: 3, passed: 1, failed: 1, errored: 1, skipped: 1 });
+    assert.equal(run.passed, true);
+    for (const f of ['smoke-results.json', 'junit-smoke.xml', 'smoke-summary.md', 'smoke-report.html']) assert.ok(existsSync(join(dir, f)), f);
+
+    const required = parseSuiteText('tests/bot.yml', text.replace('  - name: explodes\n', '  - name: explodes\n    required: true\n'));
+    const run2 = await runSmoke(undefined, undefined, [{ app: 'bot', env: 'test', apiUrl: server.url, apiKey: KEY, suite: required }], { ...quiet, reportDir: dir, junit: join(dir, 'custom.xml') });
+    assert.equal(run2.targets[0]!.summary.passRate, 0.5);
+    assert.deepEqual(run2.targets[0]!.summary.requiredFailed, ['explodes']);
+    assert.equal(run2.passed, false, 'required case failed');
+    const data = run2.data as any;
+    assert.equal(data.passed, false);
+    assert.equal(data.targets[0].failures[0].case, 'explodes');
+    assert.match(data.targets[0].failures[0].reason, /error: completion_request_error: model exploded \(HTTP 400\)/);
+    const junit = parseXml(readFileSync(join(dir, 'custom.xml'), 'utf8'));
+    const ts = all(junit, 'testsuite');
+    assert.equal(ts.length, 1);
+    assert.equal(ts[0]!.attrs.errors, '1');
+    const tc = all(ts[0]!, 'testcase');
+    assert.deepEqual(tc.map((c) => c.attrs.name), ['echoes', 'explodes', 'skipped one']);
+    assert.ok(one(tc[1]!, 'error'));
+    assert.ok(one(tc[2]!, 'skipped'));
+  });
+
+  it('runs a case N times with --repeat and names the repetitions', async () => {
+    await fakeChat();
+    const suite = parseSuiteText('t.yml', `defaults: { inputs: { tier: gold } }\ncases:\n  - { name: a, query: q, assert: [ { contains: echo } ] }\n`);
+    const run = await runSmoke(undefined, undefined, [{ app: 'bot', env: 'test', apiUrl: server.url, apiKey: KEY, suite }], { ...quiet, repeat: 3 });
+    assert.deepEqual(run.targets[0]!.results.map((r) => `${r.name} ${r.iteration}/${r.repeat}`), ['a 1/3', 'a 2/3', 'a 3/3']);
+    assert.equal(server.requests.filter((r) => r.method === 'POST').length, 3);
+  });
+
+  it('--filter keeps matching cases and rejects a filter that matches nothing', async () => {
+    await fakeChat();
+    const suite = parseSuiteText('t.yml', `defaults: { inputs: { tier: gold } }\ncases:\n  - { name: alpha, query: q }\n  - { name: beta, query: q }\n`);
+    const run = await runSmoke(undefined, undefined, [{ app: 'bot', env: 'test', apiUrl: server.url, apiKey: KEY, suite }], { ...quiet, filter: '^b' });
+    assert.deepEqual(run.targets[0]!.results.map((r) => r.name), ['beta']);
+    await assert.rejects(runSmoke(undefined, undefined, [{ app: 'bot', env: 'test', apiUrl: server.url, apiKey: KEY, suite }], { ...quiet, filter: 'gamma' }), /no case matches --filter/);
+    await assert.rejects(runSmoke(undefined, undefined, [{ app: 'bot', env: 'test', apiUrl: server.url, apiKey: KEY, suite }], { ...quiet, filter: '(' }), /invalid regular expression/);
+  });
+
+  it('a single target that cannot start throws its error (bad key → exit 4)', async () => {
+    server = await startServer((_req, res) => json(res, 401, { code: 'unauthorized', message: 'Access token is invalid', status: 401 }));
+    const suite = parseSuiteText('t.yml', `cases:\n  - { name: a, query: q }\n`);
+    await assert.rejects(runSmoke(undefined, undefined, [{ app: 'bot', env: 'test', apiUrl: server.url, apiKey: KEY, suite }], quiet), (e: unknown) => {
+      assert.ok(e instanceof DifyCiError);
+      assert.equal(e.exitCode, 4);
+      assert.match(e.message, /^bot@test: GET \/v1\/info: HTTP 401 unauthorized: Access token is invalid/);
+      return true;
+    });
+  });
+});
