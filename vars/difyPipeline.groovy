@@ -13,7 +13,7 @@ def call(Map overrides = [:]) {
     }
     boolean pr = env.CHANGE_ID ? true : false // pull requests never take the manual entry points
     Map run = [o: o, tag: pr ? '' : (params.DIFY_DEPLOY_TAG ?: ''), rollback: pr ? '' : (params.DIFY_ROLLBACK_ENV ?: ''),
-               label: o.agentLabel, nodejsTool: o.nodejsTool, deployed: [], rolledBack: [], stashes: [], branch: null]
+               label: o.agentLabel, nodejsTool: o.nodejsTool, deployed: [], rolledBack: [], approvers: [:], stashes: [], branch: null]
     String outcome = 'success'
     Throwable caught = null
     try {
@@ -65,7 +65,11 @@ def validateAndPlan(Map run, boolean pr) {
             readTrusted(run.o.config ?: 'dify-ci.yml') // an untrusted PR may not redirect our credentials
         }
         for (int i = 0; i < run.p.environments.size(); i++) {
-            difyPlan(env: run.p.environments[i], config: run.o.config, format: pr ? 'markdown' : null)
+            String e = run.p.environments[i]
+            Map plan = difyPlan(env: e, config: run.o.config)
+            if (plan.data?.markdown) {
+                writeFile(file: ".dify-ci/reports/plan-${e}.md", text: plan.data.markdown, encoding: 'UTF-8') // for the PR comment
+            }
         }
     }
 }
@@ -81,6 +85,7 @@ def deliver(Map run) {
             return
         }
         String approver = gate == 'ask' ? approve(run, e, d, "Deploy to ${e}", 10 * i) : null
+        run.approvers[e] = approver // a protected environment's rollback needs it too
         lock(resource: "dify-${e}", inversePrecedence: true) {
             milestone(ordinal: 10 * i + 3, label: "deploy ${e}")
             try {
@@ -109,10 +114,14 @@ def deliver(Map run) {
 }
 
 // 'go' (no approval needed), 'ask' (input), or 'stop' (the policy keeps this build out of the environment).
+// A protected environment always gets an approver: the runner refuses to change it without one.
 String gateFor(Map run, Map d) {
     String policy = run.p.approvalPolicy
-    if (!d.approvalRequired || policy == 'never') {
+    if (!d.approvalRequired && !d.protected) {
         return 'go'
+    }
+    if (policy == 'never') {
+        return d.protected ? 'ask' : 'go'
     }
     if (policy == 'always') {
         return 'ask'
@@ -185,7 +194,7 @@ def smoke(Map run, String e, Map d) {
         return
     }
     onAgent(run) {
-        Map result = difySmoke(env: e, config: run.o.config, unstable: run.p.smokeUnstable == true)
+        Map result = difySmoke(env: e, config: run.o.config, unstable: run.p.smokeUnstable == true, reportDir: ".dify-ci/reports/smoke-${e}")
         run.stopped = result.exitCode != 0
     }
 }
@@ -195,7 +204,7 @@ def rollBack(Map run, String e) {
         run.rolledBack << e
         stage("Roll back ${e}") {
             onAgent(run) {
-                difyRollback(env: e, config: run.o.config)
+                difyRollback(env: e, config: run.o.config, approvedBy: run.approvers[e])
             }
         }
     }
@@ -207,13 +216,11 @@ def manualRollback(Map run) {
     if (d == null) {
         error("DIFY_ROLLBACK_ENV: no environment '${e}' in dify-ci.yml (known: ${run.ctx.environments.join(', ')})")
     }
-    if (d.approvalRequired && run.p.approvalPolicy != 'never') {
-        approve(run, e, d, "Roll back ${e}", null)
-    }
+    String approver = gateFor(run, d) == 'go' ? null : approve(run, e, d, "Roll back ${e}", null)
     lock(resource: "dify-${e}", inversePrecedence: true) {
         stage("Roll back ${e}") {
             onAgent(run) {
-                difyRollback(env: e, config: run.o.config, to: params.DIFY_ROLLBACK_TO ?: null, app: params.DIFY_ROLLBACK_APP ?: null)
+                difyRollback(env: e, config: run.o.config, approvedBy: approver, to: params.DIFY_ROLLBACK_TO ?: null, app: params.DIFY_ROLLBACK_APP ?: null)
             }
         }
     }
@@ -251,7 +258,7 @@ def finish(Map run, String outcome, boolean pr) {
                 for (int i = 0; i < run.stashes.size(); i++) {
                     unstash(run.stashes[i])
                 }
-                difyNotify(status: status, config: run.o.config)
+                difyNotify(status: status, config: run.o.config, results: '.dify-ci/results') // where difyRun puts them
             }
         } catch (err) {
             if (outcome == 'success') {
@@ -264,14 +271,8 @@ def finish(Map run, String outcome, boolean pr) {
 
 // Every node block: fresh checkout, the NodeJS tool on PATH, and the reports kept (archived + stashed for notify).
 def onAgent(Map run, Closure body) {
-    if (run.label) {
-        node(run.label) {
-            inWorkspace(run, body)
-        }
-    } else {
-        node {
-            inWorkspace(run, body)
-        }
+    node(run.label ?: '') { // '' = any agent
+        inWorkspace(run, body)
     }
 }
 

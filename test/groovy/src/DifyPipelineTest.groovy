@@ -62,10 +62,15 @@ class DifyPipelineTest {
         h.env.CHANGE_ID = '42'
         h.env.BRANCH_NAME = 'PR-42'
         h.params.DIFY_ROLLBACK_ENV = 'production' // manual entry points are ignored on PRs
+        h.runner = { Map run ->
+            [exitCode: 0, result: okResult(run.command, run.command == 'plan' ? [data: [markdown: "### plan for ${run.params.env}".toString()]] : [:])]
+        }
         assertNull(runPipeline())
         assertEquals(['Validate', 'Plan'], h.stages())
         assertEquals(['validate', 'plan staging', 'plan production'], commandLine())
-        assertEquals(['markdown', 'markdown'], h.commands().findAll { it.command == 'plan' }*.params*.format)
+        assertEquals('### plan for staging', h.files['/ws/.dify-ci/reports/plan-staging.md'])
+        assertEquals('### plan for production', h.files['/ws/.dify-ci/reports/plan-production.md'])
+        assertTrue('written before the workspace is archived', h.calls.findLastIndexOf { it.name == 'writeFile' && it.args[0].file.endsWith('.md') } < h.calls.findIndexOf { it.name == 'archiveArtifacts' && it.args[0].artifacts == '.dify-ci/**' })
         assertEquals([['dify-ci.yml']], h.named('readTrusted')*.args)
         assertTrue('the trusted-config check comes before any plan', h.names().indexOf('readTrusted') < h.calls.findIndexOf { it.name == 'sh' && it.args[0].label.toString().startsWith('dify-ci plan') })
         assertEquals([], h.named('input'))
@@ -128,6 +133,9 @@ class DifyPipelineTest {
         Map staging = h.commands().find { it.command == 'rollback' && it.params.env == 'staging' }
         assertTrue('production is rolled back before its lock is released', prod.stack.contains('lock:dify-production'))
         assertTrue(staging.stack.contains('lock:dify-staging'))
+        assertEquals('the protected environment\'s rollback carries its approver', 'alice', prod.params.approvedBy)
+        assertNull(staging.params.approvedBy)
+        assertEquals([status: 'failure', config: null, results: '.dify-ci/results'], h.commands()[-1].params)
         assertEquals('FAILURE', h.currentBuild.result)
         assertEquals(['Roll back production', 'Roll back staging', 'Notify'], h.stages()[-3..-1])
     }
@@ -225,9 +233,27 @@ class DifyPipelineTest {
 
     @Test
     void neverPolicyDeploysWithoutAskingOrClaimingAnApprover() {
+        h.contextFor = { String step, String envName ->
+            Map c = defaultContext(step, envName)
+            c.environmentDetails.production.protected = false
+            c
+        }
         runPipeline([approvalPolicy: 'never'])
         assertEquals([], h.named('input'))
         assertNull(h.commands().find { it.command == 'deploy' && it.params.env == 'production' }.params.approvedBy)
+    }
+
+    @Test
+    void aProtectedEnvironmentAlwaysGetsAnApproverBecauseTheRunnerRequiresOne() {
+        runPipeline([approvalPolicy: 'never'])
+        assertEquals(1, h.named('input').size())
+        assertEquals('alice', h.commands().find { it.command == 'deploy' && it.params.env == 'production' }.params.approvedBy)
+    }
+
+    @Test
+    void smokeReportsAreKeptApartPerEnvironment() {
+        runPipeline()
+        assertEquals(['.dify-ci/reports/smoke-staging', '.dify-ci/reports/smoke-production'], h.commands().findAll { it.command == 'smoke' }*.params*.reportDir)
     }
 
     @Test
@@ -269,6 +295,7 @@ class DifyPipelineTest {
         assertEquals(['rollback production', 'notify success'], commandLine())
         Map rb = h.commands()[0]
         assertEquals('v41', rb.params.to)
+        assertEquals('alice', rb.params.approvedBy)
         assertTrue(rb.stack.contains('lock:dify-production'))
         assertFalse(inNode(h.named('input')[0]))
     }
