@@ -202,6 +202,9 @@ function scriptLatency(core: Core, s: ScriptRule | undefined): number {
   return s?.latencyMs !== undefined ? s.latencyMs : core.latency();
 }
 
+/** `error` is a run-level failure unless the rule fails a node (then it only names the node's error). */
+const runError = (s: ScriptRule | undefined): boolean => Boolean(s?.error) && !s?.nodeFailure;
+
 function scriptError(s: ScriptRule): { status: number; code: string; message: string } {
   return {
     status: s.error?.status ?? 400,
@@ -457,8 +460,8 @@ async function runWorkflowLike(env: RunEnv, app: App, args: RunArgs, pinned: str
     if (!args.streaming) {
       await sleep(latency);
       if (script?.cutAfterChunks !== undefined) return cutSocket(ctx);
-      if (script?.error) {
-        const e = scriptError(script);
+      if (runError(script)) {
+        const e = scriptError(script!);
         throw envelope(e.status, e.code, e.message);
       }
       commit();
@@ -487,7 +490,7 @@ async function runWorkflowLike(env: RunEnv, app: App, args: RunArgs, pinned: str
         : { event, task_id: taskId, workflow_run_id: runId };
     await sse.send({ ...base('workflow_started'), data: { id: runId, workflow_id: wf.id, inputs, created_at: createdAt, reason: 'initial' } });
     let chunks = 0;
-    const stopAt = script?.error ? script.error.afterChunks ?? 0 : undefined;
+    const stopAt = runError(script) ? script!.error!.afterChunks ?? 0 : undefined;
     let errored = false;
     const emit = async (em: Emission): Promise<boolean> => {
       switch (em.t) {
@@ -524,7 +527,7 @@ async function runWorkflowLike(env: RunEnv, app: App, args: RunArgs, pinned: str
       sse.destroy();
       return;
     }
-    if (errored || script?.error) {
+    if (errored || runError(script)) {
       const e = scriptError(script!);
       const h: Record<string, unknown> = chat
         ? { event: 'error', conversation_id: conv!.id, message_id: messageId, created_at: createdAt }

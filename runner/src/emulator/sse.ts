@@ -39,6 +39,8 @@ export class SseStream {
       'Cache-Control': 'no-cache',
       'X-Accel-Buffering': 'no',
     });
+    // Headers go out at once so clients see the 200 before the model's first token.
+    this.res.flushHeaders();
     this.armPing();
   }
 
