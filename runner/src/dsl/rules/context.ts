@@ -41,6 +41,14 @@ export class RuleContext {
     readonly options: ValidateOptions,
   ) {}
 
+  private memos = new Map<string, unknown>();
+
+  /** An analysis shared by several rules, computed once per document. */
+  memo<T>(key: string, compute: () => T): T {
+    if (!this.memos.has(key)) this.memos.set(key, compute());
+    return this.memos.get(key) as T;
+  }
+
   report(message: string, path: PathSegment[], opts: { key?: boolean; ruleId?: string } = {}): void {
     this.findings.push({ ruleId: opts.ruleId ?? this.currentRule, message, path, key: opts.key });
   }

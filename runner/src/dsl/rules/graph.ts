@@ -3,7 +3,7 @@
  * branch handles, roots, reachability, cycles and iteration/loop containers.
  */
 import { CONTAINER_START_TYPES, CONTAINER_TYPES, DslGraph, KNOWN_NODE_TYPES, TRIGGER_TYPES, isRecord, type GraphNode } from '../graph.js';
-import type { Rule } from './context.js';
+import type { Rule, RuleContext } from './context.js';
 
 export function nodeLabel(n: GraphNode): string {
   const title = typeof n.data.title === 'string' && n.data.title ? n.data.title : undefined;
@@ -27,6 +27,15 @@ export function allowedHandles(n: GraphNode): Set<string> | null {
   }
   if (failBranch && handles) ['fail-branch', 'success-branch'].forEach((h) => handles!.add(h));
   return handles;
+}
+
+/** Ids reachable from the start/trigger nodes, or null when the graph has no root (DSL033 says so). */
+export function reachableFromRoots(ctx: RuleContext): Set<string> | null {
+  return ctx.memo('reachable', () => {
+    const g = ctx.graph!;
+    const { starts, triggers } = roots(g);
+    return starts.length + triggers.length ? reachable(g, [...starts, ...triggers]) : null;
+  });
 }
 
 /** Start and trigger nodes at the top level (not inside a container). */

@@ -4,7 +4,7 @@
  */
 import { downstreamOf, isRecord } from '../graph.js';
 import { CHAT_ONLY_SYS_VARIABLES, NODE_ID_PATTERN, SYS_VARIABLES, promptVariables, type Reference } from '../references.js';
-import { nodeLabel } from './graph.js';
+import { nodeLabel, reachableFromRoots } from './graph.js';
 import type { Rule, RuleContext } from './context.js';
 
 /** References whose first segment is a node id (not sys/env/conversation/rag/userinput). */
@@ -21,6 +21,12 @@ function downstream(ctx: RuleContext, id: string): Set<string> {
     if (out.size > g.nodes.length) break;
   }
   return out;
+}
+
+/** Whether the node is reachable from the start (unknown when there is no start: then assume it runs). */
+function runs(ctx: RuleContext, id: string): boolean {
+  const seen = reachableFromRoots(ctx);
+  return !seen || seen.has(id);
 }
 
 function insideLoop(ctx: RuleContext, id: string): boolean {
@@ -67,7 +73,7 @@ export const referenceRules: Rule[] = [
       for (const r of nodeRefs(ctx)) {
         const target = g.byId.get(r.selector[0]!);
         if (!target || !r.from || target.uiType === 'custom-note' || g.upstream(r.from.id).has(target.id)) continue;
-        if (insideLoop(ctx, r.from.id)) continue;
+        if (insideLoop(ctx, r.from.id) || !runs(ctx, r.from.id)) continue;
         if (target.id === r.from.id || downstream(ctx, r.from.id).has(target.id)) {
           ctx.report(`${r.text}${where(r)} reads ${nodeLabel(target)}, which ${target.id === r.from.id ? 'is the node itself' : 'only runs after it'}: the value is always empty`, r.path);
         }
@@ -87,6 +93,7 @@ export const referenceRules: Rule[] = [
       for (const r of nodeRefs(ctx)) {
         const target = g.byId.get(r.selector[0]!);
         if (!target || !r.from || target.uiType === 'custom-note' || target.id === r.from.id || g.upstream(r.from.id).has(target.id)) continue;
+        if (!runs(ctx, r.from.id)) continue; // DSL035 says it never runs
         if (!insideLoop(ctx, r.from.id) && downstream(ctx, r.from.id).has(target.id)) continue; // DSL051
         ctx.report(`${r.text}${where(r)} reads ${nodeLabel(target)}, which is in another branch: no path leads from it to this node, so it may not have run`, r.path);
       }
