@@ -34,7 +34,7 @@ import { toLiveVersion } from './live.js';
 import { hashNormalised, isSubset, normaliseDsl, secretValues } from './normalise.js';
 import { planMismatch, prepareTarget, toTargetPlan, type PlanFile, type Prepared } from './plan.js';
 import { CONFIG_MODES, parseDsl, toYaml, WORKFLOW_MODES, type Rendered } from './render.js';
-import { selectTargets, type Target } from './targets.js';
+import { prefixed, selectTargets, type Target } from './targets.js';
 
 export type DeployStatus = 'deployed' | 'unchanged' | 'dry-run' | 'refused' | 'failed';
 
@@ -243,7 +243,7 @@ async function deployOne(c: ConsoleClient, t: Target, ctx: { config: ResolvedCon
       if (why) {
         res.status = 'refused';
         res.error = `the target moved since the plan: ${why}; make a new plan`;
-        log.error(`${t.id}: ${res.error}`);
+        log.error(prefixed(t.id, res.error!));
         return res;
       }
     }
@@ -256,7 +256,7 @@ async function deployOne(c: ConsoleClient, t: Target, ctx: { config: ResolvedCon
     if (p.draftEdited && !opts.force) {
       res.status = 'refused';
       res.error = `the app was edited in Dify since the last deploy (the draft differs from what dify-ci recorded); deploying would overwrite that work. Publish or discard it in Dify, or deploy with --force (a backup is taken first)`;
-      log.error(`${t.id}: ${res.error}`);
+      log.error(prefixed(t.id, res.error!));
       if (!opts.dryRun) record('refused', { message: 'draft edited in Dify' });
       return res;
     }
@@ -300,7 +300,7 @@ async function deployOne(c: ConsoleClient, t: Target, ctx: { config: ResolvedCon
       res.status = 'failed';
       res.error = `verification failed: ${ver.note}`;
       record('failed', { draftHash, message: res.error });
-      log.error(`${t.id}: ${res.error}`);
+      log.error(prefixed(t.id, res.error!));
       return res;
     }
     res.status = 'deployed';
@@ -313,7 +313,7 @@ async function deployOne(c: ConsoleClient, t: Target, ctx: { config: ResolvedCon
     res.error = e instanceof DifyCiError ? e.oneLine() : `internal error: ${(e as Error).message}`;
     res.errorCategory = e instanceof DifyCiError ? e.category : 'internal';
     if (e instanceof DifyCiError) for (const d of e.details) res.warnings.push(d);
-    log.error(`${t.id}: ${res.error}`);
+    log.error(prefixed(t.id, res.error!));
     if (!opts.dryRun && p) record('failed', { message: res.error });
     if (e instanceof DifyCiError && e.category === 'auth') throw e;
     if (!(e instanceof DifyCiError)) throw e;

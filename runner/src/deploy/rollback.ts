@@ -35,7 +35,7 @@ import { appendHistory } from './history.js';
 import { observe, toLiveVersion, type LiveState, type LiveVersion } from './live.js';
 import { formatPlanText, type TargetPlan } from './plan.js';
 import { loadDsl, renderDsl, toYaml, WORKFLOW_MODES } from './render.js';
-import { resolveTarget, selectTargets, type Target } from './targets.js';
+import { prefixed, resolveTarget, selectTargets, type Target } from './targets.js';
 
 export interface RollbackOptions {
   /** previous (default) | <published workflow id> | <backup file>. */
@@ -257,13 +257,13 @@ async function rollbackOne(c: ConsoleClient, t: Target, ctx: { opts: RollbackOpt
       ...(res.error ? { message: res.error } : {}),
     });
     if (ver.ok) log.ok(`${t.id}: rolled back to ${chosen.versionId ?? chosen.file}${res.versionId ? ` (new version ${res.versionId})` : ''}`);
-    else log.error(`${t.id}: ${res.error}`);
+    else log.error(prefixed(t.id, res.error!));
     return res;
   } catch (e) {
     res.status = 'failed';
     res.error = e instanceof DifyCiError ? e.oneLine() : `internal error: ${(e as Error).message}`;
     res.errorCategory = e instanceof DifyCiError ? e.category : 'internal';
-    log.error(`${t.id}: ${res.error}`);
+    log.error(prefixed(t.id, res.error!));
     if (!(e instanceof DifyCiError) || e.category === 'auth') throw e;
     return res;
   }

@@ -15,7 +15,7 @@ import { formatPlanMarkdown, formatPlanText, prepareTarget, readPlanFile, toTarg
 import { rollbackTargets } from './rollback.js';
 import { backupEnvironment, stamp } from './backup.js';
 import { formatStatusText, statusTargets } from './status.js';
-import { selectTargets } from './targets.js';
+import { prefixed, selectTargets } from './targets.js';
 
 /** Worst exit code among per-target failures: config/usage/input → 2, anything else → 1. */
 function failureExit(categories: (string | undefined)[]): ExitCodeValue {
@@ -54,7 +54,7 @@ export async function runPlan(ctx: RunContext, opts: PlanCliOptions): Promise<Co
         targets.push(toTargetPlan(await prepareTarget(c, t, { historyDir: config.paths.history })));
       } catch (e) {
         if (!(e instanceof DifyCiError) || e.category === 'auth') throw e;
-        log.error(`${t.id}: ${e.oneLine()}`);
+        log.error(prefixed(t.id, e.oneLine()));
         targets.push({
           env: env.key,
           app: t.app.key,

@@ -16,7 +16,7 @@ import { log } from '../core/log.js';
 import type { EnvironmentConfig, PathsConfig, ResolvedConfig, TenantConfig } from '../config/types.js';
 import { getConsole, type ConsoleClient } from '../dify/console.js';
 import { prepareTarget } from './plan.js';
-import { selectTargets } from './targets.js';
+import { prefixed, selectTargets } from './targets.js';
 
 export type Drift = 'not-deployed' | 'not-published' | 'live-changed' | 'git-differs' | 'draft-edited';
 
@@ -108,7 +108,7 @@ export async function statusTargets(
     } catch (e) {
       if (!(e instanceof DifyCiError) || e.category === 'auth') throw e;
       row.error = e.oneLine();
-      log.error(`${t.id}: ${row.error}`);
+      log.error(prefixed(t.id, row.error));
     }
     out.push(row);
   }

@@ -79,3 +79,8 @@ export async function resolveTarget(c: ConsoleClient, t: Target, name: string): 
   }
   return { resolvedBy: 'create', knownIds: new Set() };
 }
+
+/** `<target>: <message>` unless the message already names the target. */
+export function prefixed(target: string, message: string): string {
+  return message.startsWith(`${target}:`) || message.startsWith(`${target} `) ? message : `${target}: ${message}`;
+}
