@@ -69,7 +69,7 @@ export async function adminClient(emu: Emulator): Promise<Client> {
   return c;
 }
 
-export type SseEvent = { ping: true } | ({ ping?: false } & Record<string, any>);
+export type SseEvent = Record<string, any>;
 
 export function parseSse(text: string): SseEvent[] {
   const out: SseEvent[] = [];

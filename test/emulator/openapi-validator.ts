@@ -1,0 +1,100 @@
+/**
+ * Validates service-API responses against Dify's own OpenAPI description (`openapi_service.json`, OpenAPI 3.0):
+ * blocking bodies and SSE events against the component schemas (the SSE discriminator mappings pick the event
+ * schema), error bodies against the envelope and the error codes the spec lists for that route and status.
+ */
+import { readFileSync } from 'node:fs';
+import { createAjv, type ValidateFunction } from '../../runner/src/core/ajv.js';
+
+const SPEC_PATH = '/work/shared/dify-openapi/openapi_service.json';
+
+type Json = Record<string, any>;
+
+/** Known disagreements between the spec and Dify's code (dify-api.md wins); each one is adjusted here on purpose. */
+export const SPEC_ADJUSTMENTS = [
+  'user_input_form items use oneOf over wrappers whose properties are all optional, so every item matches all three branches and oneOf can never pass: validated as anyOf',
+  'OpenAPI discriminators without oneOf (ChunkChatEvent, ChunkWorkflowEvent, ChunkCompletionEvent) are resolved by hand through their mapping',
+];
+
+function prepare(node: unknown, path: string[] = []): unknown {
+  if (Array.isArray(node)) return node.map((x, i) => prepare(x, [...path, String(i)]));
+  if (node === null || typeof node !== 'object') return node;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(node as Json)) {
+    if (k === 'discriminator' || k === 'example' || k === 'examples') continue;
+    if (k === 'oneOf' && (path.includes('user_input_form') || path[path.length - 1] === 'UserInputFormItem')) out.anyOf = prepare(v, [...path, k]);
+    else out[k] = prepare(v, [...path, k]);
+  }
+  return out;
+}
+
+export class SpecValidator {
+  readonly spec: Json;
+  private ajv = createAjv({ validateSchema: false, strict: false, discriminator: false });
+  private cache = new Map<string, ValidateFunction>();
+  /** How many objects were validated (the test asserts it is not zero). */
+  checked = 0;
+
+  constructor() {
+    this.spec = JSON.parse(readFileSync(SPEC_PATH, 'utf8')) as Json;
+    this.ajv.addFormat('int64', true);
+    this.ajv.addFormat('double', true);
+    this.ajv.addFormat('float', true);
+    this.ajv.addFormat('binary', true);
+    this.ajv.addFormat('url', /^https?:\/\//);
+    this.ajv.addFormat('decimal', /^-?\d+(\.\d+)?$/);
+    this.ajv.addSchema({ $id: 'spec.json', components: prepare(this.spec.components) }, 'spec.json');
+  }
+
+  private compiled(name: string): ValidateFunction {
+    let v = this.cache.get(name);
+    if (!v) {
+      if (!this.spec.components.schemas[name]) throw new Error(`no schema ${name} in the spec`);
+      v = this.ajv.compile({ $ref: `spec.json#/components/schemas/${name}` });
+      this.cache.set(name, v);
+    }
+    return v;
+  }
+
+  /** Throws with Ajv's messages when `value` does not match the component schema `name`. */
+  check(name: string, value: unknown, what = name): void {
+    const v = this.compiled(name);
+    this.checked++;
+    if (!v(value)) {
+      const errs = (v.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
+      throw new Error(`${what} does not match ${name}: ${errs}\n${JSON.stringify(value).slice(0, 600)}`);
+    }
+  }
+
+  /** An SSE event: the base schema's discriminator mapping names the event's schema. */
+  checkEvent(base: 'ChunkChatEvent' | 'ChunkWorkflowEvent' | 'ChunkCompletionEvent', event: Json): void {
+    const mapping = this.spec.components.schemas[base].discriminator.mapping as Record<string, string>;
+    const ref = mapping[event.event];
+    if (!ref) throw new Error(`event ${event.event} is not in ${base}'s mapping`);
+    this.check(ref.split('/').pop()!, event, `SSE ${event.event}`);
+  }
+
+  /** Codes dify-api.md documents that the spec does not list for that route/status (reported, not failed). */
+  unlisted = new Set<string>();
+
+  /** Error bodies: the Dify envelope; codes the spec lists for this route and status must match its example keys. */
+  checkError(route: string, method: string, status: number, body: Json): void {
+    this.checked++;
+    const keys = Object.keys(body).sort().join(',');
+    if (keys !== 'code,message,status') throw new Error(`error body is not an envelope: ${JSON.stringify(body)}`);
+    if (typeof body.code !== 'string' || typeof body.message !== 'string' || body.status !== status) {
+      throw new Error(`bad envelope types: ${JSON.stringify(body)}`);
+    }
+    const resp = this.spec.paths[route]?.[method.toLowerCase()]?.responses?.[String(status)];
+    const examples = resp?.content?.['application/json']?.examples as Record<string, { value: Json }> | undefined;
+    if (!examples) return;
+    const codes = Object.values(examples).map((e) => e.value?.code);
+    if (!codes.includes(body.code)) this.unlisted.add(`${method} ${route} ${status} ${body.code}`);
+    for (const e of Object.values(examples)) {
+      if (e.value?.code === body.code) {
+        const ek = Object.keys(e.value).sort().join(',');
+        if (ek !== keys) throw new Error(`${body.code}: keys ${keys} differ from the spec example's ${ek}`);
+      }
+    }
+  }
+}
