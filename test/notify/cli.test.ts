@@ -165,6 +165,15 @@ describe('notify: the CLI end to end', function () {
     assert.equal(slack.calls.length, 0);
   });
 
+  it('a bad notify.reportUrl placeholder: a warning with its position, the artifact link instead', async () => {
+    const dir = project(slack.url, smtp.port, '  reportUrl: "https://reports.example.com/{{jbo}}"\n');
+    writeFresh(dir, failedRunFixture());
+    const r = await runCli(['notify', '--env', 'production', '--status', 'failure', '--dry-run'], dir, env('80'));
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /warning: dify-ci\.yml:22:14: notify\.reportUrl: unknown placeholder 'jbo' \(did you mean 'job'\?\)/);
+    assert.match(r.stdout, /"url": "https:\/\/jenkins\.example\.com\/job\/support-bot\/80\/artifact\/\.dify-ci\/reports\/smoke\.html"/);
+  });
+
   it('usage errors exit 2: a bad --status, an unconfigured --channel', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'dify-ci.yml'), 'apps:\n  a: { dsl: a.yml }\nenvironments:\n  staging:\n    url: http://127.0.0.1:9\n    auth: { mode: token, tokenEnv: T }\n');
@@ -180,7 +189,7 @@ describe('notify: the CLI end to end', function () {
   });
 
   it('--dry-run prints both rendered messages and sends nothing, records no history', async () => {
-    const dir = project(slack.url, smtp.port);
+    const dir = project(slack.url, smtp.port, '  reportUrl: "https://reports.example.com/{{job}}/{{buildNumber}}/{{reportPath}}"\n');
     writeFresh(dir, failedRunFixture());
     const r = await runCli(['notify', '--env', 'production', '--status', 'success', '--dry-run'], dir, env('70'));
     assert.equal(r.code, 0, r.stderr);
@@ -189,6 +198,8 @@ describe('notify: the CLI end to end', function () {
     assert.ok(Array.isArray(out.slack.message.blocks));
     assert.match(out.email.subject, /^✅ \[dify-ci\] support-bot, faq-bot → production succeeded \(#70\)$/);
     assert.ok(!r.stdout.includes(CANARY));
+    const urls = JSON.stringify(out.slack.message.blocks).match(/"url":"[^"]+"/g);
+    assert.ok(urls?.includes('"url":"https://reports.example.com/dify/support-bot/70/.dify-ci/reports/smoke.html"'), String(urls));
     assert.equal(slack.calls.length + smtp.mails.length, 0);
     assert.equal(existsSync(join(dir, '.dify-ci/history/notify.jsonl')), false);
   });

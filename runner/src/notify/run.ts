@@ -54,6 +54,14 @@ function channelsOf(opt: string | undefined, notify: NotifyConfig, config: Resol
   return [c as ChannelName];
 }
 
+function hasPath(v: unknown, path: string[]): boolean {
+  for (const k of path) {
+    if (v === null || typeof v !== 'object' || !(k in v)) return false;
+    v = (v as Record<string, unknown>)[k];
+  }
+  return true;
+}
+
 const encodePath = (s: string) => s.split('/').map(encodeURIComponent).join('/');
 
 /** notify.reportUrl may use {{job}}, {{buildNumber}}, {{buildUrl}}, {{buildTag}}, {{env}}, {{reportPath}}; else Jenkins' artifact URL. */
@@ -62,7 +70,8 @@ function reportUrlFn(config: ResolvedConfig, notify: NotifyConfig) {
   let nodes: ReturnType<typeof parseTemplate> | undefined;
   if (tpl) {
     const vocab = { names: ['job', 'buildNumber', 'buildUrl', 'buildTag', 'env', 'reportPath'] };
-    const position = positionOf(config.source, config.env && config.source.value && (config.source.value as any).environments?.[config.env.key]?.notify?.reportUrl ? ['environments', config.env.key, 'notify', 'reportUrl'] : ['notify', 'reportUrl']);
+    const envPath = config.env ? ['environments', config.env.key, 'notify', 'reportUrl'] : undefined;
+    const position = positionOf(config.source, envPath && hasPath(config.source.value, envPath) ? envPath : ['notify', 'reportUrl']);
     try {
       nodes = parseTemplate(tpl);
     } catch (e) {
@@ -111,7 +120,16 @@ export async function runNotify(ctx: RunContext, opts: NotifyOptions, deps: Noti
   const status = explicitStatus ?? deriveStatus(results);
   if (!explicitStatus) log.info(`notify: no --status given; taking '${status}' from the result files`);
   const previousStatus = explicitPrevious ?? previousEntry(history, current)?.status;
-  const summary = buildSummary({ status, previousStatus, results, environ, env: config.env?.key, reportUrl: reportUrlFn(config, notify) });
+  let reportUrl: ReturnType<typeof reportUrlFn>;
+  try {
+    reportUrl = reportUrlFn(config, notify);
+  } catch (e) {
+    // Like a broken template: the message still goes out, with Jenkins' artifact link.
+    if (opts.strict || !(e instanceof DifyCiError)) throw e;
+    log.warn(`${e.oneLine()} — using the Jenkins artifact link instead`);
+    reportUrl = reportUrlFn(config, { ...notify, reportUrl: undefined });
+  }
+  const summary = buildSummary({ status, previousStatus, results, environ, env: config.env?.key, reportUrl });
 
   const outcomes: ChannelOutcome[] = [];
   const rendered: Record<string, unknown> = {};

@@ -84,7 +84,10 @@ function slackLogger() {
 export async function sendSlack(summary: RunSummary, cfg: SlackConfig, tpl: SlackTemplate, opts: SlackSendOptions = {}): Promise<{ detail: string; rendered: SlackRendered }> {
   const environ = opts.environ ?? process.env;
   if (opts.dryRun) {
-    const mode = cfg.tokenEnv && environ[cfg.tokenEnv] ? 'api' : cfg.webhookUrlEnv && environ[cfg.webhookUrlEnv] ? 'webhook' : cfg.tokenEnv ? 'api' : 'webhook';
+    // Like a real send: the token wins when set; with neither set, show what the configuration asks for.
+    const hasToken = Boolean(cfg.tokenEnv && environ[cfg.tokenEnv]);
+    const hasHook = Boolean(cfg.webhookUrlEnv && environ[cfg.webhookUrlEnv]);
+    const mode = hasToken || (!hasHook && cfg.tokenEnv) ? 'api' : 'webhook';
     return { detail: 'dry run', rendered: renderSlack(summary, tpl, mode) };
   }
   const t = transportOf(cfg, environ);
