@@ -4,7 +4,7 @@
  * content: problems become findings (DSL001–DSL004) so one broken file does not hide the others.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { LineCounter, parseDocument, type Document } from 'yaml';
+import { LineCounter, parseDocument, type Document, type Tags } from 'yaml';
 import { DifyCiError } from '../core/errors.js';
 import { displayPath, positionOf, pathToString, type PathSegment, type SourceDoc } from '../yaml/source.js';
 import type { Finding, ParsedDsl, Severity } from './types.js';
@@ -186,15 +186,40 @@ function firstLine(msg: string): string {
   return msg.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
 }
 
+/**
+ * PyYAML's YAML 1.1 resolvers differ from the yaml package's in two places that matter for DSL: `y`/`n` are plain
+ * strings (not booleans — every node has `position: {x, y}`), and an exponent float needs a dot and a signed
+ * exponent (`1e5` is a string).
+ */
+const PY_BOOL_TRUE = /^(?:yes|Yes|YES|true|True|TRUE|on|On|ON)$/;
+const PY_BOOL_FALSE = /^(?:no|No|NO|false|False|FALSE|off|Off|OFF)$/;
+const PY_FLOAT_EXP = /^[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*)[eE][-+][0-9]+$/;
+
+export function pyyamlTags(tags: Tags): Tags {
+  return tags.map((t) => {
+    if (typeof t !== 'object' || !('tag' in t)) return t;
+    if (t.tag === 'tag:yaml.org,2002:bool' && 'test' in t && t.test) return { ...t, test: t.test.test('true') ? PY_BOOL_TRUE : PY_BOOL_FALSE };
+    if (t.tag === 'tag:yaml.org,2002:float' && 'format' in t && t.format === 'EXP') return { ...t, test: PY_FLOAT_EXP };
+    return t;
+  }) as Tags;
+}
+
 /** One parse: the Document (for positions) and one toJS (for the value). */
 function loadYaml(text: string, file: string, findings: Finding[]): { src: SourceDoc; ok: boolean } {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, version: '1.1', uniqueKeys: true, prettyErrors: false, strict: true }) as Document.Parsed;
+  const doc = parseDocument(text, {
+    lineCounter: lines,
+    version: '1.1',
+    customTags: pyyamlTags,
+    uniqueKeys: true,
+    prettyErrors: false,
+    strict: true,
+  }) as Document.Parsed;
   let fatal = false;
   for (const e of doc.errors) {
     const lp = lines.linePos(e.pos[0]);
     if (e.code === 'DUPLICATE_KEY') {
-      const key = text.slice(e.pos[0], Math.min(e.pos[1], e.pos[0] + 60)).split(/[:\n]/)[0]!.trim();
+      const key = text.slice(e.pos[0], e.pos[0] + 80).split(/:(?:\s|$)|\n/)[0]!.trim();
       findings.push(finding('DSL002', `duplicate key ${key ? `'${key}' ` : ''}(Dify keeps only the last one; the earlier value is silently lost)`, file, lp.line, lp.col));
     } else {
       fatal = true;
