@@ -237,6 +237,29 @@ describe('deploy against the emulator', () => {
     assert.equal(emu.state.apps.length, 0);
   });
 
+  it('--dry-run changes nothing and records nothing', async () => {
+    const r = await deploy({ dryRun: true });
+    assert.deepEqual(r.targets.map((t) => t.status), ['dry-run', 'dry-run']);
+    assert.equal(emu.state.apps.length, 0);
+    assert.equal(readHistory(p.config().paths.history, 'staging').length, 0);
+  });
+
+  it('openapi only: plan works, deploy says clearly that publishing needs a console session', async () => {
+    const o = await startEmulator({ port: 0, openapi: true });
+    try {
+      p = project(o.url, { auth: `{mode: openapi, workspaceId: '${o.workspaceId}', tokenEnv: DFOA}`, environ: { DFOA: o.mintOpenApiToken() } });
+      const cfg = p.config();
+      const c = getConsole(cfg.env!, { environ: p.environ });
+      const plan = toTargetPlan(await prepareTarget(c, selectTargets(cfg, cfg.env!, 'support')[0]!, { historyDir: cfg.paths.history, environ: p.environ }));
+      assert.equal(plan.action, 'create');
+      await assert.rejects(deploy({}, 'support'), (e: unknown) => e instanceof DifyCiError && e.exitCode === 2 && /needs the console API/.test(e.message) && e.details.some((d) => /password, token or admin-key/.test(d)));
+      assert.equal(o.state.apps.length, 0);
+    } finally {
+      freshClients();
+      await o.close();
+    }
+  });
+
   it('the canary secret never reaches Dify exports, backups, history or results', async () => {
     await deploy({}, 'support');
     editPrompt('Answer in detail.');
