@@ -29,9 +29,9 @@ export function registerSmoke(program: Command): void {
     .option('--filter <regex>', 'only cases whose name matches')
     .option('--repeat <n>', 'run every case n times')
     .option('--pass-rate <rate>', 'share of runs that must pass, 0..1 (default: suite passRate, else smoke.passRate)')
-    .option('--mode <mode>', 'streaming | blocking (default: the suite, else smoke.mode)')
-    .option('--timeout-ms <ms>', 'time limit per call (default: the suite, else smoke.timeoutMs)')
-    .option('--user <id>', 'the `user` sent to Dify (default: the suite, else smoke.user)')
+    .option('--mode <mode>', 'streaming | blocking for cases that do not set mode (default: suite defaults, else smoke.mode)')
+    .option('--timeout-ms <ms>', 'time limit per call for cases that do not set timeoutMs (default: suite defaults, else smoke.timeoutMs)')
+    .option('--user <id>', 'the `user` sent to Dify for cases that do not set user (default: suite defaults, else smoke.user)')
     .option('--url <apiUrl>', 'ad-hoc: service API base URL (e.g. https://api.dify.ai/v1); no configuration needed')
     .option('--api-key-env <VAR>', 'ad-hoc: environment variable holding the app API key');
   action<SmokeCliOptions>(cmd, 'smoke', async (ctx, opts) => {

@@ -321,9 +321,10 @@ function skipped(c: CaseSpec, iteration: number, repeat: number): CaseRunResult 
 
 async function runCase(p: Prepared, c: CaseSpec, iteration: number, repeat: number, smoke: SmokeConfig, opts: SmokeOptions): Promise<CaseRunResult> {
   const startedAt = new Date().toISOString();
-  const timeoutMs = c.timeoutMs ?? p.suite.defaults.timeoutMs ?? opts.timeoutMs ?? smoke.timeoutMs;
-  const responseMode = c.mode ?? p.suite.defaults.mode ?? opts.mode ?? smoke.mode;
-  const user = c.user ?? p.suite.defaults.user ?? opts.user ?? smoke.user;
+  // A case's own setting is deliberate; flags override the suite's defaults, which override the config.
+  const timeoutMs = c.timeoutMs ?? opts.timeoutMs ?? p.suite.defaults.timeoutMs ?? smoke.timeoutMs;
+  const responseMode = c.mode ?? opts.mode ?? p.suite.defaults.mode ?? smoke.mode;
+  const user = c.user ?? opts.user ?? p.suite.defaults.user ?? smoke.user;
   const turns: TurnResult[] = [];
   const reasons: string[] = [];
   let conversationId: string | undefined;
