@@ -11,6 +11,7 @@ import { registerDeploy } from './deploy.js';
 import { registerRollback } from './rollback.js';
 import { registerBackup } from './backup.js';
 import { registerStatus } from './status.js';
+import { registerDemo } from './demo.js';
 
 export function registerCommands(program: Command): void {
   registerContext(program);
@@ -24,4 +25,5 @@ export function registerCommands(program: Command): void {
   registerRollback(program);
   registerBackup(program);
   registerStatus(program);
+  registerDemo(program);
 }
