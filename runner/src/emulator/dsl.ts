@@ -43,7 +43,8 @@ export class YamlError extends Error {}
 
 /** `yaml.dump(…, allow_unicode=True)`: keys sorted; 1.1 quoting so PyYAML reads every scalar back unchanged. */
 export function dumpYaml(value: unknown): string {
-  return stringify(value, { version: '1.1', sortMapEntries: true, lineWidth: 0, aliasDuplicateObjects: false });
+  // Multi-line double-quoted output mangles lines holding only spaces (yaml 2.9); keep \n escapes on one line.
+  return stringify(value, { version: '1.1', sortMapEntries: true, lineWidth: 0, aliasDuplicateObjects: false, doubleQuotedMinMultiLineLength: Number.MAX_SAFE_INTEGER });
 }
 
 // ---- PEP 440-ish versions, as packaging.version.parse for the forms DSL files use ----
