@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DifyCiError } from '../../runner/src/core/errors.js';
+import { registerSecret } from '../../runner/src/core/mask.js';
 import { runSmoke } from '../../runner/src/smoke/runner.js';
 import { parseSuiteText } from '../../runner/src/smoke/suite.js';
 import { tempProject } from '../helpers/cli.js';
@@ -85,6 +86,27 @@ cases:
     assert.deepEqual(tc.map((c) => c.attrs.name), ['echoes', 'explodes', 'skipped one']);
     assert.ok(one(tc[1]!, 'error'));
     assert.ok(one(tc[2]!, 'skipped'));
+  });
+
+  it('masks secrets in every report, the JUnit system-out included', async () => {
+    const secret = 'sk-live-SECRETvalue-987654321';
+    registerSecret(secret);
+    server = await startServer((req, res) => {
+      if (req.url === '/v1/info') return json(res, 200, { name: 'b', mode: 'chat' });
+      if (req.url === '/v1/parameters') return json(res, 200, { user_input_form: [] });
+      sse(res, [{ event: 'message', answer: `token=${secret} <b>&</b>` }, { event: 'message_end', metadata: {} }]);
+    });
+    const dir = tempProject({});
+    const suite = parseSuiteText('t.yml', `cases:\n  - { name: leak, query: q, assert: [ { not-contains: sk-live } ] }\n`);
+    const run = await runSmoke(undefined, undefined, [{ app: 'bot', env: 'test', apiUrl: server.url, apiKey: KEY, suite }], { ...quiet, reportDir: dir });
+    assert.equal(run.passed, false, 'the assertion sees the real answer');
+    for (const f of ['smoke-results.json', 'junit-smoke.xml', 'smoke-summary.md', 'smoke-report.html']) {
+      const text = readFileSync(join(dir, f), 'utf8');
+      assert.ok(!text.includes(secret), `${f} leaks the secret`);
+      assert.ok(!text.includes(KEY), `${f} leaks the API key`);
+    }
+    const out = one(all(all(parseXml(readFileSync(join(dir, 'junit-smoke.xml'), 'utf8')), 'testsuite')[0]!, 'testcase')[0]!, 'system-out')!;
+    assert.match(out.text, /answer:\ntoken=\*\*\* <b>&<\/b>/, 'masked, and escaped XML reads back as the text');
   });
 
   it('runs a case N times with --repeat and names the repetitions', async () => {
