@@ -37,7 +37,7 @@ export function codeFrame(text: string, line: number, column: number, lineIndex?
     src = src.slice(from, from + MAX_FRAME_WIDTH);
     if (from > 0) {
       prefix = '…';
-      col = col - from + 1;
+      col -= from;
     }
   }
   const gutter = String(line);
