@@ -132,6 +132,19 @@ describe('deploy against the emulator', () => {
     assert.equal(appsNamed(emu, 'support-flow')[0]!.published.length, 0);
   });
 
+  it('a deploy that failed after importing does not make the next deploy see a UI edit', async () => {
+    await deploy({}, 'support');
+    const withDep = (text: string) =>
+      readFileSync(join(import.meta.dirname, 'fixtures/workflow.yml'), 'utf8')
+        .replace('Answer briefly.', text)
+        .replace('dependencies: []', 'dependencies:\n- {type: marketplace, value: {marketplace_plugin_unique_identifier: "langgenius/openai:0.2.3"}, current_identifier: null}');
+    p.write('workflow.yml', withDep('Second try.'));
+    assert.equal((await deploy({}, 'support')).targets[0]!.status, 'failed');
+    editPrompt('Third try.');
+    const r = await deploy({}, 'support');
+    assert.equal(r.targets[0]!.status, 'deployed', r.targets[0]!.error);
+  });
+
   it('429 with Retry-After and 5xx-then-success are ridden out', async () => {
     emu.setFaults([
       { route: '/console/api/apps', method: 'GET', status: 429, body: { code: 'too_many_requests', message: 'slow down', status: 429 }, headers: { 'Retry-After': '1' }, times: 1 },

@@ -201,6 +201,7 @@ async function deployOne(c: ConsoleClient, t: Target, ctx: { config: ResolvedCon
   const { opts, build, paths } = ctx;
   const res = baseResult(t);
   let p: Prepared | undefined;
+  let imported = false;
   const record = (status: HistoryRecord['status'], extra: Partial<HistoryRecord> = {}) =>
     appendHistory(paths.history, {
       time: new Date().toISOString(),
@@ -269,7 +270,17 @@ async function deployOne(c: ConsoleClient, t: Target, ctx: { config: ResolvedCon
     res.backups = backupLive(paths.backups, t, p.live);
     const appId = await importOrSave(c, p, opts, res);
     res.appId = appId;
-    const leaked = await checkDependencies(c, appId, t.id);
+    imported = true;
+    let leaked = await checkDependencies(c, appId, t.id);
+    const declared = p.rendered.doc.dependencies;
+    if (Array.isArray(declared) && leaked.length > 0) {
+      // Dify caches the last import's dependencies for 10 minutes and an import without any does not clear it:
+      // only plugins this DSL declares count.
+      const ours = new Set(declared.map((d) => dependencyName(d as never)));
+      const stale = leaked.filter((d) => !ours.has(dependencyName(d)));
+      if (stale.length) log.debug(`${t.id}: ignoring plugin(s) from an earlier import still cached by Dify: ${stale.map(dependencyName).join(', ')}`);
+      leaked = leaked.filter((d) => ours.has(dependencyName(d)));
+    }
     if (leaked.length > 0) {
       throw new DifyCiError(
         `${t.id}: missing plugin(s) in the workspace: ${leaked.map(dependencyName).join(', ')}; the draft was updated but NOT published`,
@@ -314,7 +325,16 @@ async function deployOne(c: ConsoleClient, t: Target, ctx: { config: ResolvedCon
     res.errorCategory = e instanceof DifyCiError ? e.category : 'internal';
     if (e instanceof DifyCiError) for (const d of e.details) res.warnings.push(d);
     log.error(prefixed(t.id, res.error!));
-    if (!opts.dryRun && p) record('failed', { message: res.error });
+    if (!opts.dryRun && p) {
+      // After an import the draft is ours: remember it so the next deploy does not take it for a UI edit.
+      let draftHash: string | undefined;
+      if (imported && res.appId && WORKFLOW_MODES.has(p.rendered.mode) && !(e instanceof DifyCiError && e.category === 'auth')) {
+        draftHash = await exportDsl(c, res.appId, { where: t.id, what: 'export the draft' })
+          .then((y) => (y ? toLiveVersion(y, t.id).hash : undefined))
+          .catch(() => undefined);
+      }
+      record('failed', { message: res.error, ...(draftHash ? { draftHash } : {}) });
+    }
     if (e instanceof DifyCiError && e.category === 'auth') throw e;
     if (!(e instanceof DifyCiError)) throw e;
     return res;

@@ -70,3 +70,20 @@ export function lastGood(historyDir: string, env: string, target: string): Histo
   const recs = readHistory(historyDir, env).filter((r) => r.target === target && (r.status === 'deployed' || r.status === 'unchanged' || r.status === 'rolled-back'));
   return recs[recs.length - 1];
 }
+
+/**
+ * Draft hashes dify-ci itself left on a target: the last good record's and those of later failed deploys that
+ * got as far as importing. A live draft equal to one of them holds no one else's work.
+ */
+export function ownDraftHashes(historyDir: string, env: string, target: string): Set<string> {
+  const recs = readHistory(historyDir, env).filter((r) => r.target === target);
+  let start = 0;
+  for (let i = recs.length - 1; i >= 0; i--) {
+    const st = recs[i]!.status;
+    if (st === 'deployed' || st === 'unchanged' || st === 'rolled-back') {
+      start = i;
+      break;
+    }
+  }
+  return new Set(recs.slice(start).map((r) => r.draftHash).filter((h): h is string => Boolean(h)));
+}

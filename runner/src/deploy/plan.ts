@@ -22,7 +22,7 @@ import { readFileSync } from 'node:fs';
 import { DifyCiError, usageError } from '../core/errors.js';
 import type { ConsoleClient } from '../dify/console.js';
 import { diffDsl, summarise, type ChangeSummary, type DslDiff } from './diff.js';
-import { lastGood, type HistoryRecord } from './history.js';
+import { lastGood, ownDraftHashes, type HistoryRecord } from './history.js';
 import { liveSecretValues, observe, type LiveState } from './live.js';
 import { normaliseDsl, type NormalisedDsl } from './normalise.js';
 import { loadDsl, renderDsl, WORKFLOW_MODES, type DslDoc, type Rendered } from './render.js';
@@ -100,9 +100,9 @@ export async function prepareTarget(c: ConsoleClient, t: Target, opts: PrepareOp
   if (changed && !summary.changed) summary.changed = true; // e.g. never published: same draft, still needs a publish
 
   let draftEdited = false;
-  if (WORKFLOW_MODES.has(rendered.mode) && live.draft) {
-    if (last?.draftHash && last.appId === resolution.appId) draftEdited = live.draft.hash !== last.draftHash;
-    else if (pub) draftEdited = live.draft.hash !== pub.hash && live.draft.hash !== rendered.contentHash;
+  if (WORKFLOW_MODES.has(rendered.mode) && live.draft && live.draft.hash !== rendered.contentHash) {
+    if (last?.draftHash && last.appId === resolution.appId) draftEdited = !ownDraftHashes(opts.historyDir, t.env.key, t.id).has(live.draft.hash);
+    else if (pub) draftEdited = live.draft.hash !== pub.hash;
   } else if (!WORKFLOW_MODES.has(rendered.mode) && pub && last?.publishedHash && last.appId === resolution.appId) {
     draftEdited = pub.hash !== last.publishedHash;
   }
@@ -130,6 +130,7 @@ export interface TargetPlan {
   diff: DslDiff | null;
   warnings: string[];
   error?: string;
+  errorCategory?: string;
 }
 
 export function toTargetPlan(p: Prepared): TargetPlan {

@@ -74,7 +74,7 @@ export async function runPlan(ctx: RunContext, opts: PlanCliOptions): Promise<Co
           warnings: [],
           error: e.oneLine(),
           errorCategory: e.category,
-        } as TargetPlan & { errorCategory: string });
+        });
       }
     }
     const build = buildInfo();
@@ -95,7 +95,7 @@ export async function runPlan(ctx: RunContext, opts: PlanCliOptions): Promise<Co
         : `plan for ${env.key}: no changes`;
     return {
       status: errors.length ? 'failed' : changed && opts.detailedExitcode ? 'changes' : 'success',
-      ...(errors.length ? { exitCode: failureExit(errors.map((e) => (e as TargetPlan & { errorCategory?: string }).errorCategory)) } : {}),
+      ...(errors.length ? { exitCode: failureExit(errors.map((e) => e.errorCategory)) } : {}),
       summary,
       counts: { targets: targets.length, changed, unchanged: targets.filter((t) => t.action === 'noop').length, errors: errors.length },
       artifacts,

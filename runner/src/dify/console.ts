@@ -4,6 +4,7 @@
  * share the session and the server's host gate.
  */
 import { DifyCiError, configError } from '../core/errors.js';
+import { log } from '../core/log.js';
 import type { AuthConfig, EnvironmentConfig, TenantConfig } from '../config/types.js';
 import { authHint, resolveCredentials, Session, type AuthModeUsed } from './auth.js';
 import { httpError, Transport, type HttpResponse, type Method, type TransportOptions } from './http.js';
@@ -90,6 +91,7 @@ export class ConsoleClient {
 
 const transports = new Map<string, Transport>();
 const sessions = new Map<string, Session>();
+const warnedWorkspace = new Set<string>();
 
 export interface GetConsoleOptions {
   tenant?: Pick<TenantConfig, 'name' | 'url' | 'auth' | 'workspaceId'>;
@@ -129,6 +131,12 @@ export function getConsole(env: EnvironmentConfig, opts: GetConsoleOptions = {})
     sessions.set(sKey, session);
   }
   const workspaceId = t?.workspaceId ?? creds.workspaceId;
+  if (t?.workspaceId && (creds.mode === 'password' || creds.mode === 'token') && !warnedWorkspace.has(sKey)) {
+    // Dify's console acts on the account's *current* workspace, one per account: a per-request workspace exists
+    // only for the admin key (and /openapi/v1).
+    warnedWorkspace.add(sKey);
+    log.warn(`${label}: tenant workspaceId is only honoured with auth mode admin-key or openapi; with ${creds.mode} the account's current workspace is used`);
+  }
   return new ConsoleClient(transport, session, label, workspaceId);
 }
 

@@ -18,6 +18,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { CookieJar } from 'tough-cookie';
 import { DifyCiError, configError } from '../core/errors.js';
 import { log } from '../core/log.js';
+import { registerSecret } from '../core/mask.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -382,6 +383,11 @@ function buildAgents(baseUrl: string, tls: { ca?: string[]; rejectUnauthorized: 
   const proxy = proxyFor(baseUrl, environ);
   const common = { keepAlive: true, maxSockets: 32 };
   if (proxy) {
+    try {
+      registerSecret(decodeURIComponent(new URL(proxy).password));
+    } catch {
+      // not a URL: hpagent will say so
+    }
     log.debug(`using proxy ${redactUrl(proxy)} for ${baseUrl}`);
     return {
       http: new HttpProxyAgent({ ...common, proxy }),
