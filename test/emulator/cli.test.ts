@@ -1,0 +1,81 @@
+/** `dify-ci emulator` as a process: the JSON line, SIGTERM, the state file across restarts, bad rule files. */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from './helpers.js';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const TSX = join(ROOT, 'node_modules/.bin/tsx');
+
+interface Run {
+  child: ChildProcess;
+  line: Promise<Record<string, string>>;
+  exit: Promise<number | null>;
+  stderr: () => string;
+}
+
+function run(args: string[], cwd: string): Run {
+  const child = spawn(TSX, [join(ROOT, 'runner/src/cli.ts'), ...args], { cwd, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  const line = new Promise<Record<string, string>>((resolve, reject) => {
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const nl = out.indexOf('\n');
+      if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)));
+    });
+    child.on('exit', () => reject(new Error(`exited before the JSON line: ${err}`)));
+  });
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, line, exit, stderr: () => err };
+}
+
+describe('dify-ci emulator (CLI)', function () {
+  this.timeout(60_000);
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'emu-cli-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('prints the JSON line, serves, persists the state, stops on SIGTERM with exit 0, and reloads the state', async () => {
+    const state = join(dir, 'state.json');
+    const r1 = run(['emulator', '--port', '0', '--state', state, '--admin', 'ops@example.com:S3cret-pass'], dir);
+    const info = await r1.line;
+    assert.match(info.url!, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal(info.email, 'ops@example.com');
+    assert.equal(info.password, 'S3cret-pass');
+    const c = new Client(info.url!);
+    assert.equal((await c.login('ops@example.com', 'S3cret-pass')).status, 200);
+    const created = await c.req('POST', '/console/api/apps', { body: { name: 'kept', mode: 'workflow' } });
+    assert.equal(created.status, 201);
+    r1.child.kill('SIGTERM');
+    assert.equal(await r1.exit, 0, r1.stderr());
+    assert.match(r1.stderr(), /admin: ops@example\.com/);
+    assert.ok(existsSync(state));
+    const result = JSON.parse(readFileSync(join(dir, '.dify-ci/results/emulator.json'), 'utf8'));
+    assert.equal(result.status, 'success');
+
+    const r2 = run(['emulator', '--port', '0', '--state', state, '--admin', 'ops@example.com:S3cret-pass'], dir);
+    const info2 = await r2.line;
+    assert.equal(info2.workspaceId, info.workspaceId);
+    const c2 = new Client(info2.url!);
+    assert.equal((await c2.login('ops@example.com', 'S3cret-pass')).status, 200);
+    const list = await c2.req('GET', '/console/api/apps');
+    assert.deepEqual(list.json.data.map((a: { name: string }) => a.name), ['kept']);
+    r2.child.kill('SIGINT');
+    assert.equal(await r2.exit, 0);
+  });
+
+  it('a bad faults file fails with file:line:column and exit 2', async () => {
+    const f = join(dir, 'faults.yml');
+    writeFileSync(f, "- route: /v1/**\n  status: 429\n- route: /console/**\n  stauts: 500\n");
+    const r = run(['emulator', '--port', '0', '--faults', f], dir);
+    r.line.catch(() => undefined);
+    assert.equal(await r.exit, 2);
+    assert.match(r.stderr(), /faults\.yml:4:3: invalid faults file: unknown key 'stauts'.*did you mean 'status'/);
+  });
+});
