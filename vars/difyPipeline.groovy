@@ -290,10 +290,10 @@ def inWorkspace(Map run, Closure body) {
     try {
         withNodejs(run, body)
     } finally {
-        archiveArtifacts(artifacts: '.dify-ci/**', allowEmptyArchive: true)
         String stashName = "dify-ci-${run.stashes.size() + 1}"
+        run.stashes << stashName // claimed before any step runs, so parallel shards never share a name
+        archiveArtifacts(artifacts: '.dify-ci/**', allowEmptyArchive: true)
         stash(name: stashName, includes: '.dify-ci/results/**,.dify-ci/reports/**', allowEmpty: true)
-        run.stashes << stashName
     }
 }
 

@@ -71,13 +71,14 @@ Map exec(String tmp, String runner, String command, Map params, String resultFil
     String paramsFile = "${tmp}/params-${callId()}.json"
     writeFile(file: paramsFile, text: JsonOutput.toJson(params), encoding: 'UTF-8')
     writeFile(file: resultFile, text: '', encoding: 'UTF-8') // a stale result must not pass for this run's
+    boolean unix = isUnix()
+    String script = unix ? 'node "$DIFY_CI_RUNNER" "$DIFY_CI_COMMAND" --result-file "$DIFY_CI_RESULT_FILE"' : '@node "%DIFY_CI_RUNNER%" "%DIFY_CI_COMMAND%" --result-file "%DIFY_CI_RESULT_FILE%"'
+    if (command == 'context') {
+        script += unix ? ' >/dev/null' : ' >NUL' // its JSON is for us (the result file), not for the build log
+    }
     int status = 0
     withEnv(["DIFY_CI_RUNNER=${runner}", "DIFY_CI_COMMAND=${command}", "DIFY_CI_PARAMS_FILE=${paramsFile}", "DIFY_CI_RESULT_FILE=${resultFile}"]) {
-        if (isUnix()) {
-            status = sh(label: label, script: 'node "$DIFY_CI_RUNNER" "$DIFY_CI_COMMAND" --result-file "$DIFY_CI_RESULT_FILE"', returnStatus: true)
-        } else {
-            status = bat(label: label, script: '@node "%DIFY_CI_RUNNER%" "%DIFY_CI_COMMAND%" --result-file "%DIFY_CI_RESULT_FILE%"', returnStatus: true)
-        }
+        status = unix ? sh(label: label, script: script, returnStatus: true) : bat(label: label, script: script, returnStatus: true)
     }
     String text = readFile(file: resultFile, encoding: 'UTF-8')
     Map result = text.trim() ? new JsonSlurperClassic().parseText(text) : [command: command, status: 'error', artifacts: [], data: null, error: null]
@@ -96,8 +97,8 @@ Map exec(String tmp, String runner, String command, Map params, String resultFil
 String materialise(String tmp) {
     String path = "${tmp}/runner-${digest(libraryResource('dify-ci/runner.cjs'))}.cjs"
     if (!fileExists(path)) {
-        String check = 'node -e "var v=process.versions.node; if (+v.split(\'.\')[0] < 20) { console.error(\'dify-ci needs Node.js >= 20, this agent has \' + v); process.exit(3) }"'
-        int status = isUnix() ? sh(label: 'dify-ci: node --version', script: check, returnStatus: true) : bat(label: 'dify-ci: node --version', script: '@' + check, returnStatus: true)
+        String script = 'node -e "var v=process.versions.node; if (+v.split(\'.\')[0] < 20) { console.error(\'dify-ci needs Node.js >= 20, this agent has \' + v); process.exit(3) }"'
+        int status = isUnix() ? sh(label: 'dify-ci: node --version', script: script, returnStatus: true) : bat(label: 'dify-ci: node --version', script: '@' + script, returnStatus: true)
         if (status != 0) {
             error("dify-ci needs Node.js >= 20 on the agent (the check exited ${status}): install it, or name a NodeJS tool in pipeline.nodejsTool of dify-ci.yml")
         }

@@ -44,12 +44,24 @@ class ConventionTest {
             assertFalse("${name}: sh/bat with a double-quoted (GString) script", (src =~ /\b(sh|bat)\s*\(?\s*"/).find())
             assertFalse("${name}: script: given as a double-quoted (GString) string", (src =~ /\bscript\s*:\s*"/).find())
             assertFalse("${name}: triple-quoted strings are not allowed in vars", src.contains('"""') || src.contains("'''"))
-            // The only scripts are constants: every sh/bat call names its script in a single-quoted literal or a local
-            // variable holding one (difyRun's node check), which StepsTest/DifyRunTest then compare exactly.
+            // The only scripts are constants: a single-quoted literal, or a variable only ever given single-quoted
+            // literals (the runtime tests then compare every script run exactly).
             def m = src =~ /\b(sh|bat)\s*\(([^)]*)\)/
             while (m.find()) {
-                assertTrue("${name}: ${m.group(0)}", (m.group(2) =~ /script\s*:\s*('|check\b|'@' \+ check\b)/).find())
-                assertTrue("${name}: ${m.group(0)} must use returnStatus", m.group(2).contains('returnStatus: true'))
+                String call = m.group(0)
+                assertTrue("${name}: ${call} must use returnStatus", m.group(2).contains('returnStatus: true'))
+                def arg = m.group(2) =~ /script\s*:\s*(?:'@'\s*\+\s*)?('|(\w+))/
+                assertTrue("${name}: ${call}: script must be a single-quoted constant", arg.find())
+                if (arg.group(2)) {
+                    def assignments = src =~ /(?m)\b${arg.group(2)}\s*\+?=(?!=)(.*)$/
+                    int seen = 0
+                    while (assignments.find()) {
+                        seen++
+                        String rest = assignments.group(1).replaceAll(/'(?:[^'\\]|\\.)*'/, '')
+                        assertFalse("${name}: ${arg.group(2)} is given something other than single-quoted literals: ${assignments.group(0)}", rest.contains('"') || rest.contains('$'))
+                    }
+                    assertTrue("${name}: ${arg.group(2)} is never assigned", seen > 0)
+                }
             }
         }
     }

@@ -77,6 +77,13 @@ class DifyRunTest {
     }
 
     @Test
+    void contextKeepsItsJsonOutOfTheBuildLogWhileCommandsPrintTheirs() {
+        h.call('difyRun', 'plan', [env: 'staging'])
+        assertEquals([NODE_CHECK, UNIX_CONTEXT, UNIX_RUN], h.named('sh').collect { it.args[0].script })
+        assertEquals(['dify-ci: node --version', 'dify-ci context plan staging', 'dify-ci plan staging'], h.named('sh').collect { it.args[0].label })
+    }
+
+    @Test
     void parametersTravelInAJsonFileNamedByAnEnvironmentVariable() {
         Map params = [env: 'staging', app: 'support-bot', allowVersionUpgrade: true, tenants: ['a', 'b'], approvedBy: 'alice']
         h.call('difyRun', 'deploy', params)
@@ -139,7 +146,7 @@ class DifyRunTest {
         h.call('difyRun', 'backup', [env: 'production', all: true])
         assertEquals([], h.named('sh'))
         List scripts = h.named('bat').collect { it.args[0].script }
-        assertEquals(['@' + NODE_CHECK, WIN_RUN, WIN_RUN], scripts)
+        assertEquals(['@' + NODE_CHECK, WIN_CONTEXT, WIN_RUN], scripts)
         assertEquals([env: 'production', all: true], h.commands()[0].params)
         assertEquals('bat', h.commands()[0].shell)
     }

@@ -14,7 +14,9 @@ class PipelineHarness {
     static final String UNIX_RUN = 'node "$DIFY_CI_RUNNER" "$DIFY_CI_COMMAND" --result-file "$DIFY_CI_RESULT_FILE"'
     static final String WIN_RUN = '@node "%DIFY_CI_RUNNER%" "%DIFY_CI_COMMAND%" --result-file "%DIFY_CI_RESULT_FILE%"'
     static final String NODE_CHECK = 'node -e "var v=process.versions.node; if (+v.split(\'.\')[0] < 20) { console.error(\'dify-ci needs Node.js >= 20, this agent has \' + v); process.exit(3) }"'
-    static final List<String> CONSTANT_SCRIPTS = [UNIX_RUN, WIN_RUN, NODE_CHECK, '@' + NODE_CHECK]
+    static final String UNIX_CONTEXT = UNIX_RUN + ' >/dev/null'
+    static final String WIN_CONTEXT = WIN_RUN + ' >NUL'
+    static final List<String> CONSTANT_SCRIPTS = [UNIX_RUN, WIN_RUN, UNIX_CONTEXT, WIN_CONTEXT, NODE_CHECK, '@' + NODE_CHECK]
     static final String RUNNER_TEXT = '#!/usr/bin/env node\n/* fake dify-ci runner */\n'
 
     /** Every step call: [name, args (List), stack (enclosing blocks, outermost first)]. */
@@ -41,6 +43,12 @@ class PipelineHarness {
     Closure runner = { Map run -> [exitCode: 0, result: PipelineHarness.okResult(run.command)] }
     /** When set, answers `context` runs instead of contextFor (to make `context` itself fail). */
     Closure contextRunner = null
+    /** Real mode: the workspace is this directory on disk and sh runs the script with bash (RealRunnerTest). */
+    File disk = null
+    /** What libraryResource('dify-ci/runner.cjs') returns. */
+    String runnerText = RUNNER_TEXT
+    /** Output of every real shell run. */
+    final StringBuilder shellLog = new StringBuilder()
 
     private final Binding binding = new Binding()
     private final Map<String, Script> vars = [:]
@@ -194,21 +202,72 @@ class PipelineHarness {
         if (!(m.script instanceof String)) {
             throw new AssertionError((Object) "${name} script must be a plain String, got ${m.script?.getClass()?.name}: ${m.script}".toString())
         }
-        if (m.script in [NODE_CHECK, '@' + NODE_CHECK]) {
+        if (m.script in [NODE_CHECK, '@' + NODE_CHECK] && disk == null) {
             return nodeCheckStatus
         }
         Map e = shellEnv()
+        if (m.script in [NODE_CHECK, '@' + NODE_CHECK]) {
+            return realShell(m.script as String, e)
+        }
         String resultFile = abs(e.DIFY_CI_RESULT_FILE as String)
-        Map run = [command: e.DIFY_CI_COMMAND, params: new JsonSlurper().parseText(files[abs(e.DIFY_CI_PARAMS_FILE as String)]),
+        Map run = [command: e.DIFY_CI_COMMAND, params: new JsonSlurper().parseText(fileText(abs(e.DIFY_CI_PARAMS_FILE as String))),
                    resultFile: resultFile, env: e, stack: new ArrayList(stack), runner: e.DIFY_CI_RUNNER, shell: name]
         runs << run
+        if (disk != null) {
+            return realShell(m.script as String, e)
+        }
         Map answer = run.command == 'context' && contextRunner != null ? contextRunner.call(run)
             : run.command == 'context' ? [exitCode: 0, result: okResult('context', [data: contextFor.call(run.params.step, run.params.env)])]
             : runner.call(run)
         if (answer.result != null) {
-            files[resultFile] = JsonOutput.toJson(answer.result)
+            fileWrite(resultFile, JsonOutput.toJson(answer.result))
         }
         return answer.exitCode
+    }
+
+    private int realShell(String script, Map e) {
+        ProcessBuilder pb = new ProcessBuilder('bash', '-c', script).directory(new File(workspace)).redirectErrorStream(true)
+        Map<String, String> pe = pb.environment()
+        pe.keySet().removeAll(pe.keySet().findAll { it.startsWith('DIFY_CI_') })
+        e.each { k, v -> pe[k as String] = v as String }
+        pe.NO_COLOR = '1'
+        Process p = pb.start()
+        shellLog << p.inputStream.getText('UTF-8')
+        return p.waitFor()
+    }
+
+    String fileText(String path) {
+        if (disk != null) {
+            File f = new File(path)
+            if (!f.isFile()) {
+                throw new FileNotFoundException(path)
+            }
+            return f.getText('UTF-8')
+        }
+        if (!files.containsKey(path)) {
+            throw new FileNotFoundException(path)
+        }
+        return files[path]
+    }
+
+    boolean fileHas(String path) {
+        return disk != null ? new File(path).exists() : files.containsKey(path)
+    }
+
+    void fileWrite(String path, String text) {
+        if (disk != null) {
+            File f = new File(path)
+            f.parentFile.mkdirs()
+            f.setText(text, 'UTF-8')
+        } else {
+            files[path] = text
+        }
+    }
+
+    /** Real mode: a workspace directory on disk, with `runnerText` as the library's runner. */
+    void useDisk(File dir) {
+        disk = dir
+        workspace = dir.canonicalPath
     }
 
     private void installSteps() {
@@ -221,17 +280,13 @@ class PipelineHarness {
             boolean tmp = a.length > 0 && a[0] instanceof Map && a[0].tmp
             tmp ? "${workspace}@tmp".toString() : workspace
         }
-        s.libraryResource = { Object[] a -> record('libraryResource', a.toList()); RUNNER_TEXT }
-        s.writeFile = { Map m -> record('writeFile', [m]); files[abs(m.file as String)] = m.text as String; null }
+        s.libraryResource = { Object[] a -> record('libraryResource', a.toList()); runnerText }
+        s.writeFile = { Map m -> record('writeFile', [m]); fileWrite(abs(m.file as String), m.text as String); null }
         s.readFile = { Object[] a ->
             record('readFile', a.toList())
-            String path = abs((a[0] instanceof Map ? a[0].file : a[0]) as String)
-            if (!files.containsKey(path)) {
-                throw new FileNotFoundException(path)
-            }
-            files[path]
+            fileText(abs((a[0] instanceof Map ? a[0].file : a[0]) as String))
         }
-        s.fileExists = { Object[] a -> record('fileExists', a.toList()); files.containsKey(abs((a[0] instanceof Map ? a[0].file : a[0]) as String)) }
+        s.fileExists = { Object[] a -> record('fileExists', a.toList()); fileHas(abs((a[0] instanceof Map ? a[0].file : a[0]) as String)) }
         s.withEnv = { List overrides, Closure body ->
             record('withEnv', [overrides.collect { it.toString() }])
             Map layer = [:]
