@@ -17,7 +17,10 @@ export function allowedHandles(n: GraphNode): Set<string> | null {
   if (n.type === 'if-else') {
     handles = new Set(['false']);
     if (Array.isArray(n.data.cases)) {
-      for (const c of n.data.cases) if (isRecord(c) && c.case_id !== undefined && c.case_id !== null) handles.add(String(c.case_id));
+      for (const c of n.data.cases) {
+        const id = isRecord(c) ? (c.case_id ?? c.id) : undefined;
+        if (id !== undefined && id !== null) handles.add(String(id));
+      }
     } else handles.add('true'); // DSL 0.1.x: top-level `conditions`, one true branch
   } else if (n.type === 'question-classifier') {
     handles = new Set();
