@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
+import { pyyamlTags } from '../../runner/src/dsl/parse.js';
 import { startEmulator, type Emulator } from '../../runner/src/emulator/index.js';
 import { Client, adminClient, importApp, parseSse, service } from './helpers.js';
 
@@ -17,7 +18,7 @@ const files = ['dify-official', 'community'].flatMap((d) =>
     .map((f) => join(ROOT, d, f)),
 );
 
-const load = (text: string): any => parseDocument(text, { version: '1.1', uniqueKeys: false }).toJS({ maxAliasCount: -1 });
+const load = (text: string): any => parseDocument(text, { version: '1.1', customTags: pyyamlTags, uniqueKeys: false }).toJS({ maxAliasCount: -1 });
 
 /** What the exporter legitimately changes: tool credential ids (no include_secret), secrets, knowledge ids. */
 function normaliseGraph(graph: any): any {

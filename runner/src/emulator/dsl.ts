@@ -1,5 +1,6 @@
 /** DSL import (§3), confirm, check-dependencies and export (§4), shared by the console and /openapi/v1. */
 import { parseDocument, stringify } from 'yaml';
+import { pyyamlTags } from '../dsl/parse.js';
 import type { Core } from './core.js';
 import { appNotFound, HttpError, invalidParam, json, type Reply } from './http.js';
 import { WORKFLOW_MODES, newApp } from './apps.js';
@@ -33,10 +34,15 @@ export function importReply(r: ImportResult): Reply {
   return json(r.status === 'failed' ? 400 : r.status === 'pending' ? 202 : 200, r);
 }
 
-/** PyYAML `safe_load` semantics (YAML 1.1: unquoted 0.6 is a float, yes/no are booleans, duplicate keys allowed). */
+/**
+ * PyYAML `safe_load` semantics: YAML 1.1 with PyYAML's resolvers (unquoted 0.6 is a float, yes/no are booleans but
+ * y/n stay strings), duplicate keys allowed (last wins), unknown tags rejected.
+ */
 export function safeLoad(text: string): unknown {
-  const doc = parseDocument(text, { version: '1.1', uniqueKeys: false, prettyErrors: false, merge: true });
+  const doc = parseDocument(text, { version: '1.1', customTags: pyyamlTags, uniqueKeys: false, prettyErrors: false, merge: true });
   if (doc.errors.length > 0) throw new YamlError(doc.errors[0]!.message);
+  const unknownTag = doc.warnings.find((w) => w.code === 'TAG_RESOLVE_FAILED');
+  if (unknownTag) throw new YamlError(unknownTag.message);
   return doc.toJS({ maxAliasCount: -1 });
 }
 export class YamlError extends Error {}
@@ -44,7 +50,7 @@ export class YamlError extends Error {}
 /** `yaml.dump(…, allow_unicode=True)`: keys sorted; 1.1 quoting so PyYAML reads every scalar back unchanged. */
 export function dumpYaml(value: unknown): string {
   // Multi-line double-quoted output mangles lines holding only spaces (yaml 2.9); keep \n escapes on one line.
-  return stringify(value, { version: '1.1', sortMapEntries: true, lineWidth: 0, aliasDuplicateObjects: false, doubleQuotedMinMultiLineLength: Number.MAX_SAFE_INTEGER });
+  return stringify(value, { version: '1.1', customTags: pyyamlTags, sortMapEntries: true, lineWidth: 0, aliasDuplicateObjects: false, doubleQuotedMinMultiLineLength: Number.MAX_SAFE_INTEGER });
 }
 
 // ---- PEP 440-ish versions, as packaging.version.parse for the forms DSL files use ----
