@@ -71,11 +71,18 @@ export function validateDsl(parsed: ParsedDsl, options: ValidateOptions = {}): F
     workflow: Boolean(mode && WORKFLOW_MODES.includes(mode) && ctx.graph),
     model_config: Boolean(mode && APP_MODES.includes(mode as never) && !WORKFLOW_MODES.includes(mode) && isRecord(value.model_config)),
   };
+  const crashed: Finding[] = [];
   for (const rule of RULES) {
     if (!has[rule.requires]) continue;
     ctx.currentRule = rule.id;
-    rule.check(ctx);
+    try {
+      rule.check(ctx);
+    } catch (e) {
+      // A rule that trips over an unexpected shape must not hide the other rules' findings (or other files).
+      crashed.push({ ruleId: rule.id, severity: 'warning', message: `rule ${rule.id} could not check this file (${(e as Error).message}); please report this as a dify-ci bug`, file: parsed.file, line: 1, column: 1, path: '(root)' });
+    }
   }
+  out.push(...crashed);
   for (const s of ctx.secretValues) registerSecret(s);
   for (const raw of ctx.findings) out.push(locate(parsed, raw));
   return sortFindings(out);
