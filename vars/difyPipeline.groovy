@@ -279,13 +279,14 @@ def onAgent(Map run, Closure body) {
 def inWorkspace(Map run, Closure body) {
     Map scmVars
     if (run.tag) {
-        Map remote = [url: scm.userRemoteConfigs[0].url, credentialsId: scm.userRemoteConfigs[0].credentialsId, refspec: "+refs/tags/${run.tag}:refs/tags/${run.tag}"]
-        scmVars = checkout([$class: 'GitSCM', branches: [[name: "refs/tags/${run.tag}"]], userRemoteConfigs: [remote]])
+        String ref = "refs/tags/${run.tag}".toString() // plain Strings: nested GStrings are not always coerced
+        Map remote = [url: scm.userRemoteConfigs[0].url, credentialsId: scm.userRemoteConfigs[0].credentialsId, refspec: "+${ref}:${ref}".toString()]
+        scmVars = checkout([$class: 'GitSCM', branches: [[name: ref]], userRemoteConfigs: [remote]])
     } else {
         scmVars = checkout(scm)
     }
     if (run.branch == null) {
-        run.branch = env.BRANCH_NAME ?: "${scmVars?.GIT_BRANCH ?: ''}".replaceFirst('^origin/', '')
+        run.branch = env.BRANCH_NAME ?: ((scmVars?.GIT_BRANCH ?: '') as String).replaceFirst('^origin/', '')
     }
     try {
         withNodejs(run, body)
@@ -301,7 +302,7 @@ def withNodejs(Map run, Closure body) {
     if (!run.nodejsTool) {
         return body()
     }
-    String home = tool(name: run.nodejsTool, type: 'nodejs')
+    String home = tool(name: run.nodejsTool, type: 'jenkins.plugins.nodejs.tools.NodeJSInstallation')
     withEnv([isUnix() ? "PATH+NODEJS=${home}/bin" : "PATH+NODEJS=${home}"]) {
         body()
     }

@@ -57,7 +57,7 @@ String artifactPaths(Map result, String kind) {
     List paths = []
     List artifacts = result?.artifacts ?: []
     for (int i = 0; i < artifacts.size(); i++) {
-        String p = "${artifacts[i].path}".replace('\\', '/')
+        String p = (artifacts[i].path as String).replace('\\', '/')
         // archiveArtifacts only sees the workspace: skip absolute paths, "./" prefixes match nothing.
         if ((kind == null || artifacts[i].kind == kind) && !p.startsWith('/') && !(p ==~ /^[A-Za-z]:.*/) && !p.startsWith('..')) {
             paths << (p.startsWith('./') ? p.substring(2) : p)
@@ -126,7 +126,7 @@ String safeName(List parts) {
     List kept = []
     for (int i = 0; i < parts.size(); i++) {
         if (parts[i]) {
-            kept << "${parts[i]}".replaceAll('[^A-Za-z0-9._-]', '_')
+            kept << (parts[i] as String).replaceAll('[^A-Za-z0-9._-]', '_')
         }
     }
     return kept.join('-')

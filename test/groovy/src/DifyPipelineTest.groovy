@@ -317,7 +317,7 @@ class DifyPipelineTest {
         assertTrue(checkouts.size() > 1)
         for (Map c : checkouts) {
             assertEquals([[name: 'refs/tags/v1.2.0']], c.branches)
-            assertEquals('+refs/tags/v1.2.0:refs/tags/v1.2.0', c.userRemoteConfigs[0].refspec.toString())
+            assertEquals('+refs/tags/v1.2.0:refs/tags/v1.2.0', c.userRemoteConfigs[0].refspec)
             assertEquals('https://git.example.com/acme/bots.git', c.userRemoteConfigs[0].url)
         }
         assertEquals('a tag deploy counts as a tag build', 1, h.named('input').size())
@@ -339,7 +339,7 @@ class DifyPipelineTest {
         List tools = h.named('tool')
         assertEquals('every agent, the first one once the configuration was read', h.named('node').size(), tools.size())
         assertTrue(h.calls.findIndexOf { it.name == 'tool' } > h.calls.findIndexOf { it.name == 'sh' && it.args[0].label.toString() == 'dify-ci context pipeline' })
-        assertTrue(tools.every { it.args[0] == [name: 'node-20', type: 'nodejs'] })
+        assertTrue(tools.every { it.args[0] == [name: 'node-20', type: 'jenkins.plugins.nodejs.tools.NodeJSInstallation'] })
         assertTrue(h.commands().every { it.env['PATH+NODEJS'] == '/tools/node20/bin' })
     }
 
