@@ -251,10 +251,19 @@ function newConversation(core: Core, app: App, user: string, variables: Record<s
   return { id: uuid(), appId: app.id, user, createdAt: core.clock.nowSec(), turns: [], variables };
 }
 
+const MAX_CONVERSATIONS = 10_000;
+let conversationWrites = 0;
+
 function saveTurn(core: Core, c: Conversation, query: string, answer: string): void {
   c.turns.push({ query, answer });
   if (c.turns.length > 50) c.turns.shift();
-  core.store.data.conversations[c.id] = c;
+  const all = core.store.data.conversations;
+  all[c.id] = c;
+  // Benchmarks create a conversation per call: keep memory (and the state file) bounded, oldest first out.
+  if (++conversationWrites % 1000 === 0) {
+    const ids = Object.keys(all);
+    for (const id of ids.slice(0, Math.max(0, ids.length - MAX_CONVERSATIONS))) delete all[id];
+  }
 }
 
 // ---- chat, agent-chat, completion (model_config apps) ----
