@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { MAX_DSL_BYTES, firstInvalidUtf8, parseDslBuffer, parseDslFile, parseDslText } from '../../runner/src/dsl/parse.js';
+import { parseSource } from '../../runner/src/yaml/source.js';
 import { check, fixture, ids } from './helpers.js';
 
 const MINI = `app:
@@ -33,6 +34,11 @@ describe('dsl: parsing like PyYAML safe_load', () => {
     const text = 'position: {x: 30, y: 263}\nn: N\nbig: 1e5\nexp: 1.5e+3\n';
     assert.deepEqual(parseDocument(text, { version: '1.1' }).toJS().position, { x: 30, true: 263 });
     assert.deepEqual(parseDslText(text, { name: 'x.yml' }).value, { position: { x: 30, y: 263 }, n: 'N', big: '1e5', exp: 1500 });
+  });
+
+  it('gives the shared YAML loader the same PyYAML scalars for DSL (version 1.1), and leaves 1.2 alone', () => {
+    assert.deepEqual(parseSource('x.yml', 'p: {x: 1, y: 2}\nq: yes\n', { version: '1.1' }).value, { p: { x: 1, y: 2 }, q: true });
+    assert.deepEqual(parseSource('x.yml', 'p: {x: 1, y: 2}\nq: yes\n').value, { p: { x: 1, y: 2 }, q: 'yes' });
   });
 
   it('accepts YAML 1.1 documents that strict YAML 1.2 parsing rejects (repeated merge keys)', () => {

@@ -4,9 +4,11 @@
  * content: problems become findings (DSL001–DSL004) so one broken file does not hide the others.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { LineCounter, parseDocument, type Document, type Tags } from 'yaml';
+import { LineCounter, parseDocument, type Document } from 'yaml';
 import { DifyCiError } from '../core/errors.js';
-import { displayPath, positionOf, pathToString, type PathSegment, type SourceDoc } from '../yaml/source.js';
+import { displayPath, positionOf, pathToString, pyyamlTags, type PathSegment, type SourceDoc } from '../yaml/source.js';
+
+export { pyyamlTags };
 import type { Finding, ParsedDsl, Severity } from './types.js';
 
 /** Dify refuses DSL fetched from a URL above 10 MB; we apply it to every file so CI fails before Dify does. */
@@ -184,24 +186,6 @@ export function unwrapExport(value: unknown): string | null {
 
 function firstLine(msg: string): string {
   return msg.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-}
-
-/**
- * PyYAML's YAML 1.1 resolvers differ from the yaml package's in two places that matter for DSL: `y`/`n` are plain
- * strings (not booleans — every node has `position: {x, y}`), and an exponent float needs a dot and a signed
- * exponent (`1e5` is a string).
- */
-const PY_BOOL_TRUE = /^(?:yes|Yes|YES|true|True|TRUE|on|On|ON)$/;
-const PY_BOOL_FALSE = /^(?:no|No|NO|false|False|FALSE|off|Off|OFF)$/;
-const PY_FLOAT_EXP = /^[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*)[eE][-+][0-9]+$/;
-
-export function pyyamlTags(tags: Tags): Tags {
-  return tags.map((t) => {
-    if (typeof t !== 'object' || !('tag' in t)) return t;
-    if (t.tag === 'tag:yaml.org,2002:bool' && 'test' in t && t.test) return { ...t, test: t.test.test('true') ? PY_BOOL_TRUE : PY_BOOL_FALSE };
-    if (t.tag === 'tag:yaml.org,2002:float' && 'format' in t && t.format === 'EXP') return { ...t, test: PY_FLOAT_EXP };
-    return t;
-  }) as Tags;
 }
 
 /** One parse: the Document (for positions) and one toJS (for the value). */

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
-import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
+import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node, type Tags } from 'yaml';
 import { DifyCiError, type ErrorCategory, type SourcePosition } from '../core/errors.js';
 
 export type PathSegment = string | number;
@@ -70,12 +70,31 @@ export function decodeUtf8(buf: Buffer, file: string, category: ErrorCategory = 
   return text;
 }
 
+/**
+ * PyYAML's YAML 1.1 resolvers differ from the yaml package's where it matters for Dify DSL: `y`/`n` stay strings
+ * (not booleans: every node has `position: {x, y}`), and an exponent float needs a dot and a signed exponent.
+ * Pass as `customTags` with `version: '1.1'`.
+ */
+const PY_BOOL_TRUE = /^(?:yes|Yes|YES|true|True|TRUE|on|On|ON)$/;
+const PY_BOOL_FALSE = /^(?:no|No|NO|false|False|FALSE|off|Off|OFF)$/;
+const PY_FLOAT_EXP = /^[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*)[eE][-+][0-9]+$/;
+
+export function pyyamlTags(tags: Tags): Tags {
+  return tags.map((t) => {
+    if (typeof t !== 'object' || !('tag' in t)) return t;
+    if (t.tag === 'tag:yaml.org,2002:bool' && 'test' in t && t.test) return { ...t, test: t.test.test('true') ? PY_BOOL_TRUE : PY_BOOL_FALSE };
+    if (t.tag === 'tag:yaml.org,2002:float' && 'format' in t && t.format === 'EXP') return { ...t, test: PY_FLOAT_EXP };
+    return t;
+  }) as Tags;
+}
+
 export function parseSource(file: string, text: string, opts: ParseOptions = {}): SourceDoc {
   const category = opts.category ?? 'config';
   const lines = new LineCounter();
   const doc = parseDocument(text, {
     lineCounter: lines,
     version: opts.version ?? '1.2',
+    ...(opts.version === '1.1' ? { customTags: pyyamlTags } : {}),
     uniqueKeys: true,
     prettyErrors: false,
     strict: true,
