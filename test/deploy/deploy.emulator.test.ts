@@ -145,6 +145,28 @@ describe('deploy against the emulator', () => {
     assert.equal(r.targets[0]!.status, 'deployed', r.targets[0]!.error);
   });
 
+  it('knowledge-base ids (encrypted by Dify on export) still verify and stay idempotent', async () => {
+    const dsId = '3b5c8e0a-1111-4222-8333-944455556666';
+    const kr = `    - data:
+        dataset_ids: ['${dsId}']
+        desc: ''
+        query_variable_selector: [start, q]
+        retrieval_mode: multiple
+        title: Knowledge
+        type: knowledge-retrieval
+      id: kr
+      position: {x: 0, y: 0}
+      type: custom
+`;
+    p.write('workflow.yml', readFileSync(join(import.meta.dirname, 'fixtures/workflow.yml'), 'utf8').replace('    nodes:\n', `    nodes:\n${kr}`));
+    const r = await deploy({}, 'support');
+    assert.equal(r.targets[0]!.status, 'deployed', r.targets[0]!.error);
+    assert.equal(r.targets[0]!.verified, true);
+    assert.equal(r.targets[0]!.publishedHash, r.targets[0]!.contentHash, 'decrypted export equals Git');
+    freshClients();
+    assert.equal((await deploy({}, 'support')).targets[0]!.status, 'unchanged');
+  });
+
   it('429 with Retry-After and 5xx-then-success are ridden out', async () => {
     emu.setFaults([
       { route: '/console/api/apps', method: 'GET', status: 429, body: { code: 'too_many_requests', message: 'slow down', status: 429 }, headers: { 'Retry-After': '1' }, times: 1 },

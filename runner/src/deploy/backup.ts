@@ -12,6 +12,7 @@ import { writeJsonFile } from '../core/result.js';
 import { listAllApps, type AppSummary } from '../dify/apps.js';
 import type { ConsoleClient } from '../dify/console.js';
 import { exportDsl } from '../dify/export.js';
+import { currentWorkspaceId } from '../dify/workspaces.js';
 import { getPublished } from '../dify/workflows.js';
 import { toLiveVersion, type LiveState } from './live.js';
 import { WORKFLOW_MODES } from './render.js';
@@ -141,6 +142,7 @@ export async function backupEnvironment(c: ConsoleClient, envKey: string, target
     }
   }
   const used = new Set<string>();
+  const ws = await currentWorkspaceId(c);
   for (const { key, app } of items) {
     const where = key ? `${envKey}/${key}` : `${envKey}/${app.name}`;
     const got = await exportOne(c, app, where);
@@ -160,7 +162,7 @@ export async function backupEnvironment(c: ConsoleClient, envKey: string, target
       mode: app.mode,
       version: got.version,
       exported: got.exported,
-      hash: toLiveVersion(got.yaml, file).hash,
+      hash: toLiveVersion(got.yaml, file, ws).hash,
       file: relative(opts.outDir, file),
     });
   }

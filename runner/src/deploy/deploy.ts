@@ -23,6 +23,7 @@ import type { EnvironmentConfig, PathsConfig, ResolvedConfig, TenantConfig, AppC
 import { findAppsByName, updateApp } from '../dify/apps.js';
 import { getConsole, type ConsoleClient } from '../dify/console.js';
 import { exportDsl } from '../dify/export.js';
+import { currentWorkspaceId } from '../dify/workspaces.js';
 import { checkDependencies, dependencyName, importDsl } from '../dify/imports.js';
 import { postModelConfig } from '../dify/model-config.js';
 import { publish } from '../dify/workflows.js';
@@ -134,7 +135,7 @@ export interface Verification {
 export async function verifyLive(c: ConsoleClient, t: Target, appId: string, mode: string, expected: { doc: Record<string, unknown>; secrets: Record<string, string> }, versionId?: string): Promise<Verification> {
   const yaml = await exportDsl(c, appId, { workflowId: WORKFLOW_MODES.has(mode) ? versionId : undefined, where: t.id, what: 'export for verification' });
   if (!yaml) return { ok: false, note: 'nothing to export after the deploy' };
-  const live = toLiveVersion(yaml, `${t.id} (verification export)`);
+  const live = toLiveVersion(yaml, `${t.id} (verification export)`, await currentWorkspaceId(c));
   const sent = normaliseDsl(expected.doc);
   let note: string | undefined;
   let ok = live.hash === hashNormalised(sent);
@@ -305,7 +306,7 @@ async function deployOne(c: ConsoleClient, t: Target, ctx: { config: ResolvedCon
     let draftHash: string | undefined;
     if (WORKFLOW_MODES.has(p.rendered.mode)) {
       const draft = await exportDsl(c, appId, { where: t.id, what: 'export the draft after the deploy' });
-      draftHash = draft ? toLiveVersion(draft, `${t.id} (draft)`).hash : undefined;
+      draftHash = draft ? toLiveVersion(draft, `${t.id} (draft)`, await currentWorkspaceId(c)).hash : undefined;
     }
     if (!ver.ok) {
       res.status = 'failed';
@@ -330,7 +331,7 @@ async function deployOne(c: ConsoleClient, t: Target, ctx: { config: ResolvedCon
       let draftHash: string | undefined;
       if (imported && res.appId && WORKFLOW_MODES.has(p.rendered.mode) && !(e instanceof DifyCiError && e.category === 'auth')) {
         draftHash = await exportDsl(c, res.appId, { where: t.id, what: 'export the draft' })
-          .then((y) => (y ? toLiveVersion(y, t.id).hash : undefined))
+          .then(async (y) => (y ? toLiveVersion(y, t.id, await currentWorkspaceId(c)).hash : undefined))
           .catch(() => undefined);
       }
       record('failed', { message: res.error, ...(draftHash ? { draftHash } : {}) });

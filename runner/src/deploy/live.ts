@@ -6,7 +6,8 @@ import { log } from '../core/log.js';
 import type { ConsoleClient } from '../dify/console.js';
 import { exportDsl } from '../dify/export.js';
 import { getDraft, getPublished } from '../dify/workflows.js';
-import { hashNormalised, normaliseDsl, secretValues, type NormalisedDsl } from './normalise.js';
+import { decryptDatasetIds, hashNormalised, normaliseDsl, secretValues, type NormalisedDsl } from './normalise.js';
+import { currentWorkspaceId } from '../dify/workspaces.js';
 import { parseDsl, WORKFLOW_MODES, type DslDoc } from './render.js';
 import type { Resolution, Target } from './targets.js';
 
@@ -33,8 +34,10 @@ export interface LiveState {
   draft?: LiveVersion & { difyHash?: string };
 }
 
-export function toLiveVersion(yaml: string, label: string): LiveVersion {
+/** Parses and normalises an export; with the workspace id, knowledge-base ids are decrypted first. */
+export function toLiveVersion(yaml: string, label: string, workspaceId?: string): LiveVersion {
   const doc = parseDsl(yaml, label);
+  decryptDatasetIds(doc, workspaceId);
   const normalised = normaliseDsl(doc);
   return { yaml, doc, normalised, hash: hashNormalised(normalised) };
 }
@@ -45,10 +48,11 @@ export async function observe(c: ConsoleClient, t: Target, resolution: Resolutio
   const appId = resolution.appId;
   const mode = resolution.app?.mode;
   state.mode = mode;
+  const ws = WORKFLOW_MODES.has(mode ?? '') ? await currentWorkspaceId(c) : undefined;
   if (mode && !WORKFLOW_MODES.has(mode)) {
     // Chat modes: the config is live as soon as it is saved; there is no draft.
     const yaml = await exportDsl(c, appId, { where: t.id, what: 'export the live app' });
-    if (yaml) state.published = { ...toLiveVersion(yaml, `${t.id} (live export)`), createdAt: resolution.app?.updated_at };
+    if (yaml) state.published = { ...toLiveVersion(yaml, `${t.id} (live export)`, ws), createdAt: resolution.app?.updated_at };
     return state;
   }
   let publishedId = resolution.app?.workflow?.id;
@@ -59,7 +63,7 @@ export async function observe(c: ConsoleClient, t: Target, resolution: Resolutio
       const yaml = await exportDsl(c, appId, { workflowId: pub.id, where: t.id, what: 'export the published version' });
       if (yaml) {
         state.published = {
-          ...toLiveVersion(yaml, `${t.id} (published export)`),
+          ...toLiveVersion(yaml, `${t.id} (published export)`, ws),
           versionId: pub.id,
           createdAt: pub.created_at,
           markedName: pub.marked_name,
@@ -70,15 +74,15 @@ export async function observe(c: ConsoleClient, t: Target, resolution: Resolutio
     const draft = await getDraft(c, appId, t.id);
     if (draft) {
       const yaml = await exportDsl(c, appId, { where: t.id, what: 'export the draft' });
-      if (yaml) state.draft = { ...toLiveVersion(yaml, `${t.id} (draft export)`), difyHash: draft.hash };
+      if (yaml) state.draft = { ...toLiveVersion(yaml, `${t.id} (draft export)`, ws), difyHash: draft.hash };
     }
   } else {
     if (publishedId) {
       const yaml = await exportDsl(c, appId, { workflowId: publishedId, where: t.id, what: 'export the published version' });
-      if (yaml) state.published = { ...toLiveVersion(yaml, `${t.id} (published export)`), versionId: publishedId, createdAt: resolution.app?.workflow?.created_at };
+      if (yaml) state.published = { ...toLiveVersion(yaml, `${t.id} (published export)`, ws), versionId: publishedId, createdAt: resolution.app?.workflow?.created_at };
     }
     const yaml = await exportDsl(c, appId, { where: t.id, what: 'export the draft' });
-    if (yaml) state.draft = toLiveVersion(yaml, `${t.id} (draft export)`);
+    if (yaml) state.draft = toLiveVersion(yaml, `${t.id} (draft export)`, ws);
   }
   return state;
 }

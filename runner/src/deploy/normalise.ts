@@ -5,7 +5,7 @@
  * nulls and empty lists/maps. Sorted: keys, nodes and edges. Secret values are replaced by a marker: exports blank
  * them, and hashes of secrets must never be written to plans or history.
  */
-import { createHash } from 'node:crypto';
+import { createDecipheriv, createHash } from 'node:crypto';
 
 export const SECRET_MARKER = '<secret>';
 
@@ -188,4 +188,43 @@ export function secretValues(doc: unknown): Record<string, string> {
     if (isObj(v) && v.value_type === 'secret' && typeof v.name === 'string') out[v.name] = v.value == null ? '' : String(v.value);
   }
   return out;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(v: unknown): v is string {
+  return typeof v === 'string' && UUID.test(v);
+}
+
+/** Dify's export encryption of knowledge-base ids: AES-256-CBC, key sha256(workspace id), IV = first 16 key bytes. */
+export function decryptDatasetId(value: string, workspaceId: string): string | undefined {
+  if (isUuid(value)) return value;
+  try {
+    const key = createHash('sha256').update(workspaceId).digest();
+    const d = createDecipheriv('aes-256-cbc', key, key.subarray(0, 16));
+    const text = Buffer.concat([d.update(Buffer.from(value, 'base64')), d.final()]).toString('utf8');
+    return isUuid(text) ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function knowledgeNodes(doc: unknown): Record<string, unknown>[] {
+  const nodes = isObj(doc) && isObj(doc.workflow) && isObj(doc.workflow.graph) ? doc.workflow.graph.nodes : undefined;
+  return (Array.isArray(nodes) ? nodes : [])
+    .map((n) => (isObj(n) && isObj(n.data) ? n.data : undefined))
+    .filter((d): d is Record<string, unknown> => d !== undefined && String(d.type ?? '').startsWith('knowledge-retrieval') && Array.isArray(d.dataset_ids));
+}
+
+/** Replaces the encrypted knowledge-base ids of an export by plain UUIDs (in place), so it compares with Git. */
+export function decryptDatasetIds(doc: unknown, workspaceId: string | undefined): void {
+  if (!workspaceId) return;
+  for (const d of knowledgeNodes(doc)) {
+    d.dataset_ids = (d.dataset_ids as unknown[]).map((x) => (typeof x === 'string' ? (decryptDatasetId(x, workspaceId) ?? x) : x));
+  }
+}
+
+/** Knowledge-base ids that are not plain UUIDs (encrypted by another workspace's export). */
+export function encryptedDatasetIds(doc: unknown): number {
+  return knowledgeNodes(doc).reduce((n, d) => n + (d.dataset_ids as unknown[]).filter((x) => !isUuid(x)).length, 0);
 }

@@ -10,7 +10,7 @@ import { log } from '../core/log.js';
 import { registerSecret } from '../core/mask.js';
 import type { EnvironmentConfig } from '../config/types.js';
 import { loadSourceFile, parseSource } from '../yaml/source.js';
-import { contentHash, isWrappedExport, SECRET_MARKER } from './normalise.js';
+import { contentHash, encryptedDatasetIds, isWrappedExport, SECRET_MARKER } from './normalise.js';
 
 export type DslDoc = Record<string, any>;
 
@@ -129,6 +129,10 @@ export function renderDsl(source: DslDoc, opts: RenderOptions): Rendered {
       }
       return v;
     });
+  }
+  const encrypted = encryptedDatasetIds(doc);
+  if (encrypted > 0) {
+    warnings.push(`${encrypted} knowledge-base id(s) are encrypted (exported from a workspace); Dify keeps them only in that same workspace and silently drops them elsewhere — use plain dataset UUIDs`);
   }
   const declaredNames = new Set((Array.isArray(declared) ? declared : []).map((v: any) => v?.name));
   for (const name of Object.keys(opts.env.secrets)) {

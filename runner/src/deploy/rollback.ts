@@ -24,6 +24,7 @@ import type { AppConfig, EnvironmentConfig, PathsConfig, ResolvedConfig, TenantC
 import { updateApp } from '../dify/apps.js';
 import { getConsole, type ConsoleClient } from '../dify/console.js';
 import { exportDsl } from '../dify/export.js';
+import { currentWorkspaceId } from '../dify/workspaces.js';
 import { importDsl } from '../dify/imports.js';
 import { postModelConfig } from '../dify/model-config.js';
 import { listAllVersions, publish, restoreVersion } from '../dify/workflows.js';
@@ -100,7 +101,7 @@ async function chooseTarget(c: ConsoleClient, t: Target, live: LiveState, to: st
     const file = resolve(to);
     if (!existsSync(file)) throw new DifyCiError(`${t.id}: backup file ${to} not found`, 'usage');
     const b = readBackup(file);
-    return { version: toLiveVersion(b.yaml, file), versionId: null, file };
+    return { version: toLiveVersion(b.yaml, file, await currentWorkspaceId(c)), versionId: null, file };
   }
   if (WORKFLOW_MODES.has(live.mode ?? '')) {
     c.requireConsole('roll back', t.id);
@@ -109,14 +110,14 @@ async function chooseTarget(c: ConsoleClient, t: Target, live: LiveState, to: st
       const v = versions.find((x) => x.id === to);
       if (!v) throw new DifyCiError(`${t.id}: ${to} is not a published version of app ${appId} (see the app's version history)`, 'usage');
       const yaml = await exportDsl(c, appId, { workflowId: v.id, where: t.id, what: `export version ${v.id}` });
-      return { version: toLiveVersion(yaml!, `${t.id} version ${v.id}`), versionId: v.id, file: null };
+      return { version: toLiveVersion(yaml!, `${t.id} version ${v.id}`, await currentWorkspaceId(c)), versionId: v.id, file: null };
     }
     const idx = current?.versionId ? versions.findIndex((x) => x.id === current.versionId) : -1;
     const earlier = versions.slice(idx + 1).slice(0, maxVersions);
     for (const v of earlier) {
       const yaml = await exportDsl(c, appId, { workflowId: v.id, where: t.id, what: `export version ${v.id}` });
       if (!yaml) continue;
-      const lv = toLiveVersion(yaml, `${t.id} version ${v.id}`);
+      const lv = toLiveVersion(yaml, `${t.id} version ${v.id}`, await currentWorkspaceId(c));
       if (!current || lv.hash !== current.hash) return { version: lv, versionId: v.id, file: null };
     }
     throw new DifyCiError(`${t.id}: no earlier published version differs from the live one (looked at ${earlier.length})`, 'operation');
@@ -231,7 +232,7 @@ async function rollbackOne(c: ConsoleClient, t: Target, ctx: { opts: RollbackOpt
     let draftHash: string | undefined;
     if (WORKFLOW_MODES.has(mode)) {
       const d = await exportDsl(c, res.appId, { where: t.id, what: 'export the draft after the rollback' });
-      draftHash = d ? toLiveVersion(d, t.id).hash : undefined;
+      draftHash = d ? toLiveVersion(d, t.id, await currentWorkspaceId(c)).hash : undefined;
     }
     res.status = ver.ok ? 'rolled-back' : 'failed';
     if (!ver.ok) res.error = `verification failed: ${ver.note}`;
