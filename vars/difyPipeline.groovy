@@ -12,33 +12,33 @@ def call(Map overrides = [:]) {
         properties(jobProperties(o))
     }
     boolean pr = env.CHANGE_ID ? true : false // pull requests never take the manual entry points
-    Map run = [o: o, tag: pr ? '' : (params.DIFY_DEPLOY_TAG ?: ''), rollback: pr ? '' : (params.DIFY_ROLLBACK_ENV ?: ''),
+    Map state = [o: o, tag: pr ? '' : (params.DIFY_DEPLOY_TAG ?: ''), rollback: pr ? '' : (params.DIFY_ROLLBACK_ENV ?: ''),
                label: o.agentLabel, nodejsTool: o.nodejsTool, deployed: [], rolledBack: [], approvers: [:], stashes: [], branch: null]
     String outcome = 'success'
     Throwable caught = null
     try {
-        if (run.tag && !(run.tag ==~ /[A-Za-z0-9][A-Za-z0-9._\/-]*/)) {
-            error("DIFY_DEPLOY_TAG '${run.tag}' is not a tag name")
+        if (state.tag && !(state.tag ==~ /[A-Za-z0-9][A-Za-z0-9._\/-]*/)) {
+            error("DIFY_DEPLOY_TAG '${state.tag}' is not a tag name")
         }
-        onAgent(run) {
-            run.ctx = difyRun.context('pipeline', null, o.config)
-            run.p = settings(run.ctx.pipeline, o)
-            run.label = run.p.agentLabel
-            if (run.p.nodejsTool && run.p.nodejsTool != run.nodejsTool) {
-                run.nodejsTool = run.p.nodejsTool // known only now that the configuration was read
-                withNodejs(run) {
-                    validateAndPlan(run, pr)
+        onAgent(state) {
+            state.ctx = difyRun.context('pipeline', null, o.config)
+            state.p = settings(state.ctx.pipeline, o)
+            state.label = state.p.agentLabel
+            if (state.p.nodejsTool && state.p.nodejsTool != state.nodejsTool) {
+                state.nodejsTool = state.p.nodejsTool // known only now that the configuration was read
+                withNodejs(state) {
+                    validateAndPlan(state, pr)
                 }
             } else {
-                validateAndPlan(run, pr)
+                validateAndPlan(state, pr)
             }
         }
-        if (run.rollback) {
-            manualRollback(run)
+        if (state.rollback) {
+            manualRollback(state)
         } else if (pr) {
             echo('dify-ci: pull request build, stopping after Plan (the plan is archived for the PR comment)')
         } else {
-            deliver(run)
+            deliver(state)
         }
     } catch (FlowInterruptedException err) {
         outcome = 'aborted' // input rejected or timed out, superseded by a newer build (milestone), or Abort
@@ -47,26 +47,26 @@ def call(Map overrides = [:]) {
         outcome = 'failure'
         caught = err
     }
-    finish(run, outcome, pr)
+    finish(state, outcome, pr)
     if (caught != null) {
         throw caught
     }
 }
 
-def validateAndPlan(Map run, boolean pr) {
-    if (run.rollback) {
+def validateAndPlan(Map state, boolean pr) {
+    if (state.rollback) {
         return // the manual rollback entry point skips the checks
     }
     stage('Validate') {
-        difyValidate(config: run.o.config)
+        difyValidate(config: state.o.config)
     }
     stage('Plan') {
         if (pr) {
-            readTrusted(run.o.config ?: 'dify-ci.yml') // an untrusted PR may not redirect our credentials
+            readTrusted(state.o.config ?: 'dify-ci.yml') // an untrusted PR may not redirect our credentials
         }
-        for (int i = 0; i < run.p.environments.size(); i++) {
-            String e = run.p.environments[i]
-            Map plan = difyPlan(env: e, config: run.o.config)
+        for (int i = 0; i < state.p.environments.size(); i++) {
+            String e = state.p.environments[i]
+            Map plan = difyPlan(env: e, config: state.o.config)
             if (plan.data?.markdown) {
                 writeFile(file: ".dify-ci/reports/plan-${e}.md", text: plan.data.markdown, encoding: 'UTF-8') // for the PR comment
             }
@@ -74,39 +74,39 @@ def validateAndPlan(Map run, boolean pr) {
     }
 }
 
-def deliver(Map run) {
-    List envs = run.p.environments
+def deliver(Map state) {
+    List envs = state.p.environments
     for (int i = 0; i < envs.size(); i++) {
         String e = envs[i]
-        Map d = run.ctx.environmentDetails[e]
-        String gate = gateFor(run, d)
+        Map d = state.ctx.environmentDetails[e]
+        String gate = gateFor(state, d)
         if (gate == 'stop') {
-            echo("dify-ci: approval policy '${run.p.approvalPolicy}' does not offer this build for ${e}; stopping before it")
+            echo("dify-ci: approval policy '${state.p.approvalPolicy}' does not offer this build for ${e}; stopping before it")
             return
         }
-        String approver = gate == 'ask' ? approve(run, e, d, "Deploy to ${e}", 10 * i) : null
-        run.approvers[e] = approver // a protected environment's rollback needs it too
+        String approver = gate == 'ask' ? approve(state, e, d, "Deploy to ${e}", 10 * i) : null
+        state.approvers[e] = approver // a protected environment's rollback needs it too
         lock(resource: "dify-${e}", inversePrecedence: true) {
             milestone(ordinal: 10 * i + 3, label: "deploy ${e}")
             try {
                 stage("Deploy ${e}") {
-                    deployTo(run, e, approver)
+                    deployTo(state, e, approver)
                 }
                 stage("Smoke ${e}") {
-                    smoke(run, e, d)
+                    smoke(state, e, d)
                 }
             } catch (FlowInterruptedException err) {
                 throw err
             } catch (err) {
                 try {
-                    rollBack(run, e) // still holding the lock, so a newer build's deploy cannot be undone
+                    rollBack(state, e) // still holding the lock, so a newer build's deploy cannot be undone
                 } catch (rollbackErr) {
                     echo("dify-ci: rolling back ${e} failed: ${rollbackErr.message}")
                 }
                 throw err
             }
         }
-        if (run.stopped) {
+        if (state.stopped) {
             echo("dify-ci: smoke tests failed in ${e} (UNSTABLE); not promoting further")
             return
         }
@@ -115,8 +115,8 @@ def deliver(Map run) {
 
 // 'go' (no approval needed), 'ask' (input), or 'stop' (the policy keeps this build out of the environment).
 // A protected environment always gets an approver: the runner refuses to change it without one.
-String gateFor(Map run, Map d) {
-    String policy = run.p.approvalPolicy
+String gateFor(Map state, Map d) {
+    String policy = state.p.approvalPolicy
     if (!d.approvalRequired && !d.protected) {
         return 'go'
     }
@@ -127,19 +127,19 @@ String gateFor(Map run, Map d) {
         return 'ask'
     }
     if (policy == 'main-branch') {
-        return run.branch == run.p.mainBranch ? 'ask' : 'stop'
+        return state.branch == state.p.mainBranch ? 'ask' : 'stop'
     }
     if (policy == 'tags') {
-        return env.TAG_NAME || run.tag ? 'ask' : 'stop'
+        return env.TAG_NAME || state.tag ? 'ask' : 'stop'
     }
     if (policy == 'every-nth') {
-        return (env.BUILD_NUMBER as int) % (run.p.everyNth as int) == 0 ? 'ask' : 'stop'
+        return (env.BUILD_NUMBER as int) % (state.p.everyNth as int) == 0 ? 'ask' : 'stop'
     }
     error("unknown approval policy '${policy}'")
 }
 
 // Waits for a human without holding an executor; milestones drop older builds still waiting.
-String approve(Map run, String e, Map d, String ok, Integer ordinal) {
+String approve(Map state, String e, Map d, String ok, Integer ordinal) {
     String approver = null
     stage("Approve ${e}") {
         if (ordinal != null) {
@@ -160,12 +160,12 @@ String approve(Map run, String e, Map d, String ok, Integer ordinal) {
     return approver
 }
 
-def deployTo(Map run, String e, String approver) {
-    int shards = (run.p.shards ?: 1) as int
+def deployTo(Map state, String e, String approver) {
+    int shards = (state.p.shards ?: 1) as int
     if (shards < 2) {
-        onAgent(run) {
-            difyDeploy(env: e, config: run.o.config, approvedBy: approver)
-            markDeployed(run, e)
+        onAgent(state) {
+            difyDeploy(env: e, config: state.o.config, approvedBy: approver)
+            markDeployed(state, e)
         }
         return
     }
@@ -173,92 +173,92 @@ def deployTo(Map run, String e, String approver) {
     for (int k = 1; k <= shards; k++) {
         String shard = "${k}/${shards}"
         branches.put("shard ${shard}".toString(), {
-            onAgent(run) {
-                difyDeploy(env: e, config: run.o.config, approvedBy: approver, shard: shard)
-                markDeployed(run, e) // a partly deployed environment is rolled back too
+            onAgent(state) {
+                difyDeploy(env: e, config: state.o.config, approvedBy: approver, shard: shard)
+                markDeployed(state, e) // a partly deployed environment is rolled back too
             }
         })
     }
     parallel(branches)
 }
 
-def markDeployed(Map run, String e) {
-    if (!run.deployed.contains(e)) {
-        run.deployed << e
+def markDeployed(Map state, String e) {
+    if (!state.deployed.contains(e)) {
+        state.deployed << e
     }
 }
 
-def smoke(Map run, String e, Map d) {
+def smoke(Map state, String e, Map d) {
     if (!d.hasSmoke) {
         echo("dify-ci: no smoke suites configured for ${e}")
         return
     }
-    onAgent(run) {
-        Map result = difySmoke(env: e, config: run.o.config, unstable: run.p.smokeUnstable == true, reportDir: ".dify-ci/reports/smoke-${e}")
-        run.stopped = result.exitCode != 0
+    onAgent(state) {
+        Map result = difySmoke(env: e, config: state.o.config, unstable: state.p.smokeUnstable == true, reportDir: ".dify-ci/reports/smoke-${e}")
+        state.stopped = result.exitCode != 0
     }
 }
 
-def rollBack(Map run, String e) {
-    if (run.deployed.contains(e) && !run.rolledBack.contains(e)) {
-        run.rolledBack << e
+def rollBack(Map state, String e) {
+    if (state.deployed.contains(e) && !state.rolledBack.contains(e)) {
+        state.rolledBack << e
         stage("Roll back ${e}") {
-            onAgent(run) {
-                difyRollback(env: e, config: run.o.config, approvedBy: run.approvers[e])
+            onAgent(state) {
+                difyRollback(env: e, config: state.o.config, approvedBy: state.approvers[e])
             }
         }
     }
 }
 
-def manualRollback(Map run) {
-    String e = run.rollback
-    Map d = run.ctx.environmentDetails[e]
+def manualRollback(Map state) {
+    String e = state.rollback
+    Map d = state.ctx.environmentDetails[e]
     if (d == null) {
-        error("DIFY_ROLLBACK_ENV: no environment '${e}' in dify-ci.yml (known: ${run.ctx.environments.join(', ')})")
+        error("DIFY_ROLLBACK_ENV: no environment '${e}' in dify-ci.yml (known: ${state.ctx.environments.join(', ')})")
     }
-    String approver = gateFor(run, d) == 'go' ? null : approve(run, e, d, "Roll back ${e}", null)
+    String approver = gateFor(state, d) == 'go' ? null : approve(state, e, d, "Roll back ${e}", null)
     lock(resource: "dify-${e}", inversePrecedence: true) {
         stage("Roll back ${e}") {
-            onAgent(run) {
-                difyRollback(env: e, config: run.o.config, approvedBy: approver, to: params.DIFY_ROLLBACK_TO ?: null, app: params.DIFY_ROLLBACK_APP ?: null)
+            onAgent(state) {
+                difyRollback(env: e, config: state.o.config, approvedBy: approver, to: params.DIFY_ROLLBACK_TO ?: null, app: params.DIFY_ROLLBACK_APP ?: null)
             }
         }
     }
 }
 
 // The `post` of this pipeline: failure -> roll back what this build deployed (newest first), then notify.
-def finish(Map run, String outcome, boolean pr) {
+def finish(Map state, String outcome, boolean pr) {
     if (outcome == 'aborted') {
         echo('dify-ci: build aborted; nothing rolled back, no notification')
         return
     }
     if (outcome == 'failure') {
         currentBuild.result = 'FAILURE'
-        for (int i = run.deployed.size() - 1; i >= 0; i--) {
-            String e = run.deployed[i]
-            if (run.rolledBack.contains(e)) {
+        for (int i = state.deployed.size() - 1; i >= 0; i--) {
+            String e = state.deployed[i]
+            if (state.rolledBack.contains(e)) {
                 continue
             }
             try {
                 lock(resource: "dify-${e}", inversePrecedence: true) {
-                    rollBack(run, e)
+                    rollBack(state, e)
                 }
             } catch (err) {
                 echo("dify-ci: rolling back ${e} failed: ${err.message}")
             }
         }
     }
-    if (run.ctx == null || (pr && outcome == 'success')) {
+    if (state.ctx == null || (pr && outcome == 'success')) {
         return // no readable configuration to notify with; successful PR builds stay quiet
     }
     String status = outcome == 'failure' ? 'failure' : (currentBuild.currentResult == 'UNSTABLE' ? 'unstable' : 'success')
     stage('Notify') {
         try {
-            onAgent(run) {
-                for (int i = 0; i < run.stashes.size(); i++) {
-                    unstash(run.stashes[i])
+            onAgent(state) {
+                for (int i = 0; i < state.stashes.size(); i++) {
+                    unstash(state.stashes[i])
                 }
-                difyNotify(status: status, config: run.o.config, results: '.dify-ci/results') // where difyRun puts them
+                difyNotify(status: status, config: state.o.config, results: '.dify-ci/results') // where difyRun puts them
             }
         } catch (err) {
             if (outcome == 'success') {
@@ -270,39 +270,39 @@ def finish(Map run, String outcome, boolean pr) {
 }
 
 // Every node block: fresh checkout, the NodeJS tool on PATH, and the reports kept (archived + stashed for notify).
-def onAgent(Map run, Closure body) {
-    node(run.label ?: '') { // '' = any agent
-        inWorkspace(run, body)
+def onAgent(Map state, Closure body) {
+    node(state.label ?: '') { // '' = any agent
+        inWorkspace(state, body)
     }
 }
 
-def inWorkspace(Map run, Closure body) {
+def inWorkspace(Map state, Closure body) {
     Map scmVars
-    if (run.tag) {
-        String ref = "refs/tags/${run.tag}".toString() // plain Strings: nested GStrings are not always coerced
+    if (state.tag) {
+        String ref = "refs/tags/${state.tag}".toString() // plain Strings: nested GStrings are not always coerced
         Map remote = [url: scm.userRemoteConfigs[0].url, credentialsId: scm.userRemoteConfigs[0].credentialsId, refspec: "+${ref}:${ref}".toString()]
         scmVars = checkout([$class: 'GitSCM', branches: [[name: ref]], userRemoteConfigs: [remote]])
     } else {
         scmVars = checkout(scm)
     }
-    if (run.branch == null) {
-        run.branch = env.BRANCH_NAME ?: ((scmVars?.GIT_BRANCH ?: '') as String).replaceFirst('^origin/', '')
+    if (state.branch == null) {
+        state.branch = env.BRANCH_NAME ?: ((scmVars?.GIT_BRANCH ?: '') as String).replaceFirst('^origin/', '')
     }
     try {
-        withNodejs(run, body)
+        withNodejs(state, body)
     } finally {
-        String stashName = "dify-ci-${run.stashes.size() + 1}"
-        run.stashes << stashName // claimed before any step runs, so parallel shards never share a name
+        String stashName = "dify-ci-${state.stashes.size() + 1}"
+        state.stashes << stashName // claimed before any step runs, so parallel shards never share a name
         archiveArtifacts(artifacts: '.dify-ci/**', allowEmptyArchive: true)
         stash(name: stashName, includes: '.dify-ci/results/**,.dify-ci/reports/**', allowEmpty: true)
     }
 }
 
-def withNodejs(Map run, Closure body) {
-    if (!run.nodejsTool) {
+def withNodejs(Map state, Closure body) {
+    if (!state.nodejsTool) {
         return body()
     }
-    String home = tool(name: run.nodejsTool, type: 'jenkins.plugins.nodejs.tools.NodeJSInstallation')
+    String home = tool(name: state.nodejsTool, type: 'jenkins.plugins.nodejs.tools.NodeJSInstallation')
     withEnv([isUnix() ? "PATH+NODEJS=${home}/bin" : "PATH+NODEJS=${home}"]) {
         body()
     }

@@ -50,6 +50,11 @@ class DifyPipelineTest {
     }
 
     @Test
+    void theCallReturnsNothing() {
+        assertNull(h.call('difyPipeline'))
+    }
+
+    @Test
     void stagesRunInOrderThroughBothEnvironments() {
         assertNull(runPipeline())
         assertEquals(['Validate', 'Plan', 'Deploy staging', 'Smoke staging', 'Approve production', 'Deploy production', 'Smoke production', 'Notify'], h.stages())
