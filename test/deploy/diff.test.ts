@@ -113,3 +113,10 @@ describe('deploy/diff', () => {
     assert.equal(unifiedDiff('x', 'x').split('\n').length, 2);
   });
 });
+
+describe('deploy/diff unified order', () => {
+  it('prints deletions before insertions, like diff(1)', () => {
+    const u = unifiedDiff('a\nold\nc', 'a\nnew\nc');
+    assert.deepEqual(u.split('\n').slice(2), ['@@ -1,3 +1,3 @@', ' a', '-old', '+new', ' c']);
+  });
+});

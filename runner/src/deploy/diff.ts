@@ -135,8 +135,9 @@ export function unifiedDiff(a: string, b: string, opts: { context?: number; from
   let j = 0;
   while (i < n || j < m) {
     if (i < n && j < m && x[i] === y[j]) ops.push({ t: ' ', s: x[i]!, ai: i++, bi: j++ });
-    else if (j < m && (i >= n || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) ops.push({ t: '+', s: y[j]!, ai: i, bi: j++ });
-    else ops.push({ t: '-', s: x[i]!, ai: i++, bi: j });
+    // Deletions first, as diff(1) prints them.
+    else if (i < n && (j >= m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) ops.push({ t: '-', s: x[i]!, ai: i++, bi: j });
+    else ops.push({ t: '+', s: y[j]!, ai: i, bi: j++ });
   }
   const lines = [`--- ${opts.from ?? 'live'}`, `+++ ${opts.to ?? 'git'}`];
   let k = 0;

@@ -200,6 +200,7 @@ export function planMismatch(saved: TargetPlan, now: TargetPlan): string | undef
 // ---------------------------------------------------------------- formatting
 
 function counts(s: ChangeSummary): string {
+  if (s.create) return s.nodesAdded ? `new app, ${s.nodesAdded} node(s)` : 'new app';
   const parts: string[] = [];
   if (s.nodesAdded || s.nodesRemoved || s.nodesChanged) parts.push(`nodes +${s.nodesAdded} -${s.nodesRemoved} ~${s.nodesChanged}`);
   if (s.edgesChanged) parts.push(`${s.edgesChanged} edge change(s)`);
@@ -231,7 +232,7 @@ export function formatPlanText(env: string, targets: TargetPlan[]): string {
     }
     out.push(`${head}: ${t.action === 'create' ? 'create' : 'update'} — ${counts(t.summary!)}`);
     const d = t.diff!;
-    for (const c of d.app) out.push(`    app ${c.path}: ${c.from ?? '∅'} → ${c.to ?? '∅'}`);
+    if (!d.create) for (const c of d.app) out.push(`    app ${c.path}: ${c.from ?? '∅'} → ${c.to ?? '∅'}`);
     if (!d.create) {
       for (const n of d.nodes.added) out.push(`    + node '${n.title}' (${n.type}, ${n.id})`);
       for (const n of d.nodes.removed) out.push(`    - node '${n.title}' (${n.type}, ${n.id})`);
@@ -249,15 +250,17 @@ export function formatPlanText(env: string, targets: TargetPlan[]): string {
         out.push(`    prompt ${p.where} ${p.path}:`);
         for (const l of p.unified.split('\n')) out.push(`        ${l}`);
       }
-    } else if (t.diff) {
-      out.push(`    new app with ${d.nodes.added.length} node(s)`);
+    } else {
+      out.push(`    new app '${t.name}'${d.nodes.added.length ? ` with ${d.nodes.added.length} node(s)` : ''}`);
     }
     for (const v of [...d.envVars, ...d.conversationVars]) {
       if (v.change === 'unchanged') continue;
       out.push(`    ${v.secret ? 'secret' : 'variable'} ${v.name}: ${v.change}${!v.secret && (v.from || v.to) ? ` (${v.from ?? '∅'} → ${v.to ?? '∅'})` : ''}`);
     }
-    for (const f of d.features) out.push(`    feature ${f.path}: ${f.from ?? '∅'} → ${f.to ?? '∅'}`);
-    for (const f of d.other) out.push(`    ${f.path}: ${f.from ?? '∅'} → ${f.to ?? '∅'}`);
+    if (!d.create) {
+      for (const f of d.features) out.push(`    feature ${f.path}: ${f.from ?? '∅'} → ${f.to ?? '∅'}`);
+      for (const f of d.other) out.push(`    ${f.path}: ${f.from ?? '∅'} → ${f.to ?? '∅'}`);
+    }
     for (const w of t.warnings) out.push(`    warning: ${w}`);
     out.push('');
   }
@@ -288,7 +291,8 @@ export function formatPlanMarkdown(env: string, targets: TargetPlan[]): string {
     const d = t.diff!;
     out.push('', `<details><summary><code>${t.target}</code> — ${t.action}</summary>`, '');
     const rows: string[] = [];
-    for (const x of d.nodes.added) rows.push(`| node added | ${md(x.title)} (\`${x.type}\`) | \`${x.id}\` |`);
+    if (d.create) rows.push(`| new app | ${md(t.name)} | ${d.nodes.added.length ? `${d.nodes.added.length} node(s)` : md(t.mode)} |`);
+    else for (const x of d.nodes.added) rows.push(`| node added | ${md(x.title)} (\`${x.type}\`) | \`${x.id}\` |`);
     for (const x of d.nodes.removed) rows.push(`| node removed | ${md(x.title)} (\`${x.type}\`) | \`${x.id}\` |`);
     for (const x of d.nodes.changed) rows.push(`| node changed | ${md(x.title)} (\`${x.type}\`) | ${x.fields.map((f) => `\`${md(f.path)}\``).join(', ') || 'prompt/model'} |`);
     for (const e of d.edges.added) rows.push(`| edge added | ${md(e)} | |`);
@@ -298,10 +302,12 @@ export function formatPlanMarkdown(env: string, targets: TargetPlan[]): string {
       if (v.change === 'unchanged') continue;
       rows.push(`| ${v.secret ? 'secret' : 'variable'} | \`${v.name}\` | ${v.change}${!v.secret && (v.from || v.to) ? `: ${md(v.from)} → ${md(v.to)}` : ''} |`);
     }
-    for (const f of d.features) rows.push(`| feature | \`${md(f.path)}\` | ${md(f.from)} → ${md(f.to)} |`);
-    for (const f of [...d.app, ...d.other]) rows.push(`| setting | \`${md(f.path)}\` | ${md(f.from)} → ${md(f.to)} |`);
+    if (!d.create) {
+      for (const f of d.features) rows.push(`| feature | \`${md(f.path)}\` | ${md(f.from)} → ${md(f.to)} |`);
+      for (const f of [...d.app, ...d.other]) rows.push(`| setting | \`${md(f.path)}\` | ${md(f.from)} → ${md(f.to)} |`);
+    }
     if (rows.length) out.push('| change | what | detail |', '|---|---|---|', ...rows);
-    for (const p of d.prompts) out.push('', `**Prompt** ${md(p.where)} \`${md(p.path)}\``, '', '```diff', p.unified.replace(/```/g, 'ˋˋˋ'), '```');
+    if (!d.create) for (const p of d.prompts) out.push('', `**Prompt** ${md(p.where)} \`${md(p.path)}\``, '', '```diff', p.unified.replace(/```/g, 'ˋˋˋ'), '```');
     for (const w of t.warnings) out.push('', `> ⚠️ ${md(w)}`);
     out.push('', '</details>');
   }
