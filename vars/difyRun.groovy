@@ -45,7 +45,7 @@ Map context(String step, String envName = null, String config = null) {
 }
 
 Map contextIn(String tmp, String runner, String step, String envName, String config) {
-    Map result = exec(tmp, runner, 'context', [step: step, env: envName, config: config], "${tmp}/context-${callId()}.json", "dify-ci context ${step}${envName ? ' ' + envName : ''}")
+    Map result = exec(tmp, runner, 'context', [step: step, env: envName, config: config], null, "dify-ci context ${step}${envName ? ' ' + envName : ''}")
     if (result.exitCode != 0) {
         error(result.message)
     }
@@ -66,9 +66,12 @@ String artifactPaths(Map result, String kind) {
     return paths.join(',')
 }
 
-// One runner invocation: params by file, names by environment variables, a constant script, the result by file.
-Map exec(String tmp, String runner, String command, Map params, String resultFile, String label) {
-    String paramsFile = "${tmp}/params-${callId()}.json"
+// One runner invocation: params by file, names by environment variables, a constant script, the result by file
+// (in the workspace, or in the temp dir when resultFile is null).
+Map exec(String tmp, String runner, String command, Map params, String workspaceResult, String label) {
+    String id = callId()
+    String paramsFile = "${tmp}/params-${id}.json"
+    String resultFile = workspaceResult ?: "${tmp}/${command}-${id}.json"
     writeFile(file: paramsFile, text: JsonOutput.toJson(params), encoding: 'UTF-8')
     writeFile(file: resultFile, text: '', encoding: 'UTF-8') // a stale result must not pass for this run's
     boolean unix = isUnix()
@@ -115,11 +118,12 @@ String tmpDir() {
     return "${pwd(tmp: true)}/dify-ci"
 }
 
-// Unique per build (CPS runs one branch at a time, so parallel branches still get distinct ids).
+// Unique within a build (CPS runs one branch at a time, so parallel branches get distinct ids); reused by the next
+// build in the same workspace, which keeps the temp dir bounded (exec blanks the result file before each run).
 String callId() {
     int n = ((env.DIFY_CI_CALLS ?: '0') as int) + 1
     env.DIFY_CI_CALLS = "${n}"
-    return "${env.BUILD_NUMBER ?: '0'}-${n}"
+    return "${n}"
 }
 
 String safeName(List parts) {

@@ -89,7 +89,7 @@ class DifyRunTest {
         h.call('difyRun', 'deploy', params)
         Map run = h.commands()[0]
         assertEquals(params, run.params)
-        assertTrue(run.env.DIFY_CI_PARAMS_FILE.startsWith('/ws@tmp/dify-ci/params-'))
+        assertEquals('/ws@tmp/dify-ci/params-2.json', run.env.DIFY_CI_PARAMS_FILE)
         assertEquals('deploy', run.env.DIFY_CI_COMMAND)
         assertEquals('.dify-ci/results/deploy-staging.json', run.env.DIFY_CI_RESULT_FILE)
         assertFalse('no parameter value in any environment variable', run.env.values().any { it.contains('support-bot') || it.contains('alice') })
@@ -219,6 +219,6 @@ class DifyRunTest {
         h.call('difyRun', 'status', [env: 'staging'])
         List files = h.runs.collect { it.env.DIFY_CI_PARAMS_FILE }
         assertEquals(files.unique(false), files)
-        assertTrue(files[0].contains('params-7-'))
+        assertEquals((1..4).collect { "/ws@tmp/dify-ci/params-${it}.json".toString() }, files)
     }
 }
