@@ -324,8 +324,13 @@ async function deployOne(c: ConsoleClient, t: Target, ctx: { config: ResolvedCon
     res.status = 'failed';
     res.error = e instanceof DifyCiError ? e.oneLine() : `internal error: ${(e as Error).message}`;
     res.errorCategory = e instanceof DifyCiError ? e.category : 'internal';
-    if (e instanceof DifyCiError) for (const d of e.details) res.warnings.push(d);
     log.error(prefixed(t.id, res.error!));
+    if (e instanceof DifyCiError) {
+      for (const d of e.details) {
+        res.warnings.push(d);
+        log.info(`  ${d}`);
+      }
+    }
     if (!opts.dryRun && p) {
       // After an import the draft is ours: remember it so the next deploy does not take it for a UI edit.
       let draftHash: string | undefined;

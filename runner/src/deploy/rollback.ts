@@ -265,6 +265,7 @@ async function rollbackOne(c: ConsoleClient, t: Target, ctx: { opts: RollbackOpt
     res.error = e instanceof DifyCiError ? e.oneLine() : `internal error: ${(e as Error).message}`;
     res.errorCategory = e instanceof DifyCiError ? e.category : 'internal';
     log.error(prefixed(t.id, res.error!));
+    if (e instanceof DifyCiError) for (const d of e.details) log.info(`  ${d}`);
     if (!(e instanceof DifyCiError) || e.category === 'auth') throw e;
     return res;
   }

@@ -15,6 +15,7 @@ import { DifyCiError } from '../core/errors.js';
 import { log } from '../core/log.js';
 import type { EnvironmentConfig, PathsConfig, ResolvedConfig, TenantConfig } from '../config/types.js';
 import { getConsole, type ConsoleClient } from '../dify/console.js';
+import { readHistory } from './history.js';
 import { prepareTarget } from './plan.js';
 import { prefixed, selectTargets } from './targets.js';
 
@@ -85,7 +86,8 @@ export async function statusTargets(
       row.markedName = pub?.markedName ?? null;
       row.publishedBy = pub?.createdBy ?? null;
       row.publishedHash = pub?.hash ?? null;
-      const last = p.last;
+      // Show the last deploy that changed something; `unchanged` runs only confirm it.
+      const last = readHistory(paths.history, env.key).filter((r) => r.target === t.id && (r.status === 'deployed' || r.status === 'rolled-back')).at(-1) ?? p.last;
       if (last) {
         row.last = {
           time: last.time,
