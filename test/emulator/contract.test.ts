@@ -821,4 +821,94 @@ describe('emulator contract (dify-api.md §11)', function () {
     const after = await service(emu, key, 'POST', '/chat-messages', { inputs: {}, query: 'x', user: 'u', response_mode: 'blocking' });
     assert.equal(after.status, 200);
   });
+
+  // ---------------- Knowledge API ----------------
+  it('§11.52 key kinds are not interchangeable; other workspace → "Dataset not found."; API access off → 403', async () => {
+    const dkey = emu.createDatasetApiKey();
+    const { key } = await deployApp(c, chatDsl());
+    let s = await service(emu, dkey, 'GET', '/info');
+    assert.deepEqual(s.json, { code: 'unauthorized', message: 'Access token is invalid', status: 401 });
+    s = await service(emu, key, 'GET', '/datasets');
+    assert.deepEqual(s.json, { code: 'unauthorized', message: 'Access token is invalid', status: 401 });
+    const ws = emu.createWorkspace('other');
+    const foreign = emu.createDataset({ name: 'theirs', workspaceId: ws.id });
+    s = await service(emu, dkey, 'GET', `/datasets/${foreign.id}/documents`);
+    assert.equal(s.status, 404);
+    assert.deepEqual(s.json, { code: 'not_found', message: 'Dataset not found.', status: 404 });
+    const closed = emu.createDataset({ name: 'closed', enableApi: false });
+    s = await service(emu, dkey, 'GET', `/datasets/${closed.id}/documents`);
+    assert.equal(s.status, 403);
+    assert.deepEqual(s.json, { code: 'forbidden', message: 'Dataset api access is not enabled.', status: 403 });
+    const created = await c.req('POST', '/console/api/datasets/api-keys');
+    assert.equal(created.status, 200);
+    assert.match(created.json.token, /^dataset-[A-Za-z0-9]{24}$/);
+  });
+
+  it('§11.53 create-by-text without any indexing technique → 400; with one → {document, batch}; underscore alias', async () => {
+    const dkey = emu.createDatasetApiKey();
+    const ds = emu.createDataset({ name: 'kb' });
+    let s = await service(emu, dkey, 'POST', `/datasets/${ds.id}/document/create-by-text`, { name: 'a.md', text: 'hello' });
+    assert.equal(s.status, 400);
+    assert.deepEqual(s.json, { code: 'invalid_param', message: 'indexing_technique is required.', status: 400 });
+    s = await service(emu, dkey, 'POST', `/datasets/${ds.id}/document/create-by-text`, { name: 'a.md', text: 'hello world', indexing_technique: 'economy', process_rule: { mode: 'automatic' } });
+    assert.equal(s.status, 200);
+    assert.deepEqual(Object.keys(s.json), ['document', 'batch']);
+    assert.equal(typeof s.json.batch, 'string');
+    assert.equal(s.json.document.name, 'a.md');
+    s = await service(emu, dkey, 'POST', `/datasets/${ds.id}/document/create_by_text`, { name: 'b.md', text: 'second' });
+    assert.equal(s.status, 200);
+  });
+
+  it('§11.54 indexing-status reaches completed; an unknown batch → 404 "Documents not found."', async () => {
+    const dkey = emu.createDatasetApiKey();
+    const ds = emu.createDataset({ name: 'kb', indexingTechnique: 'high_quality' });
+    const doc = await service(emu, dkey, 'POST', `/datasets/${ds.id}/document/create-by-text`, { name: 'a.md', text: 'hello' });
+    const statuses: string[] = [];
+    for (let i = 0; i < 5 && statuses[statuses.length - 1] !== 'completed'; i++) {
+      const s = await service(emu, dkey, 'GET', `/datasets/${ds.id}/documents/${doc.json.batch}/indexing-status`);
+      assert.equal(s.status, 200);
+      const e = s.json.data[0];
+      for (const k of ['indexing_status', 'completed_segments', 'total_segments']) assert.ok(k in e, k);
+      statuses.push(e.indexing_status);
+    }
+    assert.equal(statuses[statuses.length - 1], 'completed');
+    const s = await service(emu, dkey, 'GET', `/datasets/${ds.id}/documents/nosuchbatch/indexing-status`);
+    assert.equal(s.status, 404);
+    assert.equal(s.json.message, 'Documents not found.');
+  });
+
+  it('§11.55 list limit=1 → has_more on every full page; update-by-text with text but no name → 400; valid update → new batch', async () => {
+    const dkey = emu.createDatasetApiKey();
+    const ds = emu.createDataset({ name: 'kb', indexingTechnique: 'economy' });
+    const ids: string[] = [];
+    for (const n of ['a', 'b']) ids.push((await service(emu, dkey, 'POST', `/datasets/${ds.id}/document/create-by-text`, { name: n, text: n })).json.document.id);
+    for (const page of [1, 2]) {
+      const s = await service(emu, dkey, 'GET', `/datasets/${ds.id}/documents?page=${page}&limit=1`);
+      assert.equal(s.json.data.length, 1);
+      assert.equal(s.json.has_more, true);
+      assert.equal(s.json.total, 2);
+    }
+    assert.equal((await service(emu, dkey, 'GET', `/datasets/${ds.id}/documents?page=3&limit=1`)).json.has_more, false);
+    let s = await service(emu, dkey, 'POST', `/datasets/${ds.id}/documents/${ids[0]}/update-by-text`, { text: 'new text' });
+    assert.equal(s.status, 400);
+    assert.equal(s.json.code, 'invalid_param');
+    const before = (await service(emu, dkey, 'GET', `/datasets/${ds.id}/documents/${ids[0]}`)).json;
+    s = await service(emu, dkey, 'POST', `/datasets/${ds.id}/documents/${ids[0]}/update-by-text`, { name: 'a', text: 'new text' });
+    assert.equal(s.status, 200);
+    assert.equal(typeof s.json.batch, 'string');
+    assert.equal(s.json.document.id, before.id);
+  });
+
+  it('§11.56 delete document → 204; again → 404 "Document Not Exists."', async () => {
+    const dkey = emu.createDatasetApiKey();
+    const ds = emu.createDataset({ name: 'kb', indexingTechnique: 'economy' });
+    const doc = (await service(emu, dkey, 'POST', `/datasets/${ds.id}/document/create-by-text`, { name: 'a', text: 'a' })).json.document;
+    emu.advanceClock(5000);
+    let s = await service(emu, dkey, 'DELETE', `/datasets/${ds.id}/documents/${doc.id}`);
+    assert.equal(s.status, 204);
+    assert.equal(s.text, '');
+    s = await service(emu, dkey, 'DELETE', `/datasets/${ds.id}/documents/${doc.id}`);
+    assert.equal(s.status, 404);
+    assert.deepEqual(s.json, { code: 'not_found', message: 'Document Not Exists.', status: 404 });
+  });
 });

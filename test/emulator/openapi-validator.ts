@@ -13,10 +13,16 @@ type Json = Record<string, any>;
 /** Known disagreements between the spec and Dify's code (dify-api.md wins); each one is adjusted here on purpose. */
 export const SPEC_ADJUSTMENTS = [
   'user_input_form items use oneOf over wrappers whose properties are all optional, so every item matches all three branches and oneOf can never pass: validated as anyOf',
+  'Dataset.data_source_type / embedding_model / embedding_model_provider / doc_form are plain strings in the spec, but Dify returns null before the first document and for economy indexing: validated as nullable',
   'OpenAPI discriminators without oneOf (ChunkChatEvent, ChunkWorkflowEvent, ChunkCompletionEvent) are resolved by hand through their mapping',
 ];
 
+const NULLABLE_DATASET_FIELDS = ['data_source_type', 'embedding_model', 'embedding_model_provider', 'doc_form'];
+
 function prepare(node: unknown, path: string[] = []): unknown {
+  if (path.length >= 3 && path[path.length - 3] === 'Dataset' && path[path.length - 2] === 'properties' && NULLABLE_DATASET_FIELDS.includes(path[path.length - 1]!)) {
+    return { ...(node as Json), nullable: true };
+  }
   if (Array.isArray(node)) return node.map((x, i) => prepare(x, [...path, String(i)]));
   if (node === null || typeof node !== 'object') return node;
   const out: Json = {};
@@ -43,7 +49,7 @@ export class SpecValidator {
     this.ajv.addFormat('binary', true);
     this.ajv.addFormat('url', /^https?:\/\//);
     this.ajv.addFormat('decimal', /^-?\d+(\.\d+)?$/);
-    this.ajv.addSchema({ $id: 'spec.json', components: prepare(this.spec.components) }, 'spec.json');
+    this.ajv.addSchema({ $id: 'spec.json', components: prepare(this.spec.components), paths: prepare(this.spec.paths) }, 'spec.json');
   }
 
   private compiled(name: string): ValidateFunction {
@@ -63,6 +69,25 @@ export class SpecValidator {
     if (!v(value)) {
       const errs = (v.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
       throw new Error(`${what} does not match ${name}: ${errs}\n${JSON.stringify(value).slice(0, 600)}`);
+    }
+  }
+
+  /** A JSON body against the response schema the spec gives for this route, method and status. */
+  checkResponse(route: string, method: string, status: number, value: unknown): void {
+    const ptr = ['paths', route, method.toLowerCase(), 'responses', String(status), 'content', 'application/json', 'schema']
+      .map((x) => x.replace(/~/g, '~0').replace(/\//g, '~1'))
+      .join('/');
+    const id = `#${ptr}`;
+    let v = this.cache.get(id);
+    if (!v) {
+      if (!this.spec.paths[route]?.[method.toLowerCase()]?.responses?.[String(status)]?.content?.['application/json']?.schema) throw new Error(`no schema for ${method} ${route} ${status}`);
+      v = this.ajv.compile({ $ref: `spec.json#/${ptr}` });
+      this.cache.set(id, v);
+    }
+    this.checked++;
+    if (!v(value)) {
+      const errs = (v.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
+      throw new Error(`${method} ${route} ${status} does not match the spec: ${errs}\n${JSON.stringify(value).slice(0, 600)}`);
     }
   }
 

@@ -122,6 +122,26 @@ describe('emulator responses match openapi_service.json', function () {
     await c.req('PUT', `/console/api/apps/${wfAppId}`, { body: { name: 'wf', max_active_requests: null } });
   });
 
+  it('knowledge API bodies: datasets, documents, batches, indexing status, errors', async () => {
+    const dkey = emu.createDatasetApiKey();
+    const created = await service(emu, dkey, 'POST', '/datasets', { name: 'spec kb', indexing_technique: 'economy' });
+    spec.checkResponse('/datasets', 'POST', 200, created.json);
+    const ds = created.json.id as string;
+    spec.checkResponse('/datasets', 'GET', 200, (await service(emu, dkey, 'GET', '/datasets?page=1&limit=20')).json);
+    const doc = await service(emu, dkey, 'POST', `/datasets/${ds}/document/create-by-text`, { name: 'a.md', text: 'alpha beta' });
+    spec.checkResponse('/datasets/{dataset_id}/document/create-by-text', 'POST', 200, doc.json);
+    const upd = await service(emu, dkey, 'POST', `/datasets/${ds}/documents/${doc.json.document.id}/update-by-text`, { name: 'a.md', text: 'gamma' });
+    spec.checkResponse('/datasets/{dataset_id}/documents/{document_id}/update-by-text', 'POST', 200, upd.json);
+    spec.checkResponse('/datasets/{dataset_id}/documents', 'GET', 200, (await service(emu, dkey, 'GET', `/datasets/${ds}/documents?limit=1`)).json);
+    const st = await service(emu, dkey, 'GET', `/datasets/${ds}/documents/${upd.json.batch}/indexing-status`);
+    spec.checkResponse('/datasets/{dataset_id}/documents/{batch}/indexing-status', 'GET', 200, st.json);
+    const dup = await service(emu, dkey, 'POST', '/datasets', { name: 'spec kb' });
+    assert.equal(dup.status, 409);
+    spec.checkError('/datasets', 'POST', 409, dup.json);
+    const missing = await service(emu, dkey, 'GET', `/datasets/00000000-0000-0000-0000-000000000000/documents`);
+    spec.checkError('/datasets/{dataset_id}/documents', 'GET', 404, missing.json);
+  });
+
   it('the validator itself rejects wrong shapes (so the checks above can fail)', () => {
     assert.throws(() => spec.check('ChatCompletionResponse', { event: 'message', metadata: { usage: { prompt_price: 0.001 } } }));
     assert.throws(() => spec.checkEvent('ChunkWorkflowEvent', { event: 'workflow_started', task_id: 'not-a-uuid' }));

@@ -5,6 +5,7 @@
 import type { Server } from 'node:net';
 import { Core, resolveOptions } from './core.js';
 import { validateFaults } from './faults.js';
+import { createDataset } from './knowledge.js';
 import { mintToken } from './openapi.js';
 import { createEmulatorServer, listen } from './server.js';
 import { Store, workflowHash } from './state.js';
@@ -54,6 +55,10 @@ export interface Emulator {
   setForceLogout(on: boolean): void;
   /** Addition: persist now (no-op without statePath). */
   save(): void;
+  /** Addition: a knowledge base in a workspace (default: the seeded one). */
+  createDataset(opts: { name: string; workspaceId?: string; indexingTechnique?: 'high_quality' | 'economy' | null; enableApi?: boolean }): { id: string };
+  /** Addition: a workspace knowledge API key (`dataset-…`). */
+  createDatasetApiKey(workspaceId?: string): string;
 }
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
@@ -128,6 +133,21 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     },
     save() {
       core.persist();
+    },
+    createDataset(o) {
+      const ws = o.workspaceId ?? core.defaultWorkspaceId;
+      if (!core.store.data.workspaces[ws]) throw new Error(`unknown workspace ${ws}`);
+      const ds = createDataset(core, ws, core.adminAccountId, { name: o.name, indexing_technique: o.indexingTechnique ?? undefined });
+      if (o.enableApi === false) ds.enableApi = false;
+      core.persist();
+      return { id: ds.id };
+    },
+    createDatasetApiKey(workspaceId) {
+      const ws = workspaceId ?? core.defaultWorkspaceId;
+      if (!core.store.data.workspaces[ws]) throw new Error(`unknown workspace ${ws}`);
+      const k = core.store.addKey('', ws, core.clock.nowSec(), 'dataset');
+      core.persist();
+      return k.token;
     },
   };
   return emu;

@@ -6,6 +6,7 @@ import { registerAuth } from './auth.js';
 import type { Core } from './core.js';
 import { pickFault, type ActiveFault } from './faults.js';
 import { Ctx, HttpError, Router, methodNotAllowed, notFoundRoute, serialize, type Reply } from './http.js';
+import { registerKnowledge } from './knowledge.js';
 import { registerOpenApi } from './openapi.js';
 import { pyDumps } from './pyjson.js';
 import { registerService, runDirect } from './service.js';
@@ -24,6 +25,7 @@ export function buildRouter(core: Core): { router: Router; faults: WeakMap<Ctx, 
   registerImportsFirst(core, router);
   registerApps(core, router);
   registerService(core, router, faultOf);
+  registerKnowledge(core, router);
   registerOpenApi(core, router, (ctx, app) => runDirect({ core, ctx, fault: faultOf(ctx) }, app));
   return { router, faults };
 }

@@ -127,10 +127,37 @@ export interface DeviceCode {
   approvedBy?: string;
   consumed?: boolean;
 }
+export interface KDocument {
+  id: string;
+  position: number;
+  name: string;
+  text: string;
+  docForm: string;
+  docLanguage: string;
+  createdBy: string;
+  createdAt: number;
+  batch: string;
+  /** Indexing completes after two status polls or 2 s on the emulator clock. */
+  indexingStartedMs: number;
+  polls: number;
+  enabled: boolean;
+  archived: boolean;
+  /** Dify stores text as an upload file and a process-rule row. */
+  uploadFileId: string;
+  processRuleId: string;
+}
 export interface Dataset {
   id: string;
   workspaceId: string;
   name: string;
+  description: string;
+  permission: string;
+  indexingTechnique: string | null;
+  enableApi: boolean;
+  createdBy: string;
+  createdAt: number;
+  documents: Record<string, KDocument>;
+  nextPosition: number;
 }
 
 export interface StateData {
