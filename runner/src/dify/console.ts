@@ -4,7 +4,6 @@
  * share the session and the server's host gate.
  */
 import { DifyCiError, configError } from '../core/errors.js';
-import { log } from '../core/log.js';
 import type { AuthConfig, EnvironmentConfig, TenantConfig } from '../config/types.js';
 import { authHint, resolveCredentials, Session, type AuthModeUsed } from './auth.js';
 import { httpError, Transport, type HttpResponse, type Method, type TransportOptions } from './http.js';
@@ -30,7 +29,10 @@ export class ConsoleClient {
     readonly session: Session,
     /** Label for messages: the environment (and tenant). */
     readonly label: string,
-    /** Workspace for admin-key / openapi calls. */
+    /**
+     * The workspace: sent with every admin-key call (X-WORKSPACE-ID) and part of /openapi/v1 paths. With password or
+     * token auth the server uses the account's current workspace: the tenant fan-out switches it (tenants/lanes.ts).
+     */
     readonly workspaceId?: string,
   ) {}
 
@@ -91,7 +93,6 @@ export class ConsoleClient {
 
 const transports = new Map<string, Transport>();
 const sessions = new Map<string, Session>();
-const warnedWorkspace = new Set<string>();
 
 export interface GetConsoleOptions {
   tenant?: Pick<TenantConfig, 'name' | 'url' | 'auth' | 'workspaceId'>;
@@ -131,12 +132,6 @@ export function getConsole(env: EnvironmentConfig, opts: GetConsoleOptions = {})
     sessions.set(sKey, session);
   }
   const workspaceId = t?.workspaceId ?? creds.workspaceId;
-  if (t?.workspaceId && (creds.mode === 'password' || creds.mode === 'token') && !warnedWorkspace.has(sKey)) {
-    // Dify's console acts on the account's *current* workspace, one per account: a per-request workspace exists
-    // only for the admin key (and /openapi/v1).
-    warnedWorkspace.add(sKey);
-    log.warn(`${label}: tenant workspaceId is only honoured with auth mode admin-key or openapi; with ${creds.mode} the account's current workspace is used`);
-  }
   return new ConsoleClient(transport, session, label, workspaceId);
 }
 
