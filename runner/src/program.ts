@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { ExitCode, usageError } from './core/errors.js';
 import { configureLog, log } from './core/log.js';
 import { installOutputMasking } from './core/mask.js';
-import { reportError, type GlobalOptions } from './core/command.js';
+import { reportError, SETUP_ERROR, type GlobalOptions } from './core/command.js';
 import { versionLine } from './version.js';
 import { registerCommands } from './commands/index.js';
 
@@ -63,7 +63,12 @@ export function buildProgram(): Command {
     .exitOverride();
 
   program.hook('preAction', (root, action) => {
-    applyParamsFile(root, action);
+    try {
+      applyParamsFile(root, action);
+    } catch (err) {
+      // Reported by the action through runCommand, so that Jenkins still gets a result file with the reason.
+      (action as Command & { [SETUP_ERROR]?: unknown })[SETUP_ERROR] = err;
+    }
     const g = root.opts<GlobalOptions>();
     configureLog({ verbose: Boolean(g.verbose), color: g.color });
   });

@@ -63,6 +63,9 @@ describe('dify-ci CLI conventions', () => {
     const bad = await runCli(['context'], { cwd: dir, env: { DIFY_CI_PARAMS_FILE: join(dir, 'bad.json') } });
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /unknown parameter 'stepp' for 'context'/);
+    const badResult = JSON.parse(readFileSync(join(dir, '.dify-ci/results/context.json'), 'utf8'));
+    assert.equal(badResult.error.category, 'usage', 'the reason reaches the result file Jenkins reads');
+    assert.match(badResult.error.message, /unknown parameter 'stepp'/);
     writeFileSync(join(dir, 'broken.json'), '{');
     const broken = await runCli(['context'], { cwd: dir, env: { DIFY_CI_PARAMS_FILE: join(dir, 'broken.json') } });
     assert.equal(broken.code, 2);

@@ -1,6 +1,6 @@
 /** Small helpers for command registration, so each command file stays a declaration. */
 import type { Command } from 'commander';
-import { runCommand, type CommandOutcome, type GlobalOptions, type RunContext } from '../core/command.js';
+import { runCommand, SETUP_ERROR, type CommandOutcome, type GlobalOptions, type RunContext } from '../core/command.js';
 
 export function globalsOf(cmd: Command): GlobalOptions {
   return cmd.optsWithGlobals() as GlobalOptions;
@@ -11,7 +11,11 @@ export function action<O>(cmd: Command, name: string, fn: (ctx: RunContext, opts
   return cmd.action(async (...all: unknown[]) => {
     const self = all[all.length - 1] as Command;
     const args = self.args;
-    process.exitCode = await runCommand(name, globalsOf(self), (ctx) => fn(ctx, self.opts() as O, args));
+    const setupError = (self as Command & { [SETUP_ERROR]?: unknown })[SETUP_ERROR];
+    process.exitCode = await runCommand(name, globalsOf(self), async (ctx) => {
+      if (setupError) throw setupError;
+      return fn(ctx, self.opts() as O, args);
+    });
   });
 }
 

@@ -9,6 +9,9 @@ import { mask, registerSecretsFromEnv } from './mask.js';
 import { defaultResultPath, writeResult, type Artifact, type CommandResult, type ResultStatus } from './result.js';
 import type { ResolvedConfig } from '../config/types.js';
 
+/** Where the CLI parks an error found before the action runs (bad step parameters), for runCommand to report. */
+export const SETUP_ERROR = Symbol('dify-ci.setupError');
+
 export interface GlobalOptions {
   config?: string;
   env?: string;
