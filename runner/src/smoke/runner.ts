@@ -60,6 +60,8 @@ export interface SmokeTarget {
   console?: ConsoleClient;
   /** The suite, or the path of its file. */
   suite: Suite | string;
+  /** Set up elsewhere and failed (the tenant fan-out resolves keys per workspace): reported as this target's error. */
+  setupError?: DifyCiError;
 }
 
 export interface SmokeOptions {
@@ -176,6 +178,7 @@ export async function runSmoke(config: ResolvedConfig | undefined, env: Environm
     prepared.map((p) =>
       limit(async () => {
         try {
+          if (p.target.setupError) throw p.target.setupError;
           const apiKey = await resolveApiKey({
             app: p.target.app,
             config,
