@@ -61,12 +61,13 @@ describe('dsl: dify-ci validate (CLI)', function () {
     assert.equal(j.summary.warnings, 2);
   });
 
-  it('exits 2 on usage errors: unknown format, missing path, bad --target-dsl-version', async () => {
+  it('exits 2 on usage errors: unknown format, missing path, bad --target-dsl-version, nothing to validate', async () => {
     const dir = tempProject({ 'ok.yml': CLEAN });
     for (const [args, msg] of [
       [['validate', 'ok.yml', '--format', 'xml'], /unknown --format 'xml'/],
       [['validate', 'missing.yml'], /missing\.yml: no such file or directory/],
       [['validate', 'ok.yml', '--target-dsl-version', 'latest'], /--target-dsl-version 'latest' is not a version/],
+      [['validate'], /nothing to validate: no PATH given and no configuration/],
     ] as const) {
       const r = await runCli([...args], { cwd: dir });
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);

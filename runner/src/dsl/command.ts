@@ -28,9 +28,12 @@ const stripAnsi = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '');
 
 /** The config when there is one: required without PATHs, optional (but checked) with them. */
 async function optionalConfig(ctx: RunContext, needed: boolean): Promise<ResolvedConfig | undefined> {
-  if (needed || ctx.globals.config) return ctx.config();
+  if (ctx.globals.config) return ctx.config();
   const { findConfigFile } = await import('../config/resolve.js');
-  return existsSync(findConfigFile()) ? ctx.config() : undefined;
+  const file = findConfigFile();
+  if (existsSync(file)) return ctx.config();
+  if (needed) throw usageError(`nothing to validate: no PATH given and no configuration (${file}); give DSL files or directories, or list apps in dify-ci.yml`);
+  return undefined;
 }
 
 export async function runValidate(ctx: RunContext, opts: ValidateCliOptions, args: string[]): Promise<CommandOutcome> {
