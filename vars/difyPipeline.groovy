@@ -228,11 +228,7 @@ def manualRollback(Map state) {
 
 // The `post` of this pipeline: failure -> roll back what this build deployed (newest first), then notify.
 def finish(Map state, String outcome, boolean pr) {
-    if (outcome == 'aborted') {
-        echo('dify-ci: build aborted; nothing rolled back, no notification')
-        return
-    }
-    if (outcome == 'failure') {
+    if (outcome == 'failure') { // aborted: nothing rolled back; the notify `on:` rules decide who hears of it
         currentBuild.result = 'FAILURE'
         for (int i = state.deployed.size() - 1; i >= 0; i--) {
             String e = state.deployed[i]
@@ -251,14 +247,20 @@ def finish(Map state, String outcome, boolean pr) {
     if (state.ctx == null || (pr && outcome == 'success')) {
         return // no readable configuration to notify with; successful PR builds stay quiet
     }
-    String status = outcome == 'failure' ? 'failure' : (currentBuild.currentResult == 'UNSTABLE' ? 'unstable' : 'success')
+    String status = outcome == 'success' ? (currentBuild.currentResult == 'UNSTABLE' ? 'unstable' : 'success') : outcome
+    // `on: [fixed]` needs the previous result; the notify history in the workspace may be on another agent.
+    String previous = currentBuild.previousBuild?.result
     stage('Notify') {
         try {
             onAgent(state) {
                 for (int i = 0; i < state.stashes.size(); i++) {
                     unstash(state.stashes[i])
                 }
-                difyNotify(status: status, config: state.o.config, results: '.dify-ci/results') // where difyRun puts them
+                Map args = [status: status, config: state.o.config, results: '.dify-ci/results'] // where difyRun puts them
+                if (previous) {
+                    args.previousStatus = previous.toLowerCase()
+                }
+                difyNotify(args)
             }
         } catch (err) {
             if (outcome == 'success') {

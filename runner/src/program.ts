@@ -31,6 +31,7 @@ export function applyParamsFile(program: Command, action: Command, environ: Node
   for (const cmd of [action, program]) {
     for (const opt of cmd.options) {
       const name = opt.attributeName();
+      if (name === 'version') continue; // answered before parsing; meaningless as a step parameter
       if (!byTarget.has(name)) byTarget.set(name, cmd);
     }
   }

@@ -1,6 +1,7 @@
 import static harness.PipelineHarness.*
 import static org.junit.Assert.*
 
+import harness.FakeBuild
 import harness.PipelineError
 import harness.PipelineHarness
 import harness.Vars
@@ -181,12 +182,19 @@ class DifyPipelineTest {
     }
 
     @Test
-    void arejectedOrTimedOutApprovalAbortsWithoutRollbackOrNotification() {
+    void arejectedOrTimedOutApprovalAbortsWithoutRollbackAndLetsTheNotifyRulesDecide() {
         h.inputAnswer = { Map m -> throw new FlowInterruptedException('rejected by bob') }
         Throwable t = runPipeline()
         assertTrue(t instanceof FlowInterruptedException)
-        assertEquals(['validate', 'plan staging', 'plan production', 'deploy staging', 'smoke staging'], commandLine())
+        assertEquals(['validate', 'plan staging', 'plan production', 'deploy staging', 'smoke staging', 'notify aborted'], commandLine())
         assertNull(h.currentBuild.result)
+    }
+
+    @Test
+    void theNotificationKnowsThePreviousResultForFixedRules() {
+        h.currentBuild.previousBuild = new FakeBuild(result: 'FAILURE')
+        assertNull(runPipeline())
+        assertEquals([status: 'success', config: null, results: '.dify-ci/results', previousStatus: 'failure'], h.commands()[-1].params)
     }
 
     @Test

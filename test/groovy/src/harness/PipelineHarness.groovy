@@ -392,6 +392,7 @@ class PipelineError extends RuntimeException {
 class FakeBuild implements Serializable {
     String result = null
     int number = 7
+    FakeBuild previousBuild = null
 
     String getCurrentResult() {
         return result ?: 'SUCCESS'
