@@ -341,7 +341,10 @@ export function confirmImport(core: Core, actor: Actor, importId: string): Impor
   });
   const p = core.store.data.pendingImports[importId];
   if (p && p.expiresAtMs <= core.clock.nowMs()) delete core.store.data.pendingImports[importId];
-  if (!p || p.expiresAtMs <= core.clock.nowMs()) return failed('Import information expired or does not exist');
+  // Newer releases bind a pending import to the account and workspace that created it.
+  if (!p || p.expiresAtMs <= core.clock.nowMs() || p.workspaceId !== actor.workspaceId || p.accountId !== actor.accountId) {
+    return failed('Import information expired or does not exist');
+  }
   try {
     const data = safeLoad(p.yamlContent) as Record<string, unknown>;
     let target: App | undefined;

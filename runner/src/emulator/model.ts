@@ -4,7 +4,11 @@
  * a real variable pool and skip propagation over unchosen branches.
  */
 import type { ScriptRule } from './types.js';
+import { renderJinja } from './jinja.js';
+import { toText } from './model-values.js';
 import { isObject, sha256Hex, uuid } from './util.js';
+
+export { renderJinja, toText };
 
 // ---- the model itself ----
 export function llmText(modelName: string, prompt: string, echo: string): string {
@@ -62,12 +66,6 @@ export function makeUsage(promptTokens: number, completionTokens: number, latenc
 export const totalPriceNumber = (u: Usage): number => Number(u.total_price);
 
 // ---- values and templates ----
-export function toText(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return JSON.stringify(v);
-}
 
 const REF = /\{\{#([a-zA-Z0-9_]{1,50}(?:\.[a-zA-Z_][a-zA-Z0-9_]{0,29}){1,10})#\}\}/g;
 
@@ -118,18 +116,6 @@ export class Pool {
     if (typeof template !== 'string') return '';
     return template.replace(REF, (_m, path: string) => toText(this.get(path.split('.')))).replace(/\{\{#context#\}\}/g, '');
   }
-}
-
-/** `{{ name }}` / `{{ name.attr }}` substitution for template-transform (Jinja2 control blocks are dropped). */
-export function renderJinja(template: string, vars: Record<string, unknown>): string {
-  return template
-    .replace(/\{%-?[\s\S]*?-?%\}/g, '')
-    .replace(/\{#[\s\S]*?#\}/g, '')
-    .replace(/\{\{-?\s*([a-zA-Z_][\w.]*)\s*(?:\|[^}]*)?-?\}\}/g, (_m, path: string) => {
-      let cur: unknown = vars;
-      for (const seg of path.split('.')) cur = isObject(cur) || Array.isArray(cur) ? (cur as Record<string, unknown>)[seg] : undefined;
-      return toText(cur);
-    });
 }
 
 /** `{{var}}` placeholders of chat-app pre_prompts. */

@@ -521,8 +521,9 @@ async function runWorkflowLike(env: RunEnv, app: App, args: RunArgs, pinned: str
             sse.destroy();
             return false;
           }
-          if (chat) await sse.send({ ...base('message'), id: messageId, answer: em.text, from_variable_selector: em.selector });
-          else await sse.send({ ...base('text_chunk'), data: { text: em.text, from_variable_selector: em.selector } });
+          if (chat) {
+            await sse.send({ event: 'message', conversation_id: conv!.id, message_id: messageId, created_at: createdAt, task_id: taskId, id: messageId, answer: em.text, from_variable_selector: em.selector });
+          } else await sse.send({ ...base('text_chunk'), data: { text: em.text, from_variable_selector: em.selector } });
           chunks++;
           return true;
       }
