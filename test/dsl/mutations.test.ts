@@ -47,6 +47,7 @@ const MUTATIONS: Mutation[] = [
   { rule: 'DSL014', fixture: BLW, mutate: r('version: 0.3.1', 'version: 0.7.0'), at: 'version: 0.7.0' },
   { rule: 'DSL015', fixture: BLW, mutate: (t) => t, at: 'version: 0.3.1', options: { targetDslVersion: '1.0.0' } },
   { rule: 'DSL016', fixture: BLW, mutate: (t) => t, at: 'version: 0.3.1' },
+  { rule: 'DSL017', fixture: BLW, mutate: r('dependencies: []\nkind: app\nversion: 0.3.1', 'kind: app\nversion: 0.1.5'), at: 'version: 0.1.5' },
   { rule: 'DSL020', fixture: BLW, mutate: r('app:\n', 'application:\n'), at: 'application:', also: ['DSL025'] },
   { rule: 'DSL021', fixture: BLW, mutate: r('mode: workflow', 'mode: flow'), at: 'mode: flow' },
   { rule: 'DSL022', fixture: BLW, mutate: r('kind: app', 'kind: plugin'), at: 'kind: plugin' },

@@ -176,6 +176,23 @@ export const structureRules: Rule[] = [
     },
   },
   {
+    id: 'DSL017',
+    name: 'legacy-dependencies',
+    group: 'structure',
+    severity: 'warning',
+    requires: 'app',
+    summary: 'DSL up to 0.1.5 without `dependencies`: Dify looks plugins up in the marketplace at import',
+    help: 'For version <= 0.1.5 files without a `dependencies` list Dify infers the plugins the app needs by asking the marketplace; servers without internet access fail or hang the import (Dify #18275, #18507). Re-export the app from a current Dify, which writes `dependencies`.',
+    check(ctx) {
+      if ('dependencies' in ctx.value) return;
+      const v = versionString(ctx);
+      const p = v ? parseDslVersion(v) : null;
+      if (p && compareDslVersions(p, parseDslVersion('0.1.5')!) <= 0) {
+        ctx.report(`DSL ${v} without dependencies: Dify asks the plugin marketplace which plugins the app needs (fails on servers without internet access)`, ctx.value.version === undefined ? [] : ['version']);
+      }
+    },
+  },
+  {
     id: 'DSL020',
     name: 'missing-app',
     group: 'structure',
