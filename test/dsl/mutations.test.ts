@@ -80,6 +80,12 @@ const MUTATIONS: Mutation[] = [
   { rule: 'DSL055', fixture: WEB, mutate: r('  pre_prompt: Your task is', '  pre_prompt: Use {{topic}}. Your task is'), at: '{{topic}}' },
   { rule: 'DSL056', fixture: BLW, mutate: r(LLM_PROMPT, "'{{#start_node.question#}}'"), at: 'start_node.question' },
   { rule: 'DSL057', fixture: CHB, mutate: r(END2_OUTPUT, END2_OUTPUT.replace('1754154032319', '1754154034161')), at: "          - '1754154034161'\n          - query\n          value_type: string\n          variable: 'false'" },
+  {
+    rule: 'DSL058',
+    fixture: 'dify-official/recommended_apps__question_classifier_knowledge_chatbot__advanced-chat.yml',
+    mutate: r('        - 0e6a8774-3341-4643-a185-cf38bedfd7fe', '        - 3q2+7wAAAAAAAAAAAAAAAKh0dHBzOi8vZGlmeS5haS9kYXRhc2V0cw=='),
+    at: '3q2+7w',
+  },
   // variables
   { rule: 'DSL060', fixture: C58, mutate: r("    value: '0'\n    value_type: string", "    value: '0'\n    value_type: number"), at: "value: '0'" },
   { rule: 'DSL061', fixture: TSCV, mutate: r('      value: default\n      value_type: string', '      value: default\n      value_type: array[number]'), at: 'value: default' },

@@ -192,6 +192,26 @@ export const referenceRules: Rule[] = [
     },
   },
   {
+    id: 'DSL058',
+    name: 'encrypted-dataset-id',
+    group: 'references',
+    severity: 'warning',
+    requires: 'workflow',
+    summary: 'Knowledge base id encrypted for the exporting workspace',
+    help: 'Dify exports knowledge-retrieval dataset_ids encrypted with the exporting workspace\'s key (DSL_EXPORT_ENCRYPT_DATASET_ID, on by default). Importing into another workspace silently drops them — the node then retrieves nothing, and the import still says "completed". Use the target workspace\'s plain dataset UUIDs (dify-ci deploy can rewrite them per environment).',
+    check(ctx) {
+      const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+      for (const n of ctx.graph!.executable) {
+        if (!n.type.startsWith('knowledge-retrieval') || !Array.isArray(n.data.dataset_ids)) continue;
+        n.data.dataset_ids.forEach((id, i) => {
+          if (typeof id === 'string' && id && !uuid.test(id)) {
+            ctx.report(`${nodeLabel(n)}: dataset_ids[${i}] is encrypted for the workspace it was exported from; another workspace silently drops it`, [...n.path, 'data', 'dataset_ids', i]);
+          }
+        });
+      }
+    },
+  },
+  {
     id: 'DSL056',
     name: 'reference-unknown-start-variable',
     group: 'references',
