@@ -79,6 +79,22 @@ describe('emulator extras', function () {
     assert.equal((await c.req('GET', '/console/api/apps?name=stray')).json.total, 0, '/openapi/v1 rolls failed imports back');
   });
 
+  it('version rules as Dify\'s check_version_compatibility: newer (even 0.6.1) pending, older minor warnings; an unparsable version fails yet creates the app', async () => {
+    const status = async (v: string) => (await importApp(c, workflowDsl({ version: v }))).json;
+    // dify-api.md §3.2's example list says 0.6.1 → completed, but its rule (and Dify's code) says imported > current → pending.
+    assert.equal((await status('0.6.1')).status, 'pending');
+    assert.equal((await status('0.6.0')).status, 'completed');
+    assert.equal((await status('0.6')).status, 'completed');
+    assert.equal((await status('0.5.0')).status, 'completed-with-warnings');
+    assert.equal((await status('1.0.0')).status, 'pending');
+    const r = await importApp(c, workflowDsl({ version: 'latest', name: 'latest-app' }));
+    assert.equal(r.status, 400);
+    assert.equal(r.json.status, 'failed');
+    assert.match(r.json.app_id, /^[0-9a-f-]{36}$/);
+    assert.equal(r.json.imported_dsl_version, 'latest');
+    assert.equal((await c.req('GET', '/console/api/apps?name=latest-app')).json.total, 1);
+  });
+
   it('the console route leaves the app row of a failed import behind (like Dify)', async () => {
     const r = await importApp(c, 'version: 0.6.0\napp: {name: stray, mode: workflow}\n');
     assert.equal(r.json.status, 'failed');
