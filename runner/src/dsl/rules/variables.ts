@@ -6,8 +6,9 @@ import type { PathSegment } from '../../yaml/source.js';
 import { isRecord } from '../graph.js';
 import type { Rule } from './context.js';
 
-export const ENV_VALUE_TYPES = ['string', 'number', 'secret'];
-export const CONVERSATION_VALUE_TYPES = ['string', 'number', 'object', 'boolean', 'array[string]', 'array[number]', 'array[object]', 'array[boolean]'];
+/** The documented types first; `integer`/`float` are what Dify stores numbers as and accepts back. */
+export const ENV_VALUE_TYPES = ['string', 'number', 'secret', 'integer', 'float'];
+export const CONVERSATION_VALUE_TYPES = ['string', 'number', 'object', 'boolean', 'array[string]', 'array[number]', 'array[object]', 'array[boolean]', 'integer', 'float'];
 export const INPUT_TYPES = ['text-input', 'paragraph', 'select', 'number', 'file', 'file-list', 'checkbox', 'json_object', 'external_data_tool', 'url'];
 /** api/factories/variable_factory.py MAX_VARIABLE_SIZE */
 export const MAX_VARIABLE_SIZE = 204800;
@@ -19,7 +20,10 @@ function matchesType(type: string, v: unknown): boolean {
     case 'secret':
       return typeof v === 'string';
     case 'number':
+    case 'float':
       return isNum(v);
+    case 'integer':
+      return Number.isInteger(v);
     case 'boolean':
       return typeof v === 'boolean';
     case 'object':
@@ -37,8 +41,12 @@ function matchesType(type: string, v: unknown): boolean {
   }
 }
 
+/** Python's sys.getsizeof of the value, which is what Dify compares with MAX_VARIABLE_SIZE (close enough). */
 function sizeOf(v: unknown): number {
-  return typeof v === 'string' ? v.length : JSON.stringify(v ?? null).length;
+  if (typeof v !== 'string') return JSON.stringify(v ?? null).length;
+  let max = 0;
+  for (const ch of v) max = Math.max(max, ch.codePointAt(0)!);
+  return max < 0x80 ? 49 + v.length : max < 0x100 ? 73 + v.length : max < 0x10000 ? 74 + 2 * v.length : 76 + 4 * [...v].length;
 }
 
 function checkVariables(
@@ -68,10 +76,11 @@ function checkVariables(
     }
     if (!matchesType(v.value_type, v.value)) {
       const msg = v.value_type === 'number' ? `invalid number value ${JSON.stringify(v.value)}` : `value does not match value_type ${v.value_type}`;
-      report(`${what} ${label}: ${msg} (Dify fails the import)`, [...p, 'value']);
+      report(`${what} ${label}: ${msg} (Dify fails the import${v.value_type === 'number' ? '' : ': "not supported value type"'})`, [...p, 'value']);
       return;
     }
-    if (sizeOf(v.value) > MAX_VARIABLE_SIZE) report(`${what} ${label} is larger than Dify's limit of ${MAX_VARIABLE_SIZE} characters`, [...p, 'value']);
+    const size = sizeOf(v.value);
+    if (size > MAX_VARIABLE_SIZE) report(`${what} ${label} is about ${size} bytes, over Dify's limit of ${MAX_VARIABLE_SIZE} (Dify: "variable size exceeds limit")`, [...p, 'value']);
   });
 }
 
@@ -94,7 +103,7 @@ export const variableRules: Rule[] = [
     severity: 'error',
     requires: 'workflow',
     summary: 'Environment variables need a name, a value_type of string/number/secret and a value of that type',
-    help: 'Dify builds environment variables at import and fails on "missing name", "missing value type", "missing value" (use \'\' for an empty value) and "invalid number value"; values are limited to 204800 characters.',
+    help: 'Dify builds environment variables at import (api/factories/variable_factory.py) and fails on "missing name", "missing value type", "missing value" (use \'\' for an empty value), "invalid number value" and values over MAX_VARIABLE_SIZE (204800 bytes).',
     check(ctx) {
       checkVariables(ctx.workflow.environment_variables, ['workflow', 'environment_variables'], ENV_VALUE_TYPES, 'environment variable', (m, p, key) => ctx.report(m, p, { key }));
     },
