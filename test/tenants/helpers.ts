@@ -33,6 +33,8 @@ export interface TenantProjectOptions {
   envExtra?: string;
   /** Tenants in a CSV file instead of inline. */
   csv?: boolean;
+  /** Labels per tenant (inline rows and CSV columns). */
+  labels?: (i: number) => Record<string, string>;
   apps?: ('support' | 'faq')[];
 }
 
@@ -52,11 +54,15 @@ export function tenantProject(emu: Emulator, opts: TenantProjectOptions): Tenant
     const name = tenantName(i);
     const ws = emu.createWorkspace(`ws-${name}`).id;
     workspaces.set(name, ws);
-    rows.push(`  - {name: ${name}, workspaceId: ${ws}${opts.row ? `, ${opts.row(i)}` : ''}}`);
+    const labels = opts.labels?.(i);
+    const extra = [labels ? `labels: {${Object.entries(labels).map(([k, v]) => `${k}: ${v}`).join(', ')}}` : '', opts.row?.(i) ?? ''].filter(Boolean);
+    rows.push(`  - {name: ${name}, workspaceId: ${ws}${extra.map((e) => `, ${e}`).join('')}}`);
   }
   let tenants = `tenants:\n${rows.join('\n')}\n`;
   if (opts.csv) {
-    writeFileSync(join(dir, 'tenants.csv'), `name,workspaceId\n${[...workspaces].map(([n, w]) => `${n},${w}`).join('\n')}\n`);
+    const keys = Object.keys(opts.labels?.(0) ?? {});
+    const lines = [...workspaces].map(([n, w], i) => [n, w, ...keys.map((k) => opts.labels!(i)[k] ?? '')].join(','));
+    writeFileSync(join(dir, 'tenants.csv'), `${['name', 'workspaceId', ...keys.map((k) => `labels.${k}`)].join(',')}\n${lines.join('\n')}\n`);
     tenants = 'tenants: {file: tenants.csv}\n';
   }
   const auth = opts.auth === 'admin-key' ? `{mode: admin-key, workspaceId: ${emu.workspaceId}, keyEnv: DIFY_ADMIN_KEY}` : '{mode: password, email: admin@dify-ci.local, passwordEnv: DIFY_PASSWORD}';

@@ -11,7 +11,11 @@ export function registerDeploy(program: Command): void {
     .option('--dry-run', 'check everything, change nothing')
     .option('--force', 'deploy over edits made in Dify, and republish unchanged content')
     .option('--allow-version-upgrade', 'confirm imports of a DSL newer than the server (pending imports)')
-    .option('--approved-by <who>', 'approver (required for protected environments; recorded in the history)');
+    .option('--approved-by <who>', 'approver (required for protected environments; recorded in the history)')
+    .option('--tenants <selector>', "multi-tenant: only tenants whose labels match, e.g. 'tier=gold,region=cn|hk,env!=test'")
+    .option('--tenant <names>', 'multi-tenant: only these tenants (comma-separated names)')
+    .option('--shard <i/n>', "multi-tenant: this agent's share of the tenants (Jenkins parallel branches)")
+    .option('--fail-fast', 'multi-tenant: stop at the first failed target (default: continue, exit 1 at the end)');
   action<DeployCliOptions>(cmd, 'deploy', async (ctx, opts) => {
     const { runDeploy } = await import('../deploy/run.js');
     return runDeploy(ctx, opts);

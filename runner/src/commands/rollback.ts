@@ -9,7 +9,10 @@ export function registerRollback(program: Command): void {
     .option('--app <apps>', 'only these apps (comma-separated keys)')
     .option('--to <target>', 'previous | <published version id> | <backup file>', 'previous')
     .option('--approved-by <who>', 'approver (required for protected environments; recorded in the history)')
-    .option('--dry-run', 'show the diff, change nothing');
+    .option('--dry-run', 'show the diff, change nothing')
+    .option('--tenants <selector>', "multi-tenant: only tenants whose labels match, e.g. 'tier=gold'")
+    .option('--tenant <names>', 'multi-tenant: only these tenants (comma-separated names)')
+    .option('--shard <i/n>', "multi-tenant: this agent's share of the tenants");
   action<RollbackCliOptions>(cmd, 'rollback', async (ctx, opts) => {
     const { runRollback } = await import('../deploy/run.js');
     return runRollback(ctx, opts);

@@ -15,6 +15,9 @@ export interface SmokeCliOptions {
   user?: string;
   url?: string;
   apiKeyEnv?: string;
+  tenants?: string;
+  tenant?: string;
+  shard?: string;
 }
 
 export function registerSmoke(program: Command): void {
@@ -33,7 +36,10 @@ export function registerSmoke(program: Command): void {
     .option('--timeout-ms <ms>', 'time limit per call for cases that do not set timeoutMs (default: suite defaults, else smoke.timeoutMs)')
     .option('--user <id>', 'the `user` sent to Dify for cases that do not set user (default: suite defaults, else smoke.user)')
     .option('--url <apiUrl>', 'ad-hoc: service API base URL (e.g. https://api.dify.ai/v1); no configuration needed')
-    .option('--api-key-env <VAR>', 'ad-hoc: environment variable holding the app API key');
+    .option('--api-key-env <VAR>', 'ad-hoc: environment variable holding the app API key')
+    .option('--tenants <selector>', "multi-tenant: only tenants whose labels match, e.g. 'tier=gold'")
+    .option('--tenant <names>', 'multi-tenant: only these tenants (comma-separated names)')
+    .option('--shard <i/n>', "multi-tenant: this agent's share of the tenants");
   action<SmokeCliOptions>(cmd, 'smoke', async (ctx, opts) => {
     const { smokeCommand } = await import('../smoke/command.js');
     return smokeCommand(ctx, opts);

@@ -114,6 +114,11 @@ export interface DeployCliOptions {
   force?: boolean;
   allowVersionUpgrade?: boolean;
   approvedBy?: string;
+  /** Multi-tenant (tenants/cli.ts): label selector, exact names, this agent's shard, stop at the first failure. */
+  tenants?: string;
+  tenant?: string;
+  shard?: string;
+  failFast?: boolean;
 }
 
 function deployLine(r: DeployTargetResult): string {
@@ -133,6 +138,8 @@ function deployLine(r: DeployTargetResult): string {
 export async function runDeploy(ctx: RunContext, opts: DeployCliOptions): Promise<CommandOutcome> {
   const config = await ctx.config();
   const env = requireEnv(config);
+  const tenants = await import('../tenants/cli.js');
+  if (tenants.fansOut(config, env, opts)) return tenants.deployTenants(ctx, config, env, opts);
   const plan = opts.plan ? readPlanFile(resolve(opts.plan), env.key) : undefined;
   const apps = opts.app ?? (plan ? plan.targets.map((t) => t.app).join(',') : undefined);
   return withConsoles(async () => {
@@ -167,11 +174,16 @@ export interface RollbackCliOptions {
   to?: string;
   approvedBy?: string;
   dryRun?: boolean;
+  tenants?: string;
+  tenant?: string;
+  shard?: string;
 }
 
 export async function runRollback(ctx: RunContext, opts: RollbackCliOptions): Promise<CommandOutcome> {
   const config = await ctx.config();
   const env = requireEnv(config);
+  const tenants = await import('../tenants/cli.js');
+  if (tenants.fansOut(config, env, opts)) return tenants.rollbackTenants(ctx, config, env, opts);
   return withConsoles(async () => {
     const report = await rollbackTargets(config, env, opts.app, { to: opts.to, approvedBy: opts.approvedBy, dryRun: opts.dryRun });
     for (const r of report.targets) for (const b of r.backups) ctx.artifact(b, 'backup');

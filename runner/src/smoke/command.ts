@@ -84,7 +84,8 @@ export async function smokeCommand(ctx: RunContext, opts: SmokeCliOptions): Prom
     const { requireEnv } = await import('../config/resolve.js');
     env = requireEnv(config);
     if (opts.apiKeyEnv && !opts.app) throw usageError('--api-key-env outside ad-hoc mode needs --app (which app the key belongs to)');
-    targets = configTargets(config, env, opts);
+    const tenants = await import('../tenants/cli.js');
+    targets = tenants.fansOut(config, env, opts) ? await tenants.tenantSmokeTargets(config, env, opts) : configTargets(config, env, opts);
     if (opts.apiKeyEnv) for (const t of targets) t.apiKeyEnv = opts.apiKeyEnv;
     runOpts.reportDir = opts.reportDir ?? join(config.paths.reports, 'smoke');
   }

@@ -18,6 +18,8 @@ import { formatTable, Progress, type TableRow } from './progress.js';
 import { engineFor, jobTarget, keyedSmokeTargets, rollout, unitsOf, type RolloutReport } from './rollout.js';
 import { chooseTenants, tenantTargets, type TenantOptions, type TenantTarget } from './targets.js';
 
+export { fansOut } from './targets.js';
+
 export interface TenantDeployOptions extends TenantOptions {
   app?: string;
   plan?: string;
