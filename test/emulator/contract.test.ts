@@ -6,7 +6,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parse } from 'yaml';
 import { startEmulator, type Emulator } from '../../runner/src/emulator/index.js';
-import { Client, adminClient, chatDsl, chatflowDsl, deployApp, importApp, parseSse, service, workflowDsl } from './helpers.js';
+import { Client, adminClient, chatDsl, chatflowDsl, deployApp, importApp, parseSse, service, specCheck, workflowDsl } from './helpers.js';
 
 const A1 = { code: 'unauthorized', message: 'Invalid Authorization token.', status: 401 };
 const A3 = { code: 'unauthorized', message: 'CSRF token is missing or invalid.', status: 401 };
@@ -25,7 +25,11 @@ describe('emulator contract (dify-api.md §11)', function () {
   before(async () => {
     emu = await startEmulator({ port: 0, adminApiKey: 'admin-key-for-tests', pingIntervalMs: 10_000 });
   });
-  after(async () => emu.close());
+  after(async () => {
+    await emu.close();
+    // Every service-API response above went through the OpenAPI checks in helpers.service().
+    assert.ok((specCheck.validator?.checked ?? 0) > 50, `only ${specCheck.validator?.checked} responses validated`);
+  });
   beforeEach(async () => {
     emu.reset();
     c = await adminClient(emu);

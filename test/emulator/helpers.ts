@@ -1,6 +1,66 @@
 /** Test helpers for the emulator: a cookie-jar HTTP client, SSE parsing and small DSL builders. */
 import { stringify } from 'yaml';
 import type { Emulator } from '../../runner/src/emulator/index.js';
+import { SpecValidator } from './openapi-validator.js';
+
+/**
+ * Every service-API response that goes through `service()` is validated against Dify's OpenAPI file (blocking
+ * bodies, each SSE event, error envelopes). Fault tests switch it off: their bodies are broken on purpose.
+ */
+export const specCheck = { enabled: true, validator: undefined as SpecValidator | undefined };
+
+const ROUTES: [RegExp, string][] = [
+  [/^\/info$/, '/info'],
+  [/^\/parameters$/, '/parameters'],
+  [/^\/meta$/, '/meta'],
+  [/^\/chat-messages$/, '/chat-messages'],
+  [/^\/completion-messages$/, '/completion-messages'],
+  [/^\/workflows\/run$/, '/workflows/run'],
+  [/^\/workflows\/[^/]+\/run$/, '/workflows/{workflow_id}/run'],
+  [/^\/datasets$/, '/datasets'],
+  [/^\/datasets\/[^/]+$/, '/datasets/{dataset_id}'],
+  [/^\/datasets\/[^/]+\/document\/create[-_]by[-_]text$/, '/datasets/{dataset_id}/document/create-by-text'],
+  [/^\/datasets\/[^/]+\/documents$/, '/datasets/{dataset_id}/documents'],
+  [/^\/datasets\/[^/]+\/documents\/[^/]+\/indexing-status$/, '/datasets/{dataset_id}/documents/{batch}/indexing-status'],
+  [/^\/datasets\/[^/]+\/documents\/[^/]+\/update[-_]by[-_]text$/, '/datasets/{dataset_id}/documents/{document_id}/update-by-text'],
+  [/^\/datasets\/[^/]+\/documents\/[^/]+$/, '/datasets/{dataset_id}/documents/{document_id}'],
+];
+const BLOCKING: Record<string, string> = {
+  '/info': 'AppInfoResponse',
+  '/parameters': 'AppParametersResponse',
+  '/meta': 'AppMetaResponse',
+  '/chat-messages': 'ChatCompletionResponse',
+  '/completion-messages': 'CompletionResponse',
+  '/workflows/run': 'WorkflowBlockingResponse',
+  '/workflows/{workflow_id}/run': 'WorkflowBlockingResponse',
+};
+const STREAM: Record<string, 'ChunkChatEvent' | 'ChunkCompletionEvent' | 'ChunkWorkflowEvent'> = {
+  '/chat-messages': 'ChunkChatEvent',
+  '/completion-messages': 'ChunkCompletionEvent',
+  '/workflows/run': 'ChunkWorkflowEvent',
+  '/workflows/{workflow_id}/run': 'ChunkWorkflowEvent',
+};
+
+function validateServiceResponse(method: string, path: string, res: Res): void {
+  if (!specCheck.enabled) return;
+  const route = ROUTES.find(([re]) => re.test(path.split('?')[0]!))?.[1];
+  if (!route) return;
+  const v = (specCheck.validator ??= new SpecValidator());
+  if (res.status >= 400) {
+    v.checkError(route, method, res.status, res.json);
+    return;
+  }
+  if (res.status === 204) return;
+  if ((res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+    const base = STREAM[route];
+    if (base) for (const e of parseSse(res.text)) if (!e.ping) v.checkEvent(base, e);
+    return;
+  }
+  if (BLOCKING[route]) v.check(BLOCKING[route]!, res.json, `${method} ${route}`);
+  else if (v.spec.paths[route]?.[method.toLowerCase()]?.responses?.[String(res.status)]?.content?.['application/json']?.schema) {
+    v.checkResponse(route, method, res.status, res.json);
+  }
+}
 
 export interface Res {
   status: number;
@@ -95,7 +155,9 @@ export async function service(emu: Emulator, key: string, method: string, path: 
   } catch {
     json = undefined;
   }
-  return { status: r.status, headers: r.headers, text, json, setCookies: [] };
+  const res: Res = { status: r.status, headers: r.headers, text, json, setCookies: [] };
+  validateServiceResponse(method, path, res);
+  return res;
 }
 
 // ---- DSL builders ----

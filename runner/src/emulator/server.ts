@@ -141,7 +141,8 @@ export function createEmulatorServer(core: Core): Server {
       }
     }
     if (ctx.streaming) {
-      if (f?.drop && f.afterResponse) res.destroy();
+      // A stream that failed after its headers went out ends without a terminal event (as a crashed worker would).
+      if ((f?.drop && f.afterResponse) || (reply && reply.status > 0 && !res.writableEnded)) res.destroy();
       return;
     }
     if (reply && reply.status > 0) writeReply(res, reply, fault);
