@@ -78,4 +78,32 @@ describe('dify-ci emulator (CLI)', function () {
     assert.equal(await r.exit, 2);
     assert.match(r.stderr(), /faults\.yml:4:3: invalid faults file: unknown key 'stauts'.*did you mean 'status'/);
   });
+
+  it('a script file with a bad regex fails with file:line:column; a good one is applied', async () => {
+    const bad = join(dir, 'bad-script.yml');
+    writeFileSync(bad, "- app: 'bot*'\n  query: '(unclosed'\n  answer: x\n");
+    const r = run(['emulator', '--port', '0', '--script', bad], dir);
+    r.line.catch(() => undefined);
+    assert.equal(await r.exit, 2);
+    assert.match(r.stderr(), /bad-script\.yml:2:\d+: invalid script file: query is not a valid regular expression/);
+
+    const good = join(dir, 'script.yml');
+    writeFileSync(good, "- query: 'order'\n  answer: 'Your order 123 ships today'\n");
+    const ok = run(['emulator', '--port', '0', '--script', good], dir);
+    const info = await ok.line;
+    const c = new Client(info.url!);
+    await c.login(info.email!, info.password!);
+    const imp = await c.req('POST', '/console/api/apps/imports', {
+      body: { mode: 'yaml-content', yaml_content: 'version: 0.6.0\napp: {name: bot, mode: chat}\nmodel_config: {model: {provider: openai, name: m, mode: chat}, pre_prompt: hi}\n' },
+    });
+    const key = (await c.req('POST', `/console/api/apps/${imp.json.app_id}/api-keys`)).json.token;
+    const res = await fetch(`${info.url}/v1/chat-messages`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ inputs: {}, query: 'my order?', user: 'u', response_mode: 'blocking' }),
+    });
+    assert.equal((await res.json()).answer, 'Your order 123 ships today');
+    ok.child.kill('SIGTERM');
+    assert.equal(await ok.exit, 0);
+  });
 });

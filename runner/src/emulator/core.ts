@@ -58,7 +58,9 @@ interface Counted<T> {
 export class Core {
   store: Store;
   readonly clock = new Clock();
+  /** Fault probabilities and latency jitter draw from separate seeded streams, so one does not shift the other. */
   rng: Rng;
+  jitterRng: Rng;
   faults: Counted<FaultRule>[] = [];
   script: Counted<ScriptRule>[] = [];
   stats: EmulatorStats = { requests: 0, logins: 0, byRoute: {} };
@@ -74,6 +76,7 @@ export class Core {
 
   constructor(readonly opts: Resolved, store?: Store) {
     this.rng = new Rng(opts.seed);
+    this.jitterRng = new Rng(opts.seed ^ 0x9e3779b9);
     if (store) {
       this.store = store;
       this.adoptSeed();
@@ -116,6 +119,7 @@ export class Core {
     this.forceLogout = false;
     this.clock.reset();
     this.rng = new Rng(this.opts.seed);
+    this.jitterRng = new Rng(this.opts.seed ^ 0x9e3779b9);
   }
 
   setFaults(rules: FaultRule[]): void {
@@ -146,7 +150,7 @@ export class Core {
   /** Model latency for one call: the base plus seeded jitter. */
   latency(base?: number): number {
     const b = base ?? this.opts.latencyMs;
-    return Math.max(0, b + (this.opts.jitterMs > 0 ? Math.round(this.rng.next() * this.opts.jitterMs) : 0));
+    return Math.max(0, b + (this.opts.jitterMs > 0 ? Math.round(this.jitterRng.next() * this.opts.jitterMs) : 0));
   }
 
   appAuthor(app: App): string {
