@@ -102,7 +102,7 @@ describe('dify-ci emulator (CLI)', function () {
       headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
       body: JSON.stringify({ inputs: {}, query: 'my order?', user: 'u', response_mode: 'blocking' }),
     });
-    assert.equal((await res.json()).answer, 'Your order 123 ships today');
+    assert.equal(((await res.json()) as { answer: string }).answer, 'Your order 123 ships today');
     ok.child.kill('SIGTERM');
     assert.equal(await ok.exit, 0);
   });
