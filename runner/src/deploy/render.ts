@@ -4,12 +4,13 @@
  * `value_type: secret`), and `app.name` becomes the target's name. The rendered document lives in memory only:
  * it holds secret values and is never written to the workspace.
  */
+import { statSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
 import { configError, DifyCiError } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { registerSecret } from '../core/mask.js';
 import type { EnvironmentConfig } from '../config/types.js';
-import { loadSourceFile, parseSource } from '../yaml/source.js';
+import { loadSourceFile, parseSource, pyyamlTags } from '../yaml/source.js';
 import { contentHash, encryptedDatasetIds, isWrappedExport, SECRET_MARKER } from './normalise.js';
 
 export type DslDoc = Record<string, any>;
@@ -19,22 +20,31 @@ export const CONFIG_MODES = new Set(['chat', 'agent-chat', 'completion']);
 
 /** Parses a DSL file (YAML 1.1 like Dify's safe_load); errors name file:line:column. */
 export function loadDsl(file: string): DslDoc {
+  // A tenant fan-out renders one DSL for hundreds of targets: parse it once per file version (callers only read
+  // the source; renderDsl clones it).
+  const st = statSync(file, { throwIfNoEntry: false });
+  const version = st ? `${st.mtimeMs}|${st.size}|${st.ino}` : undefined;
+  const hit = loaded.get(file);
+  if (hit && version && hit.version === version) return hit.doc;
   const src = loadSourceFile(file, { version: '1.1', category: 'input' });
   let doc = src.value;
   if (isWrappedExport(doc)) doc = parseSource(src.file, doc.data, { version: '1.1', category: 'input' }).value;
   checkDsl(doc, src.file);
+  if (version) loaded.set(file, { version, doc: doc as DslDoc });
   return doc as DslDoc;
 }
+
+const loaded = new Map<string, { version: string; doc: DslDoc }>();
 
 /** Parses DSL text (an export or a backup file). */
 export function parseDsl(text: string, label: string): DslDoc {
   let doc: unknown;
   try {
-    doc = parse(text, { version: '1.1', maxAliasCount: 100 });
+    doc = parse(text, { version: '1.1', customTags: pyyamlTags, maxAliasCount: 100 });
   } catch (e) {
     throw new DifyCiError(`${label}: not valid YAML: ${(e as Error).message.split('\n')[0]}`, 'input');
   }
-  if (isWrappedExport(doc)) doc = parse(doc.data, { version: '1.1' });
+  if (isWrappedExport(doc)) doc = parse(doc.data, { version: '1.1', customTags: pyyamlTags, maxAliasCount: 100 });
   checkDsl(doc, label);
   return doc as DslDoc;
 }

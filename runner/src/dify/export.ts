@@ -4,6 +4,7 @@
  * and are never written anywhere by callers.
  */
 import { parse } from 'yaml';
+import { pyyamlTags } from '../yaml/source.js';
 import { DifyCiError } from '../core/errors.js';
 import { registerSecret } from '../core/mask.js';
 import type { ConsoleClient } from './console.js';
@@ -45,7 +46,7 @@ export async function exportDsl(c: ConsoleClient, appId: string, opts: ExportOpt
 export function registerExportSecrets(yamlText: string): void {
   let doc: unknown;
   try {
-    doc = parse(yamlText, { version: '1.1' });
+    doc = parse(yamlText, { version: '1.1', customTags: pyyamlTags });
   } catch {
     return;
   }
