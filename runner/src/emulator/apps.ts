@@ -4,7 +4,7 @@ import type { Core } from './core.js';
 import { Ctx, HttpError, appNotFound, invalidParam, json, type Router } from './http.js';
 import type { App, WorkflowRow } from './state.js';
 import type { AppMode } from './types.js';
-import { isObject, isUuid } from './util.js';
+import { isObject } from './util.js';
 
 export const APP_MODES: AppMode[] = ['chat', 'agent-chat', 'advanced-chat', 'workflow', 'completion'];
 export const WORKFLOW_MODES: AppMode[] = ['workflow', 'advanced-chat'];
@@ -15,7 +15,7 @@ export function getApp(core: Core, p: Principal, id: string): App {
   return app;
 }
 
-function workflowPartial(core: Core, w: WorkflowRow | undefined): Record<string, unknown> | null {
+function workflowPartial(w: WorkflowRow | undefined): Record<string, unknown> | null {
   if (!w) return null;
   return { id: w.id, created_by: w.createdBy, created_at: w.createdAt, updated_by: w.updatedBy, updated_at: w.updatedAt };
 }
@@ -61,7 +61,7 @@ export function appPartial(core: Core, app: App): Record<string, unknown> {
     icon_background: app.icon_background,
     icon_url: null,
     model_config: app.modelConfig ? { model: app.modelConfig.model ?? null, pre_prompt: app.modelConfig.pre_prompt ?? '', created_by: app.createdBy, created_at: app.createdAt, updated_by: app.createdBy, updated_at: app.updatedAt } : null,
-    workflow: workflowPartial(core, core.store.published(app)),
+    workflow: workflowPartial(core.store.published(app)),
     use_icon_as_answer_icon: app.use_icon_as_answer_icon,
     created_by: app.createdBy,
     created_at: app.createdAt,
@@ -88,7 +88,7 @@ export function appDetail(core: Core, app: App): Record<string, unknown> {
     enable_site: app.enable_site,
     enable_api: app.enable_api,
     model_config: app.modelConfig ? { ...app.modelConfig, created_by: app.createdBy, created_at: app.createdAt, updated_by: app.createdBy, updated_at: app.updatedAt } : null,
-    workflow: workflowPartial(core, core.store.published(app)),
+    workflow: workflowPartial(core.store.published(app)),
     tracing: null,
     use_icon_as_answer_icon: app.use_icon_as_answer_icon,
     site: site(core, app),
@@ -325,4 +325,3 @@ export function registerApps(core: Core, r: Router): void {
   });
 }
 
-export { isUuid };

@@ -2,10 +2,9 @@
 import { parseDocument, stringify } from 'yaml';
 import { pyyamlTags } from '../dsl/parse.js';
 import type { Core } from './core.js';
-import { appNotFound, HttpError, invalidParam, json, type Reply } from './http.js';
+import { HttpError, invalidParam, json, type Reply } from './http.js';
 import { WORKFLOW_MODES, newApp } from './apps.js';
 import type { App, PendingImport, WorkflowRow } from './state.js';
-import { workflowHash } from './state.js';
 import type { AppMode } from './types.js';
 import { decryptDatasetId, deepClone, encryptDatasetId, isObject } from './util.js';
 import { buildConversationVariables, buildEnvironmentVariables, variableView } from './variables.js';
@@ -379,7 +378,7 @@ export function checkDependencies(core: Core, app: App): Record<string, unknown>
 // ---- export ----
 export class ExportError extends Error {}
 
-function scrubWorkflow(core: Core, app: App, w: WorkflowRow, includeSecret: boolean): Record<string, unknown> {
+function scrubWorkflow(app: App, w: WorkflowRow, includeSecret: boolean): Record<string, unknown> {
   const graph = deepClone(w.graph);
   for (const node of Array.isArray(graph.nodes) ? graph.nodes : []) {
     const nd = isObject(node) && isObject(node.data) ? node.data : undefined;
@@ -427,7 +426,7 @@ export function exportDsl(core: Core, app: App, includeSecret: boolean, workflow
   if (WORKFLOW_MODES.includes(app.mode)) {
     const w = workflowId ? app.versions.find((v) => v.id === workflowId) : app.draft ?? undefined;
     if (!w) throw new ExportError('Missing draft workflow configuration, please check.');
-    out.workflow = scrubWorkflow(core, app, w, includeSecret);
+    out.workflow = scrubWorkflow(app, w, includeSecret);
     out.dependencies = deepClone(app.dependencies);
   } else {
     if (!app.modelConfig) throw invalidParam('Missing app configuration, please check.');
@@ -452,4 +451,3 @@ export function exportReply(core: Core, app: App, includeSecret: boolean, workfl
   }
 }
 
-export { appNotFound, workflowHash };

@@ -6,7 +6,7 @@ import { ADMINS, EDITORS, authenticate, requireRole } from './auth.js';
 import type { Core } from './core.js';
 import { Ctx, HttpError, envelope, invalidParam, json, type Router } from './http.js';
 import type { ApiKey, Dataset, KDocument } from './state.js';
-import { isObject, uuid } from './util.js';
+import { uuid } from './util.js';
 
 const WWW_AUTH = { 'WWW-Authenticate': 'Bearer realm="api"' };
 const INDEXING_MS = 2000;
@@ -70,7 +70,7 @@ export function documentView(core: Core, d: KDocument): Record<string, unknown> 
   };
 }
 
-export function datasetView(core: Core, ds: Dataset): Record<string, unknown> {
+export function datasetView(_core: Core, ds: Dataset): Record<string, unknown> {
   const docs = Object.values(ds.documents);
   return {
     id: ds.id,
@@ -326,4 +326,3 @@ export function registerKnowledge(core: Core, r: Router): void {
   });
 }
 
-export { isObject };
