@@ -195,6 +195,25 @@ describe('emulator extras', function () {
     assert.match(rb.json.answer, /same$/);
   });
 
+  it('quirks reproduce §10.2 (chatflow streams in blocking mode) and §10.3 (empty blocking outputs)', async () => {
+    const q = await startEmulator({ port: 0, quirks: ['chatflow-streams-blocking', 'blocking-workflow-empty-outputs'] });
+    try {
+      const qc = await adminClient(q);
+      const cf = await deployApp(qc, chatflowDsl());
+      const r = await service(q, cf.key, 'POST', '/chat-messages', { inputs: {}, query: 'hi', user: 'u', response_mode: 'blocking' });
+      assert.equal(r.headers.get('content-type'), 'text/event-stream; charset=utf-8');
+      assert.equal(parseSse(r.text).pop()!.event, 'workflow_finished');
+      const wf = await deployApp(qc, workflowDsl());
+      const b = await service(q, wf.key, 'POST', '/workflows/run', { inputs: { q: 'x' }, user: 'u', response_mode: 'blocking' });
+      assert.equal(b.json.data.status, 'succeeded');
+      assert.deepEqual(b.json.data.outputs, {});
+      const s = await service(q, wf.key, 'POST', '/workflows/run', { inputs: { q: 'x' }, user: 'u', response_mode: 'streaming' });
+      assert.match(parseSse(s.text).pop()!.data.outputs.result, / x$/);
+    } finally {
+      await q.close();
+    }
+  });
+
   it('script rules match by app glob, workspace and query regex, and count `times`', async () => {
     const bot = await deployApp(c, chatDsl('chat', 'support-bot-eu'));
     const other = await deployApp(c, chatDsl('chat', 'sales'));

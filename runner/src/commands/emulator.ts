@@ -18,6 +18,7 @@ interface EmulatorCliOpts {
   openapi?: boolean;
   adminApiKey?: string;
   seed?: string;
+  quirk?: string[];
 }
 
 export function registerEmulator(program: Command): void {
@@ -37,7 +38,10 @@ export function registerEmulator(program: Command): void {
     .addOption(new Option('--auth-era <era>', 'console auth profile').choices(['modern', 'legacy']).default('modern'))
     .option('--secure-cookies', 'cookie names with the __Host- prefix and Secure (Dify on https)')
     .option('--openapi', 'enable /openapi/v1 (dfoa_ bearer tokens)')
-    .addOption(new Option('--admin-api-key <key>', 'enable the admin API key (with X-WORKSPACE-ID)').env('DIFY_CI_EMULATOR_ADMIN_API_KEY'));
+    .addOption(new Option('--admin-api-key <key>', 'enable the admin API key (with X-WORKSPACE-ID)').env('DIFY_CI_EMULATOR_ADMIN_API_KEY'))
+    .addOption(
+      new Option('--quirk <name...>', 'reproduce a known Dify bug (repeatable)').choices(['chatflow-streams-blocking', 'blocking-workflow-empty-outputs']),
+    );
 
   action<EmulatorCliOpts>(cmd, 'emulator', async (_ctx, opts) => {
     const { runEmulatorCli } = await import('../emulator/cli.js');
@@ -74,6 +78,7 @@ export function registerEmulator(program: Command): void {
       secureCookies: Boolean(opts.secureCookies),
       openapi: Boolean(opts.openapi),
       adminApiKey: opts.adminApiKey,
+      quirks: opts.quirk as never,
     });
   });
 }

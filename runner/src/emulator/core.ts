@@ -1,5 +1,5 @@
 /** The emulator's shared runtime: options, state, clock, RNG, faults, script, counters. */
-import type { EmulatorOptions, EmulatorStats, FaultRule, ScriptRule } from './types.js';
+import type { EmulatorOptions, EmulatorStats, FaultRule, Quirk, ScriptRule } from './types.js';
 import { Store, type Account, type App, type Workspace } from './state.js';
 import { Clock, Rng, uuid } from './util.js';
 
@@ -25,6 +25,7 @@ export interface Resolved {
   openapiRateLimit: number;
   sseJson: 'python' | 'compact';
   publicUrl?: string;
+  quirks: Quirk[];
 }
 
 export function resolveOptions(o: EmulatorOptions): Resolved {
@@ -47,6 +48,7 @@ export function resolveOptions(o: EmulatorOptions): Resolved {
     openapiRateLimit: o.openapiRateLimit ?? 60,
     sseJson: o.sseJson ?? 'python',
     publicUrl: o.publicUrl,
+    quirks: o.quirks ?? [],
   };
 }
 

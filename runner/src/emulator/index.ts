@@ -11,7 +11,8 @@ import { createEmulatorServer, listen } from './server.js';
 import { Store, workflowHash } from './state.js';
 import type { EmulatorOptions, EmulatorStats, FaultRule, Role, ScriptRule } from './types.js';
 
-export type { EmulatorOptions, FaultRule, ScriptRule, EmulatorStats, Role, AppMode, AuthEra } from './types.js';
+export type { EmulatorOptions, FaultRule, ScriptRule, EmulatorStats, Role, AppMode, AuthEra, Quirk } from './types.js';
+export { QUIRKS } from './types.js';
 export { DEFAULT_ADMIN } from './core.js';
 
 export interface EmulatorStateView {

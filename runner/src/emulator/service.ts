@@ -413,6 +413,7 @@ function nodeFinishedData(e: NodeExec, createdAt: number, finishedAt: number): R
 async function runWorkflowLike(env: RunEnv, app: App, args: RunArgs, pinned: string | undefined): Promise<Reply | void> {
   const { core, ctx } = env;
   const chat = app.mode === 'advanced-chat';
+  if (chat && !args.streaming && core.opts.quirks.includes('chatflow-streams-blocking')) args = { ...args, streaming: true };
   const release = enter(core, app);
   try {
     const wf = pickWorkflow(core, app, pinned);
@@ -488,7 +489,9 @@ async function runWorkflowLike(env: RunEnv, app: App, args: RunArgs, pinned: str
           created_at: createdAt,
         });
       }
-      return json(200, { task_id: taskId, workflow_run_id: runId, data: finishedData() });
+      const data = finishedData();
+      if (core.opts.quirks.includes('blocking-workflow-empty-outputs') && out.status === 'succeeded') data.outputs = {};
+      return json(200, { task_id: taskId, workflow_run_id: runId, data });
     }
 
     const sse = openStream(env);

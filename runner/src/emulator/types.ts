@@ -62,7 +62,16 @@ export interface EmulatorOptions {
   sseJson?: 'python' | 'compact';
   /** Base URL the emulator reports (api_base_url); defaults to its own URL. */
   publicUrl?: string;
+  /** Known Dify bugs to reproduce (§10): see QUIRKS. */
+  quirks?: Quirk[];
 }
+
+/**
+ * `chatflow-streams-blocking`: advanced-chat answers `response_mode: blocking` with an SSE stream (#32391, 1.13.0).
+ * `blocking-workflow-empty-outputs`: a successful blocking workflow run returns empty `outputs` (#33721, 1.13.1).
+ */
+export const QUIRKS = ['chatflow-streams-blocking', 'blocking-workflow-empty-outputs'] as const;
+export type Quirk = (typeof QUIRKS)[number];
 
 export interface EmulatorStats {
   requests: number;
