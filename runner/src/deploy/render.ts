@@ -65,7 +65,8 @@ export function dslMode(doc: DslDoc): string {
 
 /** Serialises for Dify: YAML 1.1 so strings like `yes`/`on`/`0.6` stay strings for PyYAML. */
 export function toYaml(doc: DslDoc): string {
-  return stringify(doc, { version: '1.1', lineWidth: 0, aliasDuplicateObjects: false });
+  // No double-quoted folding: yaml 2.9.1 can corrupt folded strings that hold whitespace-only lines.
+  return stringify(doc, { version: '1.1', lineWidth: 0, aliasDuplicateObjects: false, doubleQuotedMinMultiLineLength: Number.MAX_SAFE_INTEGER });
 }
 
 export interface Rendered {
