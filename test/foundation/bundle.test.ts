@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { copyFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { BUNDLE, cleanEnv, runCli, tempProject } from '../helpers/cli.js';
@@ -27,5 +27,22 @@ describe('the bundled runner (resources/dify-ci/runner.cjs)', () => {
     const bad = run('context', '--env', 'nope');
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /unknown environment 'nope'/);
+  });
+
+  it('keeps a V8 code cache beside itself, survives a corrupt one, and can be told not to', () => {
+    const dir = tempProject({});
+    copyFileSync(BUNDLE, join(dir, 'runner.cjs'));
+    const run = (env: Record<string, string> = {}) => spawnSync(process.execPath, [join(dir, 'runner.cjs'), '--version'], { cwd: dir, env: cleanEnv(env), encoding: 'utf8' });
+    const caches = () => readdirSync(dir).filter((f) => f.endsWith('.v8cache'));
+    assert.equal(run({ DIFY_CI_NO_COMPILE_CACHE: '1' }).status, 0);
+    assert.deepEqual(caches(), [], 'no cache when switched off');
+    const first = run();
+    assert.equal(first.status, 0);
+    assert.equal(caches().length, 1, 'the first run writes the cache');
+    writeFileSync(join(dir, caches()[0]!), 'not a V8 code cache');
+    const corrupt = run();
+    assert.equal(corrupt.status, 0, corrupt.stderr);
+    assert.equal(corrupt.stdout, first.stdout);
+    assert.notEqual(readFileSync(join(dir, caches()[0]!), 'utf8'), 'not a V8 code cache', 'a rejected cache is rewritten');
   });
 });
