@@ -3,7 +3,7 @@
  * and `status` read the last record of a target. Lines are masked before writing; no secret values or secret
  * hashes are ever part of a record.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { mask } from '../core/mask.js';
 
@@ -65,10 +65,11 @@ export function readHistory(historyDir: string, env: string): HistoryRecord[] {
   return out;
 }
 
+const isGood = (r: HistoryRecord) => r.status === 'deployed' || r.status === 'unchanged' || r.status === 'rolled-back';
+
 /** The newest record of a target that left Dify in a known state (deployed, unchanged or rolled back). */
 export function lastGood(historyDir: string, env: string, target: string): HistoryRecord | undefined {
-  const recs = readHistory(historyDir, env).filter((r) => r.target === target && (r.status === 'deployed' || r.status === 'unchanged' || r.status === 'rolled-back'));
-  return recs[recs.length - 1];
+  return targetIndex(historyDir, env).get(target)?.lastGood;
 }
 
 /**
@@ -76,14 +77,68 @@ export function lastGood(historyDir: string, env: string, target: string): Histo
  * got as far as importing. A live draft equal to one of them holds no one else's work.
  */
 export function ownDraftHashes(historyDir: string, env: string, target: string): Set<string> {
-  const recs = readHistory(historyDir, env).filter((r) => r.target === target);
-  let start = 0;
-  for (let i = recs.length - 1; i >= 0; i--) {
-    const st = recs[i]!.status;
-    if (st === 'deployed' || st === 'unchanged' || st === 'rolled-back') {
-      start = i;
-      break;
-    }
+  return new Set(targetIndex(historyDir, env).get(target)?.drafts ?? []);
+}
+
+interface TargetEntry {
+  lastGood?: HistoryRecord;
+  /** Draft hashes of the last good record and of every later record. */
+  drafts: Set<string>;
+}
+
+/**
+ * Per-target summary of a history file, extended by reading only the bytes appended since the last call. A
+ * fan-out asks once per target; re-reading a file that grows by hundreds of lines per run would be quadratic.
+ * A file that was replaced, truncated or rewritten (the byte before the read offset is no longer a newline) is
+ * read again from the start.
+ */
+const indexes = new Map<string, { ino: number; offset: number; targets: Map<string, TargetEntry> }>();
+
+function targetIndex(historyDir: string, env: string): Map<string, TargetEntry> {
+  const file = historyFile(historyDir, env);
+  let st;
+  try {
+    st = statSync(file);
+  } catch {
+    indexes.delete(file);
+    return new Map();
   }
-  return new Set(recs.slice(start).map((r) => r.draftHash).filter((h): h is string => Boolean(h)));
+  let idx = indexes.get(file);
+  const fd = openSync(file, 'r');
+  try {
+    if (idx && (idx.ino !== st.ino || st.size < idx.offset || (idx.offset > 0 && byteAt(fd, idx.offset - 1) !== 0x0a))) idx = undefined;
+    idx ??= { ino: st.ino, offset: 0, targets: new Map() };
+    if (st.size > idx.offset) {
+      const buf = Buffer.alloc(st.size - idx.offset);
+      const n = readSync(fd, buf, 0, buf.length, idx.offset);
+      // Up to the last newline: a line still being written is read next time.
+      const end = buf.subarray(0, n).lastIndexOf(0x0a) + 1;
+      for (const line of buf.subarray(0, end).toString('utf8').split('\n')) {
+        if (!line.trim()) continue;
+        let r: HistoryRecord;
+        try {
+          r = JSON.parse(line) as HistoryRecord;
+        } catch {
+          continue; // a torn line (killed job) must not block deploys
+        }
+        let e = idx.targets.get(r.target);
+        if (!e) idx.targets.set(r.target, (e = { drafts: new Set() }));
+        if (isGood(r)) {
+          e.lastGood = r;
+          e.drafts = new Set();
+        }
+        if (r.draftHash) e.drafts.add(r.draftHash);
+      }
+      idx.offset += end;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  indexes.set(file, idx);
+  return idx.targets;
+}
+
+function byteAt(fd: number, pos: number): number {
+  const b = Buffer.alloc(1);
+  return readSync(fd, b, 0, 1, pos) === 1 ? b[0]! : -1;
 }

@@ -36,11 +36,21 @@ export interface LiveState {
 
 /** Parses and normalises an export; with the workspace id, knowledge-base ids are decrypted first. */
 export function toLiveVersion(yaml: string, label: string, workspaceId?: string): LiveVersion {
+  // Right after a publish the draft export is the same text as the published one: parse it once (the fan-out
+  // parses thousands of exports; callers treat LiveVersion as read-only).
+  const key = `${workspaceId ?? ''}\n${yaml}`;
+  const hit = recent.get(key);
+  if (hit) return hit;
   const doc = parseDsl(yaml, label);
   decryptDatasetIds(doc, workspaceId);
   const normalised = normaliseDsl(doc);
-  return { yaml, doc, normalised, hash: hashNormalised(normalised) };
+  const v = { yaml, doc, normalised, hash: hashNormalised(normalised) };
+  recent.set(key, v);
+  if (recent.size > 32) recent.delete(recent.keys().next().value!);
+  return v;
 }
+
+const recent = new Map<string, LiveVersion>();
 
 export async function observe(c: ConsoleClient, t: Target, resolution: Resolution): Promise<LiveState> {
   const state: LiveState = { resolution };
