@@ -4,14 +4,13 @@
  * real DSL documents per run (BENCH_ROUNDS runs). Target: ratio <= 1.5. Run: npx tsx bench/validate.ts
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { parseDslText } from '../runner/src/dsl/parse.js';
 import { validateDsl } from '../runner/src/dsl/validate.js';
+import { DSL_FIXTURES } from '../test/helpers/shared.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const fixtures = process.env.DIFY_DSL_FIXTURES ?? resolve(root, '../shared/fixtures/dify-dsl');
+const fixtures = DSL_FIXTURES;
 const TARGET = 1.5;
 const MIN_DOCS = 800;
 const rounds = Number(process.env.BENCH_ROUNDS || 3);

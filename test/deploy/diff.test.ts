@@ -6,8 +6,8 @@ import { formatPlanMarkdown, formatPlanText, type TargetPlan } from '../../runne
 import { loadDsl } from '../../runner/src/deploy/render.js';
 
 const FIX = join(import.meta.dirname, 'fixtures');
-const wf = () => loadDsl(join(FIX, 'workflow.yml'));
-const chat = () => loadDsl(join(FIX, 'chat.yml'));
+const wf = () => structuredClone(loadDsl(join(FIX, 'workflow.yml')));
+const chat = () => structuredClone(loadDsl(join(FIX, 'chat.yml')));
 
 function planOf(diff: ReturnType<typeof diffDsl>): TargetPlan {
   return {

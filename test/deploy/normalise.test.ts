@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { DSL_FIXTURES } from '../helpers/shared.js';
 import { canonicalJson, contentHash, isSubset, normaliseDsl, SECRET_MARKER } from '../../runner/src/deploy/normalise.js';
 import { loadDsl, parseDsl, toYaml } from '../../runner/src/deploy/render.js';
 
 const FIX = join(import.meta.dirname, 'fixtures');
-const OFFICIAL = '/work/shared/fixtures/dify-dsl/dify-official';
+const OFFICIAL = join(DSL_FIXTURES, 'dify-official');
 
 describe('deploy/normalise', () => {
-  const wf = () => loadDsl(join(FIX, 'workflow.yml'));
+  const wf = () => structuredClone(loadDsl(join(FIX, 'workflow.yml')));
 
   it('ignores UI leftovers: positions, sizes, selection, viewport, zIndex, key order', () => {
     const a = wf();

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DSL_FIXTURES } from '../helpers/shared.js';
 import { parse } from 'yaml';
 import { clearSecrets, mask } from '../../runner/src/core/mask.js';
 import type { EnvironmentConfig } from '../../runner/src/config/types.js';
@@ -67,7 +70,24 @@ describe('deploy/render', () => {
     assert.equal(back.id, '1754154032319');
   });
 
+  it('parses a file once per version and shares it frozen; a rewrite is parsed again', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dify-ci-render-'));
+    const file = join(dir, 'app.yml');
+    writeFileSync(file, readFileSync(join(FIX, 'workflow.yml')));
+    const a = loadDsl(file);
+    assert.equal(loadDsl(file), a);
+    assert.throws(() => { a.app.name = 'changed'; }, TypeError);
+    assert.throws(() => { a.workflow.graph.nodes.push({}); }, TypeError);
+    const r = renderDsl(a, { env: env(), name: 'x', environ: { CANARY_ENV: CANARY } });
+    r.doc.workflow.graph.nodes.push({ id: 'extra' }); // the rendered copy is the caller's own
+    writeFileSync(file, readFileSync(join(FIX, 'workflow.yml'), 'utf8').replace(/^(\s*)name: .*$/m, '$1name: renamed'));
+    utimesSync(file, new Date(), new Date(Date.now() + 5000));
+    const b = loadDsl(file);
+    assert.notEqual(b, a);
+    assert.equal(b.app.name, 'renamed');
+  });
+
   it('rejects a file that is not an app DSL with a position', () => {
-    assert.throws(() => loadDsl('/work/shared/fixtures/dify-dsl/dify-official/minimal_not_an_app.yml'), (e: unknown) => e instanceof DifyCiError && e.position?.line === 1);
+    assert.throws(() => loadDsl(join(DSL_FIXTURES, 'dify-official/minimal_not_an_app.yml')), (e: unknown) => e instanceof DifyCiError && e.position?.line === 1);
   });
 });

@@ -1,14 +1,14 @@
 /** Shared by the DSL tests: the real fixtures and a one-call validator over text. */
 import { readFileSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { ROOT } from '../helpers/cli.js';
+import { join } from 'node:path';
+import { DSL_FIXTURES } from '../helpers/shared.js';
 import { parseDslText } from '../../runner/src/dsl/parse.js';
 import { validateDsl } from '../../runner/src/dsl/validate.js';
 import type { Finding, ValidateOptions } from '../../runner/src/dsl/types.js';
 
 export { lineOf } from '../helpers/cli.js';
 
-export const FIXTURES = process.env.DIFY_DSL_FIXTURES ?? resolve(ROOT, '../shared/fixtures/dify-dsl');
+export const FIXTURES = DSL_FIXTURES;
 
 /** `dify-official/x.yml` style names of every fixture. */
 export function fixtureNames(): string[] {

@@ -6,6 +6,8 @@ import { pyDumps, pyNumber } from '../../runner/src/emulator/pyjson.js';
 import { workflowHash } from '../../runner/src/emulator/state.js';
 import { renderJinja } from '../../runner/src/emulator/jinja.js';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DSL_FIXTURES } from '../helpers/shared.js';
 import { Client, adminClient, chatDsl, chatflowDsl, deployApp, importApp, parseSse, service, workflowDsl } from './helpers.js';
 
 describe('emulator extras', function () {
@@ -150,7 +152,7 @@ describe('emulator extras', function () {
   });
 
   it('model: if-else branches, template-transform, conversation memory in chatflows, prompt changes change answers', async () => {
-    const cond = await deployApp(c, readFileSync('/work/shared/fixtures/dify-dsl/dify-official/conditional_hello_branching_workflow.yml', 'utf8'));
+    const cond = await deployApp(c, readFileSync(join(DSL_FIXTURES, 'dify-official/conditional_hello_branching_workflow.yml'), 'utf8'));
     let s = await service(emu, cond.key, 'POST', '/workflows/run', { inputs: { query: 'say hello' }, user: 'u', response_mode: 'blocking' });
     assert.deepEqual(s.json.data.outputs, { true: 'say hello' });
     s = await service(emu, cond.key, 'POST', '/workflows/run', { inputs: { query: 'bye' }, user: 'u', response_mode: 'blocking' });

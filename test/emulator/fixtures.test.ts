@@ -1,16 +1,17 @@
 /**
- * Every real DSL in /work/shared/fixtures/dify-dsl imports with the status real Dify gives, exports back equivalent
+ * Every real DSL in shared/fixtures/dify-dsl imports with the status real Dify gives, exports back equivalent
  * content, and — once published — answers a service-API call.
  */
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { DSL_FIXTURES } from '../helpers/shared.js';
 import { parseDocument } from 'yaml';
 import { pyyamlTags } from '../../runner/src/dsl/parse.js';
 import { startEmulator, type Emulator } from '../../runner/src/emulator/index.js';
 import { Client, adminClient, importApp, parseSse, service } from './helpers.js';
 
-const ROOT = '/work/shared/fixtures/dify-dsl';
+const ROOT = DSL_FIXTURES;
 const files = ['dify-official', 'community'].flatMap((d) =>
   readdirSync(join(ROOT, d))
     .filter((f) => /\.ya?ml$/.test(f))

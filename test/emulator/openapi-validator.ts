@@ -4,9 +4,11 @@
  * schema), error bodies against the envelope and the error codes the spec lists for that route and status.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { OPENAPI_DIR } from '../helpers/shared.js';
 import { createAjv, type ValidateFunction } from '../../runner/src/core/ajv.js';
 
-const SPEC_PATH = '/work/shared/dify-openapi/openapi_service.json';
+const SPEC_PATH = join(OPENAPI_DIR, 'openapi_service.json');
 
 type Json = Record<string, any>;
 

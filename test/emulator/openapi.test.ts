@@ -1,6 +1,6 @@
 /**
  * Every service-API response the emulator gives — blocking bodies, each SSE event, error bodies — validated
- * against Dify's OpenAPI file (`/work/shared/dify-openapi/openapi_service.json`).
+ * against Dify's OpenAPI file (`shared/dify-openapi/openapi_service.json`).
  */
 import assert from 'node:assert/strict';
 import { startEmulator, type Emulator } from '../../runner/src/emulator/index.js';

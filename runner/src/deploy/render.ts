@@ -20,8 +20,8 @@ export const CONFIG_MODES = new Set(['chat', 'agent-chat', 'completion']);
 
 /** Parses a DSL file (YAML 1.1 like Dify's safe_load); errors name file:line:column. */
 export function loadDsl(file: string): DslDoc {
-  // A tenant fan-out renders one DSL for hundreds of targets: parse it once per file version (callers only read
-  // the source; renderDsl clones it).
+  // A tenant fan-out renders one DSL for hundreds of targets: parse it once per file version. The cached document is
+  // shared, so it is frozen: callers read it, renderDsl clones it, and a caller that mutates it fails loudly.
   const st = statSync(file, { throwIfNoEntry: false });
   const version = st ? `${st.mtimeMs}|${st.size}|${st.ino}` : undefined;
   const hit = loaded.get(file);
@@ -30,8 +30,16 @@ export function loadDsl(file: string): DslDoc {
   let doc = src.value;
   if (isWrappedExport(doc)) doc = parseSource(src.file, doc.data, { version: '1.1', category: 'input' }).value;
   checkDsl(doc, src.file);
-  if (version) loaded.set(file, { version, doc: doc as DslDoc });
+  if (version) loaded.set(file, { version, doc: deepFreeze(doc) });
   return doc as DslDoc;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 const loaded = new Map<string, { version: string; doc: DslDoc }>();
