@@ -78,6 +78,23 @@ describe('rollback, backup and status against the emulator', () => {
     assert.equal((await deploy('support')).targets[0]!.status, 'deployed');
   });
 
+  it('workflow: a server without the restore route (Flask 404 not_found) gets the version re-imported, under the target name', async () => {
+    const v1 = (await deploy('support')).targets[0]!;
+    setPrompt('Answer in detail.');
+    await deploy('support');
+    emu.setFaults([{ route: '/console/api/apps/*/workflows/*/restore', method: 'POST', status: 404, body: { code: 'not_found', message: 'The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.', status: 404 } }]);
+    const r = await rollback('support');
+    emu.setFaults([]);
+    const t = r.targets[0]!;
+    assert.equal(t.status, 'rolled-back', t.error);
+    assert.ok(t.warnings.some((w) => /no version restore; re-importing/.test(w)), t.warnings.join('; '));
+    assert.equal(t.verified, true);
+    assert.equal(await publishedExportHash(t.appId!), v1.publishedHash);
+    const app = emu.state.apps.find((a) => a.id === t.appId)!;
+    assert.equal(app.name, v1.name, 'the app keeps its name');
+    assert.ok(JSON.stringify(app.draft!.environmentVariables).includes('sk-canary'), 'secrets injected again on re-import');
+  });
+
   it('workflow: rollback --to <versionId> and --to <backup file>; unknown versions are refused', async () => {
     const v1 = (await deploy('support')).targets[0]!;
     setPrompt('Second.');

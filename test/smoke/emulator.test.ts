@@ -131,6 +131,8 @@ cases:
 
   it('an SSE error after HTTP 200 fails the case with Dify’s code; `status: error` can expect it', async () => {
     e.emu.setScript([{ app: 'support-bot', query: 'explode', answer: 'one two three four five', error: { code: 'completion_request_error', message: 'model exploded', status: 400, afterChunks: 2 } }]);
+    const calls = () => e.emu.stats.byRoute['POST /v1/chat-messages'] ?? 0;
+    const before = calls();
     const r = await run(bot, `defaults: { inputs: { customer_tier: gold } }
 cases:
   - { name: unexpected, query: explode, assert: [ { contains: one } ] }
@@ -142,7 +144,7 @@ cases:
     assert.equal(c.reasons[0], 'error: completion_request_error: model exploded (HTTP 400)');
     assert.equal(c.turns[0]!.observation.answer, 'one two ', 'the two chunks before the error');
     assert.equal(byName(r, 'expected').pass, true);
-    assert.equal(e.emu.stats.byRoute['POST /v1/chat-messages'] !== undefined, true);
+    assert.equal(calls() - before, 2, 'one call per case: an error after HTTP 200 is not retried');
   });
 
   it('a stream cut mid-way (no terminal event) fails as incomplete and is not retried', async () => {

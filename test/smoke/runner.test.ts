@@ -109,6 +109,46 @@ cases:
     assert.match(out.text, /answer:\ntoken=\*\*\* <b>&<\/b>/, 'masked, and escaped XML reads back as the text');
   });
 
+  it('masks a secret holding XML specials in every report, also inside a cut assertion reason', async () => {
+    const secret = 'Pa55&w0rd<x>"q\'-long-enough';
+    registerSecret(secret);
+    const answer = `${'x'.repeat(70)}${secret} tail`; // the reason quote cuts at 80 characters, mid-secret
+    server = await startServer((req, res) => {
+      if (req.url === '/v1/info') return json(res, 200, { name: 'b', mode: 'chat' });
+      if (req.url === '/v1/parameters') return json(res, 200, { user_input_form: [] });
+      sse(res, [{ event: 'message', answer }, { event: 'message_end', metadata: {} }]);
+    });
+    const dir = tempProject({});
+    const suite = parseSuiteText('t.yml', `cases:\n  - { name: leak, query: q, assert: [ { equals: nothing }, { starts-with: nope } ] }\n`);
+    const run = await runSmoke(undefined, undefined, [{ app: 'bot', env: 'test', apiUrl: server.url, apiKey: KEY, suite }], { ...quiet, reportDir: dir });
+    assert.equal(run.passed, false);
+    const escaped = secret.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    for (const f of ['smoke-results.json', 'junit-smoke.xml', 'smoke-summary.md', 'smoke-report.html']) {
+      const text = readFileSync(join(dir, f), 'utf8');
+      for (const leak of [secret, escaped, 'Pa55&', 'Pa55&amp;']) assert.ok(!text.includes(leak), `${f} leaks ${leak}`);
+      assert.ok(text.includes('***'), `${f} shows the mask`);
+    }
+  });
+
+  it('never has more calls in flight than the concurrency, and uses all of it', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    server = await startServer((req, res) => {
+      if (req.url === '/v1/info') return json(res, 200, { name: 'b', mode: 'chat' });
+      if (req.url === '/v1/parameters') return json(res, 200, { user_input_form: [] });
+      peak = Math.max(peak, ++inFlight);
+      setTimeout(() => {
+        inFlight--;
+        sse(res, [{ event: 'message', answer: 'ok' }, { event: 'message_end', metadata: {} }]);
+      }, 40);
+    });
+    const cases = Array.from({ length: 9 }, (_, i) => `  - { name: c${i}, query: q }`).join('\n');
+    const suite = parseSuiteText('t.yml', `cases:\n${cases}\n`);
+    const run = await runSmoke(undefined, undefined, [{ app: 'bot', env: 'test', apiUrl: server.url, apiKey: KEY, suite }], { ...quiet, concurrency: 3 });
+    assert.equal(run.passed, true);
+    assert.equal(peak, 3);
+  });
+
   it('runs a case N times with --repeat and names the repetitions', async () => {
     await fakeChat();
     const suite = parseSuiteText('t.yml', `defaults: { inputs: { tier: gold } }\ncases:\n  - { name: a, query: q, assert: [ { contains: echo } ] }\n`);

@@ -39,6 +39,12 @@ function formsOf(value: string): string[] {
   forms.add(encodeURIComponent(value).replace(/%20/g, '+'));
   forms.add(JSON.stringify(value).slice(1, -1));
   for (const f of base64Forms(value)) forms.add(f);
+  // As XML/HTML reports and email bodies escape it (quotes as entities or left alone).
+  const xml = value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  forms.add(xml);
+  forms.add(xml.replace(/"/g, '&quot;').replace(/'/g, '&apos;'));
+  forms.add(xml.replace(/"/g, '&quot;').replace(/'/g, '&#39;'));
+  forms.add(xml.replace(/"/g, '&quot;').replace(/'/g, '&#x27;'));
   return [...forms].filter((f) => f.length >= MIN_SECRET_LENGTH);
 }
 

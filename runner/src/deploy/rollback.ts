@@ -210,7 +210,8 @@ async function rollbackOne(c: ConsoleClient, t: Target, ctx: { opts: RollbackOpt
       if (!restored) {
         // Re-import: an export or backup has blank secrets, so the environment's secrets are injected again.
         if (chosen.versionId) res.warnings.push('the server has no version restore; re-importing the version instead');
-        const rendered = renderDsl(chosen.version.doc, { env: t.env, name: String(chosen.version.doc.app?.name ?? name), variables: t.tenant?.variables, environ: opts.environ });
+        // The target keeps its name: a file named otherwise would rename the app and break the next name lookup.
+        const rendered = renderDsl(chosen.version.doc, { env: t.env, name, variables: t.tenant?.variables, environ: opts.environ });
         secrets = rendered.secrets;
         expectedDoc = rendered.doc;
         await importDsl(c, { yaml: toYaml(rendered.doc), appId: res.appId, name: rendered.name }, { allowVersionUpgrade: true, where: t.id });
@@ -223,7 +224,7 @@ async function rollbackOne(c: ConsoleClient, t: Target, ctx: { opts: RollbackOpt
       if (!mc || typeof mc !== 'object') throw new DifyCiError(`${t.id}: ${chosen.file} has no model_config`, 'input');
       await postModelConfig(c, res.appId, mc, t.id);
       const a = chosen.version.doc.app ?? {};
-      if (a.name) await updateApp(c, res.appId, { name: a.name, description: a.description, icon_type: a.icon_type, icon: a.icon, icon_background: a.icon_background }, t.id);
+      await updateApp(c, res.appId, { name, description: a.description, icon_type: a.icon_type, icon: a.icon, icon_background: a.icon_background }, t.id);
       res.publishedAt = Math.floor(Date.now() / 1000);
     }
     const ver = await verifyLive(c, t, res.appId, mode, { doc: expectedDoc, secrets }, res.versionId ?? undefined);

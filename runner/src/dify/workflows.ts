@@ -89,7 +89,11 @@ export async function listAllVersions(c: ConsoleClient, appId: string, max = 200
   return out.slice(0, max);
 }
 
-/** Copies a published version into the draft. 'unsupported' when the server has no restore route. */
+/**
+ * Copies a published version into the draft. 'unsupported' when the server has no restore route: an unknown route
+ * is a 404 `not_found` too (Flask's), indistinguishable from an unknown version, so callers pass a version they just
+ * listed; only `app_not_found` is an error.
+ */
 export async function restoreVersion(c: ConsoleClient, appId: string, workflowId: string, where?: string): Promise<'restored' | 'unsupported'> {
   c.requireConsole('restore a version', where);
   const res = await c.call({
@@ -103,8 +107,8 @@ export async function restoreVersion(c: ConsoleClient, appId: string, workflowId
   });
   if (res.status === 404 || res.status === 405) {
     const code = (res.body as { code?: string } | undefined)?.code;
-    if (code === 'not_found' || code === 'app_not_found') {
-      throw new DifyCiError(`restore version ${workflowId} (${where ?? c.label}) failed: HTTP 404 ${code}: version not found in this app`, 'dify', { httpStatus: 404, difyCode: code });
+    if (code === 'app_not_found') {
+      throw new DifyCiError(`restore version ${workflowId} (${where ?? c.label}) failed: HTTP 404 ${code}: app not found`, 'dify', { httpStatus: 404, difyCode: code });
     }
     return 'unsupported';
   }

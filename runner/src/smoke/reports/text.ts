@@ -4,8 +4,9 @@ import { mask } from '../../core/mask.js';
 /** XML 1.0 forbids most control characters and lone surrogates even when escaped. */
 const INVALID_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
+/** Masks before escaping: once `&` is `&amp;`, a secret holding it no longer matches its registered forms. */
 export function escapeXml(s: string): string {
-  return s
+  return mask(s)
     .replace(INVALID_XML, '\uFFFD')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
