@@ -115,15 +115,27 @@ describe('deploy against the emulator', () => {
     assert.equal(appsNamed(emu, 'support-flow').length, 1);
   });
 
-  it("a failed import reports Dify's error; missing plugins fail with their names before publishing", async () => {
+  it('bad input in any target stops the deploy before anything is written, naming file:line:column', async () => {
     p.write('workflow.yml', readFileSync(join(p.dir, 'workflow.yml'), 'utf8').replace("    value: https://example.invalid\n", '    value: null\n').replace('name: API_BASE', 'name: OTHER_VAR'));
+    const before = emu.stats.requests;
+    await assert.rejects(deploy({}), (e: unknown) => {
+      assert.ok(e instanceof DifyCiError);
+      assert.equal(e.exitCode, 2);
+      assert.match(e.message, /nothing was changed in Dify/);
+      assert.ok(e.details.some((d) => /workflow\.yml:\d+:\d+: error DSL\d{3}: /.test(d)), e.details.join('\n'));
+      return true;
+    });
+    assert.equal(emu.stats.requests, before, 'not one request to Dify');
+    assert.equal(appsNamed(emu, 'support-flow').length, 0);
+  });
+
+  it("a failed import reports Dify's error; missing plugins fail with their names before publishing", async () => {
+    emu.setFaults([{ route: '/console/api/apps/imports', method: 'POST', status: 400, times: 1, body: { id: 'imp-1', status: 'failed', app_id: null, app_mode: null, current_dsl_version: '0.6.0', imported_dsl_version: '0.3.0', error: 'missing value' } }]);
     const r = await deploy({}, 'support');
+    emu.setFaults([]);
     assert.equal(r.targets[0]!.status, 'failed');
     assert.match(r.targets[0]!.error!, /import of support-flow \(staging\/support\) failed: .*missing value/);
-    // Like Dify's console route, the emulator can leave an empty app behind: it is reported, not hidden.
-    const stray = appsNamed(emu, 'support-flow');
-    assert.equal(stray.length, 1);
-    assert.ok(r.targets[0]!.warnings.some((w) => w.includes(stray[0]!.id) && /delete it in Dify/.test(w)));
+    assert.equal(appsNamed(emu, 'support-flow').length, 0);
 
     p.write('workflow.yml', readFileSync(join(import.meta.dirname, 'fixtures/workflow.yml'), 'utf8').replace('dependencies: []', 'dependencies:\n- {type: marketplace, value: {marketplace_plugin_unique_identifier: "langgenius/openai:0.2.3@0123456789abcdef0123456789abcdef"}, current_identifier: null}'));
     const d = await deploy({}, 'support');

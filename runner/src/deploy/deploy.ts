@@ -1,5 +1,6 @@
 /**
- * `deploy`: Git → Dify, per target: render → back up → concurrent-edit guard → import (or model-config) →
+ * `deploy`: Git → Dify. First a preflight of every target (validate, render) before anything is written; then per
+ * target: render → back up → concurrent-edit guard → import (or model-config) →
  * dependency check → publish → verify → record.
  *
  * Result data (`.dify-ci/results/deploy.json` → `data`), read by notify and the multi-tenant fan-out:
@@ -33,6 +34,7 @@ import type { ChangeSummary } from './diff.js';
 import { appendHistory, type HistoryRecord } from './history.js';
 import { toLiveVersion } from './live.js';
 import { hashNormalised, isSubset, normaliseDsl, secretValues } from './normalise.js';
+import { preflightTargets } from './preflight.js';
 import { planMismatch, prepareTarget, toTargetPlan, type PlanFile, type Prepared } from './plan.js';
 import { CONFIG_MODES, parseDsl, toYaml, WORKFLOW_MODES, type Rendered } from './render.js';
 import { prefixed, selectTargets, type Target } from './targets.js';
@@ -353,6 +355,7 @@ export async function deployTargets(config: ResolvedConfig, env: EnvironmentConf
   const build = opts.build ?? buildInfo(opts.environ);
   const paths = opts.paths ?? config.paths;
   const targets = selectTargets(config, env, apps, opts.tenant);
+  preflightTargets(config, targets, opts.environ);
   const c = opts.console ?? getConsole(env, { tenant: opts.tenant, environ: opts.environ });
   if (!opts.dryRun) c.requireConsole('deploy (import + publish)', env.key);
   await c.ready();
