@@ -1,4 +1,4 @@
-/** `dify-ci emulator` as a process: the JSON line, SIGTERM, the state file across restarts, bad rule files. */
+/** `dify-ci emulator` as a process: the JSON line, SIGTERM, the state file across restarts, --workspaces, bad rule files. */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ const TSX = join(ROOT, 'node_modules/.bin/tsx');
 
 interface Run {
   child: ChildProcess;
-  line: Promise<Record<string, string>>;
+  line: Promise<Record<string, any>>;
   exit: Promise<number | null>;
   stderr: () => string;
 }
@@ -21,7 +21,7 @@ function run(args: string[], cwd: string): Run {
   let out = '';
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
-  const line = new Promise<Record<string, string>>((resolve, reject) => {
+  const line = new Promise<Record<string, any>>((resolve, reject) => {
     child.stdout!.on('data', (d) => {
       out += d;
       const nl = out.indexOf('\n');
@@ -68,6 +68,46 @@ describe('dify-ci emulator (CLI)', function () {
     assert.deepEqual(list.json.data.map((a: { name: string }) => a.name), ['kept']);
     r2.child.kill('SIGINT');
     assert.equal(await r2.exit, 0);
+  });
+
+  it('--workspaces 3 creates ws-001 and ws-002 beside the seeded one, lists them in the JSON line, and a restart on the same state keeps them', async () => {
+    const state = join(dir, 'ws-state.json');
+    const r1 = run(['emulator', '--port', '0', '--workspaces', '3', '--state', state], dir);
+    const info = await r1.line;
+    assert.equal(info.workspaces.length, 3);
+    assert.equal(info.workspaces[0].id, info.workspaceId, 'the seeded workspace comes first');
+    assert.deepEqual(info.workspaces.slice(1).map((w: { name: string }) => w.name), ['ws-001', 'ws-002']);
+    const c = new Client(info.url);
+    assert.equal((await c.login(info.email, info.password)).status, 200);
+    const listed = (await c.req('GET', '/console/api/workspaces')).json.workspaces;
+    assert.deepEqual(
+      listed.map((w: { id: string; name: string }) => ({ id: w.id, name: w.name })).sort((a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id)),
+      [...info.workspaces].sort((a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id)),
+    );
+    const sw = await c.req('POST', '/console/api/workspaces/switch', { body: { tenant_id: info.workspaces[2].id } });
+    assert.equal(sw.status, 200, sw.text);
+    assert.equal(sw.json.new_tenant.role, 'owner');
+    assert.equal((await c.req('GET', '/console/api/workspaces/current')).json.name, 'ws-002');
+    assert.match(r1.stderr(), /workspaces: ws-001 [0-9a-f-]{36}, ws-002 [0-9a-f-]{36}/);
+    r1.child.kill('SIGTERM');
+    assert.equal(await r1.exit, 0, r1.stderr());
+
+    const r2 = run(['emulator', '--port', '0', '--workspaces', '3', '--state', state], dir);
+    const info2 = await r2.line;
+    assert.deepEqual(info2.workspaces, info.workspaces, 'reused from the state file, not created twice');
+    r2.child.kill('SIGTERM');
+    assert.equal(await r2.exit, 0);
+
+    const plain = run(['emulator', '--port', '0'], dir);
+    const info3 = await plain.line;
+    assert.deepEqual(info3.workspaces, [{ id: info3.workspaceId, name: "Admin's Workspace" }], 'default: the seeded workspace only');
+    plain.child.kill('SIGTERM');
+    assert.equal(await plain.exit, 0);
+
+    const bad = run(['emulator', '--port', '0', '--workspaces', '0'], dir);
+    bad.line.catch(() => undefined);
+    assert.equal(await bad.exit, 2);
+    assert.match(bad.stderr(), /--workspaces must be between 1 and 1000/);
   });
 
   it('a bad faults file fails with file:line:column and exit 2', async () => {

@@ -2,8 +2,11 @@
  * dify-api.md §11, one test per checklist item (1–51), over real HTTP against the emulator on loopback.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { startEmulator, type Emulator } from '../../runner/src/emulator/index.js';
 import { Client, adminClient, chatDsl, chatflowDsl, deployApp, importApp, parseSse, service, specCheck, workflowDsl } from './helpers.js';
@@ -129,12 +132,19 @@ describe('emulator contract (dify-api.md §11)', function () {
   it('§11.9 refresh rotates all three cookies; the old refresh token and a missing one fail outside the envelope', async () => {
     const oldRefresh = c.cookies.get('refresh_token')!;
     const oldAccess = c.cookies.get('access_token')!;
+    const oldCsrf = c.csrf()!;
+    // Access and CSRF JWTs carry only user and exp (as in Dify): within the login's second they would be identical.
+    emu.advanceClock(1000);
     let r = await c.req('POST', '/console/api/refresh-token');
     assert.equal(r.status, 200);
     assert.deepEqual(r.json, { result: 'success' });
     assert.equal(r.setCookies.length, 3);
+    for (const n of ['access_token', 'refresh_token', 'csrf_token']) assert.ok(!cookieAttrs(r.setCookies, n).includes('Max-Age=0'), n);
     assert.notEqual(c.cookies.get('refresh_token'), oldRefresh);
-    assert.ok(c.cookies.get('access_token') && oldAccess);
+    assert.ok(c.cookies.get('access_token'));
+    assert.notEqual(c.cookies.get('access_token'), oldAccess);
+    assert.ok(c.csrf());
+    assert.notEqual(c.csrf(), oldCsrf);
     assert.equal((await c.req('GET', '/console/api/apps')).status, 200);
     r = await new Client(emu.url).req('POST', '/console/api/refresh-token', { headers: { Cookie: `refresh_token=${oldRefresh}` } });
     assert.equal(r.status, 401);
@@ -383,6 +393,31 @@ describe('emulator contract (dify-api.md §11)', function () {
     assert.equal(r.json.error, 'Import information expired or does not exist');
   });
 
+  it('§11.23 expired pending imports are swept when the next import is created (memory and --state)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'emu-sweep-'));
+    const s = await startEmulator({ port: 0, statePath: join(dir, 'state.json') });
+    try {
+      const sc = await adminClient(s);
+      const pending = () => s.state.pendingImports.map((p) => p.id).sort();
+      const inFile = () => Object.keys(JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')).pendingImports).sort();
+      const p1 = (await importApp(sc, workflowDsl({ version: '0.7.0' }))).json.id;
+      s.advanceClock(300_000);
+      const p2 = (await importApp(sc, workflowDsl({ version: '0.7.0' }))).json.id;
+      assert.deepEqual(pending(), [p1, p2].sort());
+      s.advanceClock(300_000); // p1 is 600 s old: expired; p2 is 300 s old
+      assert.equal((await importApp(sc, workflowDsl())).json.status, 'completed');
+      assert.deepEqual(pending(), [p2]);
+      assert.deepEqual(inFile(), [p2]);
+      s.advanceClock(300_000);
+      const p3 = (await importApp(sc, workflowDsl({ version: '0.7.0' }))).json.id;
+      assert.deepEqual(pending(), [p3]);
+      assert.deepEqual(inFile(), [p3]);
+    } finally {
+      await s.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('§11.24 no app: → failed "Missing app data in YAML content", app_id null, imported ""', async () => {
     const r = await importApp(c, 'version: 0.6.0\nkind: app\nworkflow: {}\n');
     assert.equal(r.status, 400);
@@ -471,6 +506,48 @@ describe('emulator contract (dify-api.md §11)', function () {
       r = await c.req('POST', '/console/api/apps/imports', { body: { mode: 'yaml-url' } });
       assert.equal(r.json.error, 'yaml_url is required when import_mode is yaml-url');
     } finally {
+      srv.close();
+    }
+  });
+
+  it('§11.30 yaml-url: the 10 MB limit counts bytes, not characters, and the download stops at the limit', async () => {
+    // 5.5 M two-byte characters: 11 MB on the wire, far fewer than 10 M characters.
+    const wide = workflowDsl() + '# ' + 'é'.repeat(5.5 * 1024 * 1024) + '\n';
+    assert.ok(wide.length < 10 * 1024 * 1024 && Buffer.byteLength(wide) > 10 * 1024 * 1024);
+    const named = Buffer.from(workflowDsl({ name: 'café ☕' }));
+    const cut = named.indexOf(Buffer.from('☕')) + 1; // split inside the multibyte character
+    const chunk = Buffer.alloc(1024 * 1024, 'x');
+    const srv = createServer((req, res) => {
+      if (req.url === '/wide.yml') res.end(wide);
+      else if (req.url === '/named.yml') {
+        res.write(named.subarray(0, cut));
+        setTimeout(() => res.end(named.subarray(cut)), 20);
+      } else {
+        // No Content-Length and no end: only a capped reader answers before the 10 s fetch timeout.
+        res.write('# ');
+        const pump = () => {
+          if (!res.destroyed && res.write(chunk)) setImmediate(pump);
+          else if (!res.destroyed) res.once('drain', pump);
+        };
+        pump();
+      }
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+    try {
+      let r = await c.req('POST', '/console/api/apps/imports', { body: { mode: 'yaml-url', yaml_url: `${base}/wide.yml` } });
+      assert.equal(r.status, 400);
+      assert.equal(r.json.error, 'File size exceeds the limit of 10MB');
+      const t0 = Date.now();
+      r = await c.req('POST', '/console/api/apps/imports', { body: { mode: 'yaml-url', yaml_url: `${base}/endless.yml` } });
+      assert.equal(r.status, 400);
+      assert.equal(r.json.error, 'File size exceeds the limit of 10MB');
+      assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
+      r = await c.req('POST', '/console/api/apps/imports', { body: { mode: 'yaml-url', yaml_url: `${base}/named.yml` } });
+      assert.equal(r.status, 200, r.text);
+      assert.equal((await c.req('GET', `/console/api/apps/${r.json.app_id}`)).json.name, 'café ☕');
+    } finally {
+      srv.closeAllConnections();
       srv.close();
     }
   });

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { BUNDLE, cleanEnv, runCli, tempProject } from '../helpers/cli.js';
 import { GOOD_CONFIG } from './fixtures.js';
 
@@ -27,6 +27,45 @@ describe('the bundled runner (resources/dify-ci/runner.cjs)', () => {
     const bad = run('context', '--env', 'nope');
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /unknown environment 'nope'/);
+  });
+
+  it('runs the emulator alone from an empty directory: prints its URL, accepts a console login, exits 0 on SIGTERM', async () => {
+    const dir = tempProject({});
+    copyFileSync(BUNDLE, join(dir, 'runner.cjs'));
+    // Only flags the committed bundle already knows (it may predate newer emulator options).
+    const child = spawn(process.execPath, [join(dir, 'runner.cjs'), 'emulator', '--port', '0'], { cwd: dir, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const info = await new Promise<{ url: string; email: string; password: string }>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d) => {
+          out += d;
+          const nl = out.indexOf('\n');
+          if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)));
+        });
+        child.on('exit', (code) => reject(new Error(`exited (${code}) before printing its URL: ${stderr}`)));
+      });
+      assert.match(info.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+      assert.ok(stderr.includes(`admin: ${info.email} / ${info.password}`), 'the seeded credentials are printed');
+      const res = await fetch(`${info.url}/console/api/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ email: info.email, password: Buffer.from(info.password, 'utf8').toString('base64'), remember_me: true, invite_token: null }),
+      });
+      assert.equal(res.status, 200, stderr);
+      assert.deepEqual(await res.json(), { result: 'success' });
+      const cookies = res.headers.getSetCookie().map((c) => c.slice(0, c.indexOf('=')));
+      assert.deepEqual(cookies.sort(), ['access_token', 'csrf_token', 'refresh_token']);
+      child.kill('SIGTERM');
+      assert.equal(await exit, 0, stderr);
+      assert.match(stderr, /emulator stopped \(SIGTERM\)/);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exit;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('keeps a V8 code cache beside itself, survives a corrupt one, and can be told not to', () => {

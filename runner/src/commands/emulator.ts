@@ -19,6 +19,7 @@ interface EmulatorCliOpts {
   adminApiKey?: string;
   seed?: string;
   quirk?: string[];
+  workspaces: string;
 }
 
 export function registerEmulator(program: Command): void {
@@ -32,6 +33,7 @@ export function registerEmulator(program: Command): void {
     .option('--latency <ms>', 'model latency of service-API runs')
     .option('--jitter <ms>', 'random extra latency (seeded)')
     .option('--seed <n>', 'RNG seed for jitter and probabilistic faults')
+    .option('--workspaces <n>', 'workspaces in all: the seeded one plus ws-001, ws-002, ... (the admin owns each)', '1')
     .option('--faults <file>', 'fault rules (YAML/JSON list)')
     .option('--script <file>', 'scripted model answers (YAML/JSON list)')
     .addOption(new Option('--admin <email:password>', 'seeded owner account').env('DIFY_CI_EMULATOR_ADMIN'))
@@ -79,6 +81,7 @@ export function registerEmulator(program: Command): void {
       openapi: Boolean(opts.openapi),
       adminApiKey: opts.adminApiKey,
       quirks: opts.quirk as never,
+      workspaces: num(opts.workspaces, '--workspaces'),
     });
   });
 }

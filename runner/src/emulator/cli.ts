@@ -3,17 +3,44 @@ import { resolve } from 'node:path';
 import type { CommandOutcome } from '../core/command.js';
 import { DifyCiError, usageError } from '../core/errors.js';
 import { log } from '../core/log.js';
-import { startEmulator } from './index.js';
+import { startEmulator, type Emulator } from './index.js';
 import { loadFaultsFile, loadScriptFile } from './rules-file.js';
 import type { EmulatorOptions } from './types.js';
 
 export interface EmulatorCliOptions extends EmulatorOptions {
   faultsFile?: string;
   scriptFile?: string;
+  /** Workspaces in all, the seeded one included (default 1). */
+  workspaces?: number;
+}
+
+export const MAX_WORKSPACES = 1000;
+
+/** Name of the i-th extra workspace (1-based): ws-001, ws-002, … */
+export function workspaceName(i: number): string {
+  return `ws-${String(i).padStart(3, '0')}`;
+}
+
+/** The seeded workspace plus ws-001…ws-(n-1), owned by the admin; a reloaded --state keeps the ones it has. */
+export function ensureWorkspaces(emu: Emulator, n: number): { id: string; name: string }[] {
+  const state = emu.state;
+  const adminWs = new Set(state.accounts.find((a) => a.email === emu.admin.email)?.workspaces.map((w) => w.id) ?? []);
+  const seeded = state.workspaces.find((w) => w.id === emu.workspaceId);
+  const out = [{ id: emu.workspaceId, name: seeded?.name ?? '' }];
+  for (let i = 1; i < n; i++) {
+    const name = workspaceName(i);
+    const found = state.workspaces.find((w) => w.name === name && adminWs.has(w.id));
+    out.push({ id: found?.id ?? emu.createWorkspace(name).id, name });
+  }
+  return out;
 }
 
 export async function runEmulatorCli(o: EmulatorCliOptions): Promise<CommandOutcome> {
   if (!/^\d+\.\d+\.\d+$/.test(o.dslVersion ?? '0.6.0')) throw usageError(`--dsl-version must look like 0.6.0, got '${o.dslVersion}'`);
+  const nWorkspaces = o.workspaces ?? 1;
+  if (!Number.isInteger(nWorkspaces) || nWorkspaces < 1 || nWorkspaces > MAX_WORKSPACES) {
+    throw usageError(`--workspaces must be between 1 and ${MAX_WORKSPACES}, got '${o.workspaces}'`);
+  }
   const faults = o.faultsFile ? loadFaultsFile(o.faultsFile) : undefined;
   const script = o.scriptFile ? loadScriptFile(o.scriptFile) : undefined;
   let emu;
@@ -25,13 +52,16 @@ export async function runEmulatorCli(o: EmulatorCliOptions): Promise<CommandOutc
     if (err.code === 'EADDRINUSE') throw usageError(`port ${o.port ?? 5001} is already in use (pick another with --port)`);
     throw new DifyCiError(`cannot start the emulator: ${err.message}`, 'operation', { cause: e });
   }
+  const workspaces = ensureWorkspaces(emu, nWorkspaces);
   log.ok(`Dify emulator listening on ${emu.url}  (console ${emu.url}/console/api, service ${emu.url}/v1${o.openapi ? `, openapi ${emu.url}/openapi/v1` : ''})`);
   log.info(`  admin: ${emu.admin.email} / ${emu.admin.password}   workspace: ${emu.workspaceId}`);
+  if (workspaces.length > 1) log.info(`  workspaces: ${workspaces.slice(1).map((w) => `${w.name} ${w.id}`).join(', ')}`);
   if (o.statePath) log.info(`  state: ${resolve(o.statePath)}`);
   if (faults?.length) log.info(`  faults: ${faults.length} rule(s)`);
   if (script?.length) log.info(`  script: ${script.length} rule(s)`);
   log.info('  stop with Ctrl-C (SIGINT) or SIGTERM');
-  const line: Record<string, unknown> = { url: emu.url, email: emu.admin.email, password: emu.admin.password, workspaceId: emu.workspaceId };
+  // `workspaces` (seeded first) was added after `workspaceId`; readers of the older fields are unaffected.
+  const line: Record<string, unknown> = { url: emu.url, email: emu.admin.email, password: emu.admin.password, workspaceId: emu.workspaceId, workspaces };
   if (emu.adminApiKey) line.adminApiKey = emu.adminApiKey;
   process.stdout.write(JSON.stringify(line) + '\n');
 
@@ -46,6 +76,6 @@ export async function runEmulatorCli(o: EmulatorCliOptions): Promise<CommandOutc
   return {
     summary: `emulator on ${emu.url} stopped by ${signal} after ${stats.requests} request(s)`,
     counts: { requests: stats.requests, logins: stats.logins },
-    data: { url: emu.url, workspaceId: emu.workspaceId, byRoute: stats.byRoute },
+    data: { url: emu.url, workspaceId: emu.workspaceId, workspaceIds: workspaces.map((w) => w.id), byRoute: stats.byRoute },
   };
 }

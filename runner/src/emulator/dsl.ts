@@ -123,7 +123,14 @@ interface ImportRequest {
 
 const optStr = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
+/** Drop expired pending imports (Redis lets the keys expire; without this they pile up in memory and --state). */
+export function sweepExpiredImports(core: Core): void {
+  const now = core.clock.nowMs();
+  for (const [id, p] of Object.entries(core.store.data.pendingImports)) if (p.expiresAtMs <= now) delete core.store.data.pendingImports[id];
+}
+
 export async function runImport(core: Core, actor: Actor, req: ImportRequest, opts: { rollback: boolean }): Promise<ImportResult> {
+  sweepExpiredImports(core);
   const id = core.newId();
   const cur = core.opts.dslVersion;
   const failed = (error: string, extra: Partial<ImportResult> = {}): ImportResult => ({
@@ -214,13 +221,40 @@ async function fetchYaml(rawUrl: string): Promise<{ content: string } | { error:
     }
     const res = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(10_000) });
     if (!res.ok) return { error: `Error fetching YAML from URL: Client error '${res.status} ${res.statusText}' for url '${url}'` };
-    const content = new TextDecoder('utf-8').decode(await res.arrayBuffer());
-    if (content.length > DSL_MAX_SIZE) return { error: 'File size exceeds the limit of 10MB' };
+    const bytes = await readCapped(res, DSL_MAX_SIZE);
+    // Dify compares the byte length (before decoding): multibyte text reaches the limit with fewer characters.
+    if (!bytes) return { error: 'File size exceeds the limit of 10MB' };
+    const content = new TextDecoder('utf-8').decode(bytes);
     if (!content) return { error: 'Empty content from url' };
     return { content };
   } catch (e) {
     return { error: `Error fetching YAML from URL: ${(e as Error).message}` };
   }
+}
+
+/** The body, or undefined as soon as it grows past `max` bytes (the rest is never downloaded). */
+async function readCapped(res: Response, max: number): Promise<Uint8Array | undefined> {
+  // Content-Length is only the decoded size when no Content-Encoding applies (fetch inflates gzip).
+  const declared = res.headers.has('content-encoding') ? NaN : Number(res.headers.get('content-length') ?? NaN);
+  if (declared > max) {
+    await res.body?.cancel().catch(() => undefined);
+    return undefined;
+  }
+  if (!res.body) return new Uint8Array(0);
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel().catch(() => undefined);
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, total);
 }
 
 export function newDraft(core: Core, app: App, accountId: string, fields: Partial<WorkflowRow>): WorkflowRow {
