@@ -5,6 +5,8 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { clearSecrets, registerSecret } from '../../runner/src/core/mask.js';
+import { writeResult, type CommandResult } from '../../runner/src/core/result.js';
 import type { Block } from '../../runner/src/notify/slack-blocks.js';
 import { CANARY, closedPort, failedRunFixture, resultFile, runCli, startFakeSlack, startFakeSmtp, tempDir, testCertificate, writeResults, type FakeSlack, type FakeSmtp } from './helpers.js';
 
@@ -150,6 +152,65 @@ describe('notify: the CLI end to end', function () {
     assert.match(strict.stderr, /error: email: cannot send email/);
     assert.equal(slack.calls.length, 2, 'Slack was still posted');
     assert.equal(readJson(join(dir, '.dify-ci/results/notify.json')).status, 'error');
+  });
+
+  it('an unexpected error in one channel (the report to attach is a directory) is that channel failing, not notify', async () => {
+    const dir = project(slack.url, smtp.port);
+    writeFresh(dir, failedRunFixture());
+    // smoke.json names .dify-ci/reports/smoke.html; here it is a directory, so reading it fails with EISDIR.
+    mkdirSync(join(dir, '.dify-ci/reports/smoke.html'), { recursive: true });
+    const history = () => readFileSync(join(dir, '.dify-ci/history/notify.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).build);
+
+    const r = await runCli(['notify', '--env', 'production', '--status', 'failure'], dir, env('90'));
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^warning: email: internal error: EISDIR[^\n]* — not failing the build \(use --strict to fail it\)$/m);
+    assert.ok(!r.stderr.includes('    at '), 'no stack trace without --verbose');
+    assert.equal(slack.calls.length, 1, 'Slack was delivered');
+    assert.equal(smtp.mails.length, 0);
+    const res = readJson(join(dir, '.dify-ci/results/notify.json'));
+    assert.deepEqual([res.status, res.exitCode, res.counts.sent, res.counts.failed], ['failed', 0, 1, 1]);
+    assert.match(res.data.channels.find((c: { channel: string }) => c.channel === 'email').detail, /^internal error: EISDIR/);
+    assert.deepEqual(history(), ['90'], 'the build is in the history, so the next one can be `fixed`');
+
+    await new Promise((res) => setTimeout(res, 20));
+    writeFresh(dir, failedRunFixture());
+    const strict = await runCli(['notify', '--env', 'production', '--status', 'failure', '--strict'], dir, env('91'));
+    assert.equal(strict.code, 1, strict.stderr);
+    assert.match(strict.stderr, /^error: email: internal error: EISDIR/m);
+    assert.equal(slack.calls.length, 2);
+    assert.deepEqual(history(), ['90', '91']);
+    assert.equal(readJson(join(dir, '.dify-ci/results/notify.json')).status, 'error');
+  });
+
+  it("a secret that only the producing command knew is masked by that command's result file, not by notify", async () => {
+    const dir = project(slack.url, smtp.port);
+    const resultsDir = join(dir, '.dify-ci/results');
+    // As deploy and smoke do in their own Jenkins steps, with OPENAI_KEY bound: registered, then written.
+    registerSecret(CANARY);
+    try {
+      const now = new Date().toISOString();
+      for (const [name, v] of Object.entries(failedRunFixture())) writeResult(join(resultsDir, name), { ...v, startedAt: now, finishedAt: now } as unknown as CommandResult);
+    } finally {
+      clearSecrets();
+    }
+    assert.ok(!readFileSync(join(resultsDir, 'deploy.json'), 'utf8').includes(CANARY));
+    // The notify step binds the notify credentials only: its environment does not hold the canary.
+    const { OPENAI_KEY: _, ...notifyEnv } = env('100');
+    const r = await runCli(['notify', '--env', 'production', '--status', 'failure'], dir, notifyEnv);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(slack.calls.length, 1);
+    assert.equal(smtp.mails.length, 1);
+    const body = slack.calls[0]!.raw;
+    const mail = smtp.mails[0]!;
+    assert.match(JSON.stringify(slack.calls[0]!.params.blocks), /import failed: key \*\*\* rejected/, 'masked, not dropped');
+    for (const s of [body, mail.raw, mail.parsed.text ?? '', String(mail.parsed.html), r.stderr, r.stdout]) assert.ok(!s.includes(CANARY));
+
+    // Control: the same files written without masking do reach Slack — notify could not have masked them itself.
+    await new Promise((res) => setTimeout(res, 20));
+    writeFresh(dir, failedRunFixture());
+    const leak = await runCli(['notify', '--env', 'production', '--status', 'failure', '--channel', 'slack'], dir, { ...notifyEnv, BUILD_NUMBER: '101' });
+    assert.equal(leak.code, 0, leak.stderr);
+    assert.ok(slack.calls[1]!.raw.includes(CANARY), 'notify does not know the canary');
   });
 
   it('a broken org template: a warning with file:line:column; with --strict exit 2', async () => {

@@ -103,6 +103,10 @@ export interface FakeSlack {
   rateLimitNext(n: number, retryAfter: string): void;
   /** Answer chat.postMessage with {ok:false, error}. */
   failWith(error: string | null): void;
+  /** Answer the next N chat.postMessage calls with this HTTP status and body (a gateway's error page). */
+  httpErrorNext(n: number, status: number, body: (call: SlackCall) => string): void;
+  /** Answer webhook posts with this status and a body that echoes the request path (as some proxies do). */
+  webhookFailWith(status: number | null): void;
   close(): Promise<void>;
 }
 
@@ -118,11 +122,18 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   let limited = 0;
   let retryAfter = '0';
   let failure: string | null = null;
+  let httpErrors = 0;
+  let httpError: { status: number; body: (call: SlackCall) => string } = { status: 500, body: () => '' };
+  let webhookStatus: number | null = null;
   let ts = 1700000000;
   const server: Server = createServer(async (req, res) => {
     const raw = await readBody(req);
     if (req.url?.startsWith('/webhook/')) {
       webhookCalls.push({ raw, body: JSON.parse(raw) });
+      if (webhookStatus !== null) {
+        res.writeHead(webhookStatus, { 'content-type': 'text/plain' }).end(`no_service: nothing is configured at POST ${req.url}`);
+        return;
+      }
       if (limited > 0) {
         limited--;
         res.writeHead(429, { 'retry-after': retryAfter }).end('rate_limited');
@@ -136,7 +147,13 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     const params: Record<string, unknown> = {};
     if (ct.includes('json')) Object.assign(params, JSON.parse(raw));
     else for (const [k, v] of new URLSearchParams(raw)) params[k] = k === 'blocks' ? JSON.parse(v) : v;
-    calls.push({ method, auth: req.headers.authorization, contentType: ct, raw, params });
+    const call = { method, auth: req.headers.authorization, contentType: ct, raw, params };
+    calls.push(call);
+    if (method === 'chat.postMessage' && httpErrors > 0) {
+      httpErrors--;
+      res.writeHead(httpError.status, { 'content-type': 'application/json' }).end(httpError.body(call));
+      return;
+    }
     if (method === 'chat.postMessage' && limited > 0) {
       limited--;
       res.writeHead(429, { 'retry-after': retryAfter, 'content-type': 'application/json' }).end('{"ok":false,"error":"ratelimited"}');
@@ -158,6 +175,13 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     },
     failWith(e) {
       failure = e;
+    },
+    httpErrorNext(n, status, body) {
+      httpErrors = n;
+      httpError = { status, body };
+    },
+    webhookFailWith(status) {
+      webhookStatus = status;
     },
     close: () =>
       new Promise<void>((r) => {
@@ -198,7 +222,8 @@ export interface FakeSmtp {
   close(): Promise<void>;
 }
 
-export async function startFakeSmtp(opts: { users?: Record<string, string> } = {}): Promise<FakeSmtp> {
+/** `echoCredentials`: the AUTH failure reply repeats the login it was given (some servers and relays do). */
+export async function startFakeSmtp(opts: { users?: Record<string, string>; echoCredentials?: boolean } = {}): Promise<FakeSmtp> {
   const { key, cert } = testCertificate();
   const mails: ReceivedMail[] = [];
   const logins: FakeSmtp['logins'] = [];
@@ -211,7 +236,7 @@ export async function startFakeSmtp(opts: { users?: Record<string, string> } = {
     onAuth(auth, _session, cb) {
       logins.push({ user: auth.username ?? '', pass: auth.password ?? '' });
       if (opts.users && opts.users[auth.username ?? ''] === auth.password) cb(null, { user: auth.username });
-      else cb(new Error('Invalid username or password'));
+      else cb(new Error(opts.echoCredentials ? `Invalid login: user ${auth.username} password ${auth.password}` : 'Invalid username or password'));
     },
     onData(stream, session, cb) {
       const chunks: Buffer[] = [];

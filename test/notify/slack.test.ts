@@ -102,8 +102,20 @@ describe('notify: Slack Web API (local stand-in for slack.com/api)', () => {
   it('gives up after its retries and reports a masked error', async () => {
     slack.rateLimitNext(10, '0');
     const tpl = loadSlackTemplate(undefined, '/');
-    await assert.rejects(sendSlack(failedSummary(), cfg, tpl, { environ: { SLACK_BOT_TOKEN: 'xoxb-test-token-1' }, retryConfig: { ...FAST, retries: 1 } }), NotifyError);
+    const environ = { SLACK_BOT_TOKEN: 'xoxb-test-token-1' };
+    await assert.rejects(sendSlack(failedSummary(), cfg, tpl, { environ, retryConfig: { ...FAST, retries: 1 } }), (e: unknown) => e instanceof NotifyError && /rate limit/.test(e.message));
     assert.equal(slack.calls.length, 2);
+
+    // A gateway in front of Slack whose error page repeats the request's Authorization header and a secret.
+    slack.rateLimitNext(0, '0');
+    slack.httpErrorNext(10, 502, (call) => JSON.stringify({ ok: false, error: `upstream refused (${call.auth}; key ${CANARY})` }));
+    let message = '';
+    await assert.rejects(sendSlack(failedSummary(), cfg, tpl, { environ, retryConfig: { ...FAST, retries: 1 } }), (e: unknown) => {
+      message = (e as Error).message;
+      return e instanceof NotifyError;
+    });
+    assert.equal(slack.calls.length, 4, 'the 502 was retried once, then given up');
+    assert.equal(message, 'Slack answered HTTP 502 Bad Gateway: upstream refused (Bearer ***; key ***)');
   });
 
   it("reports Slack's error word (channel_not_found) as a NotifyError", async () => {
@@ -183,10 +195,36 @@ describe('notify: Slack incoming webhook (local stand-in)', () => {
 
   it('a failing webhook is a NotifyError that does not show the URL (it is a secret)', async () => {
     const tpl = loadSlackTemplate(undefined, '/');
+    const path = `/webhook/T000/B000/${'s'.repeat(24)}`;
+    slack.webhookFailWith(500);
+    let message = '';
     await assert.rejects(
-      sendSlack(failedSummary(), { webhookUrlEnv: 'SLACK_WEBHOOK_URL', on: ['always'] }, tpl, { environ: { SLACK_WEBHOOK_URL: 'http://127.0.0.1:1/' + 's'.repeat(24) } }),
-      (e: unknown) => e instanceof NotifyError && !e.message.includes('s'.repeat(24)) && /cannot reach the Slack webhook/.test(e.message),
+      sendSlack(failedSummary(), { webhookUrlEnv: 'SLACK_WEBHOOK_URL', on: ['always'] }, tpl, { environ: { SLACK_WEBHOOK_URL: `${slack.url}${path}` } }),
+      (e: unknown) => {
+        message = (e as Error).message;
+        return e instanceof NotifyError;
+      },
     );
+    assert.equal(slack.webhookCalls.length, 1, 'the server was reached and answered');
+    assert.ok(!message.includes(path) && !message.includes('s'.repeat(24)), message);
+    assert.equal(message, 'the Slack webhook answered 500: no_service: nothing is configured at POST ***');
+  });
+
+  it('a failing webhook that echoes only the token at the end of its URL does not show it either', async () => {
+    const { createServer } = await import('node:http');
+    const token = 'WbT0k3nXq8h2Lm4Pz6Rv9Yc1';
+    const server = createServer((_req, res) => res.writeHead(403, { 'content-type': 'text/plain' }).end(`invalid_token: ${token}`));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const hook = `http://127.0.0.1:${(server.address() as { port: number }).port}/services/T000/B000/${token}`;
+    try {
+      const tpl = loadSlackTemplate(undefined, '/');
+      await assert.rejects(
+        sendSlack(failedSummary(), { webhookUrlEnv: 'SLACK_WEBHOOK_URL', on: ['always'] }, tpl, { environ: { SLACK_WEBHOOK_URL: hook } }),
+        (e: unknown) => e instanceof NotifyError && e.message === 'the Slack webhook answered 403: invalid_token: ***',
+      );
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });
 
@@ -209,6 +247,36 @@ describe("notify: Slack's limits", () => {
     assert.equal(out.length, LIMITS.blocks);
     assert.equal(out[out.length - 1]!.type, 'actions');
     assert.deepEqual(out[out.length - 2], { type: 'context', elements: [{ type: 'mrkdwn', text: '_+32 more_' }] });
+  });
+
+  it('fields over 10, context elements over 10 and buttons over 25 end in a "+N more" instead of vanishing', () => {
+    const md = (text: string) => ({ type: 'mrkdwn', text });
+    const button = (i: number) => ({ type: 'button', text: { type: 'plain_text', text: `link ${i}` }, url: `https://ci/${i}` });
+    const out = fitBlocks([
+      { type: 'section', fields: Array.from({ length: 14 }, (_, i) => md(`field ${i}`)) },
+      { type: 'context', elements: Array.from({ length: 12 }, (_, i) => md(`fact ${i}`)) },
+      { type: 'actions', elements: Array.from({ length: 30 }, (_, i) => button(i)) },
+      { type: 'section', fields: Array.from({ length: LIMITS.fields }, (_, i) => md(`ok ${i}`)) },
+    ]);
+    const fields = out[0]!.fields as { text: string }[];
+    assert.equal(fields.length, LIMITS.fields);
+    assert.deepEqual(fields.slice(-2), [md('field 8'), md('_+5 more_')], '9 fields kept, the 10th place says how many are not');
+    const facts = out[1]!.elements as { text: string }[];
+    assert.equal(facts.length, LIMITS.contextElements);
+    assert.deepEqual(facts.slice(-2), [md('fact 8'), md('_+3 more_')]);
+    assert.equal((out[2]!.elements as unknown[]).length, LIMITS.actionsElements);
+    assert.deepEqual((out[2]!.elements as unknown[]).at(-1), button(24), 'every button kept is a real link');
+    assert.deepEqual(out[3], { type: 'context', elements: [md('_+5 more links_')] }, 'the note on the buttons left out is right under them');
+    assert.equal((out[4]!.fields as unknown[]).length, LIMITS.fields, 'exactly 10 fields need no note');
+    assert.ok(!JSON.stringify(out[4]).includes('more'));
+
+    // Over 50 blocks, the buttons and their note stay at the bottom together.
+    const many: Block[] = Array.from({ length: 60 }, (_, i) => ({ type: 'section', text: md(`block ${i}`) }));
+    const capped = fitBlocks([...many, { type: 'actions', elements: Array.from({ length: 26 }, (_, i) => button(i)) }]);
+    assert.equal(capped.length, LIMITS.blocks);
+    assert.deepEqual(capped.slice(-3).map((b) => b.type), ['context', 'actions', 'context']);
+    assert.deepEqual(capped.at(-1), { type: 'context', elements: [md('_+1 more link_')] });
+    assert.deepEqual(capped.at(-3), { type: 'context', elements: [md('_+13 more_')] });
   });
 
   it('a template with one block per target stays within every limit', () => {

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
+import { matchedRules } from '../../runner/src/notify/rules.js';
 import { buildSummary, deriveStatus, jenkinsInfo, readResultFiles } from '../../runner/src/notify/summary.js';
 import { failedRunFixture, resultFile, tempDir, writeResults } from './helpers.js';
 
@@ -124,6 +125,29 @@ describe('notify: run summary from result files', () => {
     assert.deepEqual(s.smoke?.runs, []);
     assert.equal(s.rollback?.ok, false);
     assert.deepEqual(s.failures, [{ label: 'rollback', message: 'no backup for x' }]);
+  });
+
+  it('a rollback that changed the live app is a changed build, for on: [changed]', () => {
+    // The shape the rollback command writes: targets with status rolled-back | unchanged | dry-run | failed.
+    const rollback = (status: string, counts: Record<string, number> = {}) =>
+      resultFile('rollback', status === 'failed' ? 'failed' : 'success', {
+        counts,
+        data: { env: 'production', targets: [{ env: 'production', app: 'support-bot', target: 'support-bot@production', status, from: { versionId: 'wf-9' }, to: { versionId: 'wf-8', file: null }, versionId: 'wf-10' }] },
+      });
+    const summaryOf = (file: Record<string, unknown>) => {
+      const dir = tempDir();
+      writeResults(dir, { 'rollback.json': file });
+      return buildSummary({ status: 'success', results: readResultFiles(dir), environ: {}, env: 'production' });
+    };
+    const rolledBack = summaryOf(rollback('rolled-back', { targets: 1, rolledBack: 1, unchanged: 0, failed: 0 }));
+    assert.equal(rolledBack.changed, true);
+    assert.deepEqual(matchedRules(['failure', 'changed'], rolledBack), ['changed']);
+    assert.equal(summaryOf(rollback('unchanged', { targets: 1, rolledBack: 0, unchanged: 1, failed: 0 })).changed, false, 'already at the rollback target');
+    assert.equal(summaryOf(rollback('dry-run')).changed, false);
+    assert.equal(summaryOf(rollback('failed')).changed, false);
+    // Without per-target data, the count says it.
+    assert.equal(summaryOf(resultFile('rollback', 'success', { counts: { rolledBack: 2 } })).changed, true);
+    assert.equal(summaryOf(resultFile('rollback', 'success', { counts: { rolledBack: 0 } })).changed, false);
   });
 
   it('leaves out result files older than the given cut-off (an earlier build in a reused workspace)', () => {

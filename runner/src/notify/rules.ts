@@ -2,7 +2,7 @@
  * `on:` rules of a channel. A build matches a rule when:
  *   success | failure | unstable | aborted   it has that result
  *   fixed                                    it succeeded after a failed or unstable build (as Jenkins' `fixed`)
- *   changed                                  something was actually deployed (a target changed)
+ *   changed                                  the live app changed: a deployed target changed, or a rollback went through
  *   always                                   every build
  */
 import type { NotifyOn } from '../config/types.js';

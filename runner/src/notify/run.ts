@@ -162,9 +162,12 @@ export async function runNotify(ctx: RunContext, opts: NotifyOptions, deps: Noti
       outcomes.push({ channel: ch, status: opts.dryRun ? 'rendered' : 'sent', detail, matched });
       if (!opts.dryRun) log.ok(`${ch}: ${detail} (matched on: ${matched.join(', ')})`);
     } catch (e) {
+      // Whatever went wrong (an unreadable report is EISDIR, a library bug a TypeError) is this channel's failed
+      // delivery: the other channels still go out and the history is still written, or `fixed` breaks next build.
       const known = e instanceof NotifyError || e instanceof DifyCiError;
-      if (!known) throw e;
-      const message = mask(e instanceof DifyCiError ? e.oneLine() : e.message);
+      const text = e instanceof DifyCiError ? e.oneLine() : e instanceof Error ? e.message : String(e);
+      const message = mask(`${known ? '' : 'internal error: '}${text}`.replace(/\s*\n\s*/g, ' ').trim());
+      if (!known && e instanceof Error && e.stack) log.debug(e.stack);
       outcomes.push({ channel: ch, status: 'failed', detail: message, matched });
       if (opts.strict) {
         strictError ??= e instanceof DifyCiError ? e : operationError(`${ch}: ${message}`);

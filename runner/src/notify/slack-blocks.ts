@@ -161,9 +161,18 @@ function fitTextObject(t: unknown, max: number): void {
   }
 }
 
+const moreText = (n: number) => ({ type: 'mrkdwn', text: `_+${n} more_` });
+
+/** At most `max` items; when some are left out, the last place says how many (Slack rejects a longer list). */
+function capList(list: unknown[], max: number): unknown[] {
+  return list.length <= max ? list : [...list.slice(0, max - 1), moreText(list.length - max + 1)];
+}
+
 /** Applies Slack's per-block limits; `split` sections become several blocks instead of being cut. */
 export function fitBlocks(blocks: Block[], overflow: ('truncate' | 'split')[] = []): Block[] {
   const out: Block[] = [];
+  // Notes added under an actions block, so that the cap below keeps them with their buttons.
+  const buttonNotes = new Set<Block>();
   blocks.forEach((b, i) => {
     switch (b.type) {
       case 'header':
@@ -178,30 +187,38 @@ export function fitBlocks(blocks: Block[], overflow: ('truncate' | 'split')[] = 
         }
         fitTextObject(b.text, LIMITS.text);
         if (Array.isArray(b.fields)) {
-          const fields = (b.fields as unknown[]).slice(0, LIMITS.fields);
-          for (const f of fields) fitTextObject(f, LIMITS.fieldText);
-          b.fields = fields;
+          for (const f of b.fields as unknown[]) fitTextObject(f, LIMITS.fieldText);
+          b.fields = capList(b.fields, LIMITS.fields);
         }
         break;
       }
       case 'context':
         if (Array.isArray(b.elements)) {
-          b.elements = b.elements.slice(0, LIMITS.contextElements);
           for (const e of b.elements as unknown[]) fitTextObject(e, LIMITS.text);
+          b.elements = capList(b.elements, LIMITS.contextElements);
         }
         break;
       case 'actions':
         if (Array.isArray(b.elements)) {
-          b.elements = b.elements.slice(0, LIMITS.actionsElements);
           for (const e of b.elements as Record<string, unknown>[]) fitTextObject(e.text, LIMITS.buttonText);
+          const hidden = b.elements.length - LIMITS.actionsElements;
+          if (hidden > 0) {
+            // A button cannot be a note (it needs a link or an app to answer it): the note goes under the buttons.
+            b.elements = b.elements.slice(0, LIMITS.actionsElements);
+            const note: Block = { type: 'context', elements: [{ type: 'mrkdwn', text: `_+${hidden} more link${hidden === 1 ? '' : 's'}_` }] };
+            buttonNotes.add(note);
+            out.push(b, note);
+            return;
+          }
         }
         break;
     }
     out.push(b);
   });
   if (out.length <= LIMITS.blocks) return out;
-  // Keep the buttons at the bottom: they are the "where to look" of the message.
-  const tail = out[out.length - 1]!.type === 'actions' ? [out[out.length - 1]!] : [];
+  // Keep the buttons (and the note on buttons left out) at the bottom: they are the "where to look" of the message.
+  const last = out[out.length - 1]!;
+  const tail = last.type === 'actions' ? [last] : buttonNotes.has(last) && out[out.length - 2]?.type === 'actions' ? out.slice(-2) : [];
   const headCount = LIMITS.blocks - 1 - tail.length;
   const hidden = out.length - headCount - tail.length;
   return [...out.slice(0, headCount), { type: 'context', elements: [{ type: 'mrkdwn', text: `_+${hidden} more_` }] }, ...tail];

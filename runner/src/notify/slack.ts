@@ -36,11 +36,30 @@ export interface SlackRendered {
 
 type Transport = { mode: 'api'; token: string; channel: string } | { mode: 'webhook'; url: string };
 
+/**
+ * The whole webhook URL is the credential, but a server or proxy answering an error may echo only its path, or only
+ * the token at its end; each is masked too. (A short last segment is not: it would mask ordinary words.)
+ */
+function registerWebhookUrl(url: string | undefined): void {
+  registerSecret(url);
+  if (!url) return;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return;
+  }
+  const path = `${u.pathname}${u.search}`;
+  if (path.length > 1) registerSecret(path);
+  const tail = u.pathname.split('/').filter(Boolean).pop();
+  if (tail && tail.length >= 16) registerSecret(tail);
+}
+
 function transportOf(cfg: SlackConfig, environ: NodeJS.ProcessEnv): Transport {
   const token = cfg.tokenEnv ? environ[cfg.tokenEnv]?.trim() : undefined;
   const url = cfg.webhookUrlEnv ? environ[cfg.webhookUrlEnv]?.trim() : undefined;
   registerSecret(token);
-  registerSecret(url);
+  registerWebhookUrl(url);
   if (token) {
     if (!cfg.channel) throw new NotifyError('notify.slack.channel is not set (chat.postMessage needs a channel)');
     return { mode: 'api', token, channel: cfg.channel };
@@ -128,17 +147,34 @@ function apiBase(url?: string): string {
 }
 
 function describeSlackError(e: unknown): string {
-  const err = e as { code?: string; data?: { error?: string; response_metadata?: { messages?: string[] } }; message?: string; statusCode?: number; original?: Error };
+  const err = e as {
+    code?: string;
+    data?: { error?: string; response_metadata?: { messages?: string[] } };
+    message?: string;
+    statusCode?: number;
+    statusMessage?: string;
+    body?: string | { error?: unknown };
+    original?: Error;
+  };
   if (err.data?.error) {
     const extra = err.data.response_metadata?.messages?.slice(0, 3).join('; ');
     return `chat.postMessage failed: ${err.data.error}${extra ? ` (${extra})` : ''}`;
   }
   if (err.original?.message) return `cannot reach Slack: ${err.original.message}`;
+  // An HTTP error page (a gateway, a proxy) says more than the status code. Masked before it is cut, so that the
+  // cut cannot leave a piece of a secret that no longer matches.
+  if (typeof err.statusCode === 'number') {
+    const body = err.body;
+    const said = typeof body === 'string' ? body : typeof body?.error === 'string' ? body.error : body === undefined ? '' : JSON.stringify(body);
+    const excerpt = mask(said.replace(/\s+/g, ' ').trim()).slice(0, 200);
+    return `Slack answered HTTP ${err.statusCode}${err.statusMessage ? ` ${err.statusMessage}` : ''}${excerpt ? `: ${excerpt}` : ''}`;
+  }
   return `Slack: ${err.message ?? String(e)}`;
 }
 
 /** Incoming webhooks answer `ok` or an error word (invalid_payload, no_text, …); 429 carries Retry-After. */
 export async function postWebhook(url: string, payload: SlackPayload, opts: SlackSendOptions = {}): Promise<void> {
+  registerWebhookUrl(url);
   const retries = opts.retryConfig?.retries ?? DEFAULT_RETRY.retries ?? 3;
   const body = JSON.stringify(payload);
   for (let attempt = 0; ; attempt++) {
@@ -161,7 +197,8 @@ export async function postWebhook(url: string, payload: SlackPayload, opts: Slac
       continue;
     }
     if (res.status >= 200 && res.status < 300) return;
-    const text = (await res.text()).slice(0, 200);
+    // Masked whole, then cut: a cut through the echoed URL would leave a piece that no longer matches.
+    const text = mask((await res.text()).replace(/\s+/g, ' ').trim()).slice(0, 200);
     throw new NotifyError(mask(`the Slack webhook answered ${res.status}: ${text}`));
   }
 }

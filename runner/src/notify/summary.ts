@@ -102,7 +102,7 @@ export interface RunSummary {
   previousStatus?: BuildStatus;
   /** Succeeded after a failed or unstable build (Jenkins' meaning of "fixed"). */
   fixed: boolean;
-  /** Something was actually deployed. */
+  /** Something was actually deployed or rolled back: the live app changed. */
   changed: boolean;
   envs: string[];
   apps: string[];
@@ -151,6 +151,9 @@ function listOf(data: Obj, ...keys: string[]): Obj[] {
 
 const OK_STATES = new Set(['success', 'succeeded', 'ok', 'deployed', 'unchanged', 'skipped', 'dry-run', 'rolled-back', 'rolledback', 'restored', 'passed', 'changes', 'no-change', 'nochange']);
 const FAILED_STATES = new Set(['failed', 'failure', 'error', 'errored', 'refused', 'aborted', 'timeout', 'timed-out']);
+
+/** Rollback target states in which the live app was changed. */
+const ROLLED_BACK_STATES = new Set(['rolled-back', 'rolledback', 'restored']);
 
 const VERSION_KEYS = ['versionId', 'version', 'to.versionId', 'toVersion', 'restoredVersion', 'workflowId'];
 /** A rollback's interesting version is the one it went back to. */
@@ -466,7 +469,10 @@ export function buildSummary(input: SummaryInput): RunSummary {
   const envs = unique([input.env, ...targets.map((t) => t.env), ...changes.map((c) => c.env), ...(smoke?.runs ?? []).map((r) => r.env)]);
   const apps = unique([...targets.map((t) => t.app), ...changes.map((c) => c.app), ...(smoke?.runs ?? []).map((r) => r.app), ...(rollback?.targets ?? []).map((t) => t.app)]);
   const deployChanged = by('deploy').some((r) => (num(r.counts.changed) ?? num(r.counts.deployed) ?? 0) > 0);
-  const changed = targets.some((t) => t.ok && t.changed === true) || (targets.length === 0 && deployChanged);
+  // A rollback that went through changed the live app as much as a deploy does ("unchanged" and dry runs did not).
+  const rolledBack = (rollback?.targets ?? []).some((t) => t.ok && (t.changed ?? ROLLED_BACK_STATES.has(t.status)));
+  const rollbackCounted = (rollback?.targets.length ?? 0) === 0 && rb.some((r) => (num(r.counts.rolledBack) ?? 0) > 0);
+  const changed = targets.some((t) => t.ok && t.changed === true) || (targets.length === 0 && deployChanged) || rolledBack || rollbackCounted;
 
   const summary: RunSummary = {
     status: input.status,
