@@ -70,6 +70,22 @@ export function resolveCredentials(auth: AuthConfig, where: string, environ: Nod
 const CONSOLE = '/console/api';
 
 /** Hints for 401/403 answers, per mode: what the user should change. */
+/** Words for the build log: which of the contract's auth modes (§1) this session uses. */
+export function describeAuthMode(mode: AuthModeUsed): string {
+  switch (mode) {
+    case 'password-cookie':
+      return 'password login, cookie session with X-CSRF-Token';
+    case 'password-legacy':
+      return 'password login, bearer tokens (legacy server)';
+    case 'token':
+      return 'bearer access token';
+    case 'admin-key':
+      return 'admin API key with X-WORKSPACE-ID';
+    case 'openapi':
+      return '/openapi/v1 with a dfoa_ token';
+  }
+}
+
 export function authHint(mode: AuthModeUsed | undefined, res: HttpResponse): string | undefined {
   const { message = '' } = difyCodeAndMessage(res.body, res.text);
   if (res.status === 403) return 'the account lacks the role for this call (editor or above; API enable needs owner/admin)';
@@ -114,9 +130,19 @@ export class Session {
     return this.creds.mode === 'openapi' ? 'openapi' : 'console';
   }
 
+  private announced = false;
+
   /** Logs in when needed (once, shared by concurrent callers). */
-  ready(): Promise<void> {
-    if (this.creds.mode !== 'password') return Promise.resolve();
+  async ready(): Promise<void> {
+    if (this.creds.mode === 'password') await this.loggedIn();
+    // The issue asks to say which mode was used; once per session, so a fan-out over one account says it once.
+    if (!this.announced && this.mode) {
+      this.announced = true;
+      log.info(`${this.label}: ${this.t.baseUrl} — auth ${describeAuthMode(this.mode)}`);
+    }
+  }
+
+  private loggedIn(): Promise<void> {
     this.loginPromise ??= this.login().catch((e) => {
       this.loginPromise = undefined;
       throw e;
