@@ -264,6 +264,19 @@ describe('dify/http transport (loopback)', () => {
       const withCa = new Transport({ baseUrl: url, timeoutMs: 5000, caFile: join(dir, 'cert.pem'), ...fakeClock().opts });
       assert.deepEqual((await withCa.send({ method: 'GET', path: '/', what: 'probe' })).body, { tls: true });
       withCa.close();
+      // Turning verification off works, and says so loudly every run.
+      const lines: string[] = [];
+      const write = process.stderr.write;
+      process.stderr.write = ((chunk: string | Uint8Array) => (lines.push(String(chunk)), true)) as typeof process.stderr.write;
+      let insecure: Transport;
+      try {
+        insecure = new Transport({ baseUrl: url, timeoutMs: 5000, rejectUnauthorized: false, ...fakeClock().opts });
+      } finally {
+        process.stderr.write = write;
+      }
+      assert.deepEqual((await insecure.send({ method: 'GET', path: '/', what: 'probe' })).body, { tls: true });
+      insecure.close();
+      assert.equal(lines.filter((l) => /TLS certificate verification is OFF/.test(l) && l.includes(url)).length, 1, lines.join(''));
     } finally {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));

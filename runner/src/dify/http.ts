@@ -259,6 +259,10 @@ export class Transport {
     this.policy = { ...DEFAULT_RETRY, ...opts.retry };
     this.timeoutMs = opts.timeoutMs;
     this.rejectUnauthorized = opts.rejectUnauthorized ?? true;
+    if (!this.rejectUnauthorized && url.protocol === 'https:') {
+      // Said on every run so that a lab setting copied into production does not go unnoticed.
+      log.warn(`${this.origin}: TLS certificate verification is OFF (tls.rejectUnauthorized: false); anyone on the path can read the credentials. Use tls.caFile for a private CA instead`);
+    }
     this.sleep = opts.sleep ?? realSleep;
     this.random = opts.random ?? Math.random;
     this.now = opts.now ?? Date.now;
