@@ -185,8 +185,9 @@ describe('deploy against the emulator', () => {
       { route: '/console/api/apps/*/export', method: 'GET', status: 503, times: 2 },
     ]);
     const r = await deploy({}, 'support');
-    assert.equal(r.targets[0]!.status, 'deployed');
+    assert.equal(r.targets[0]!.status, 'deployed', r.targets[0]!.error);
     assert.equal(r.targets[0]!.verified, true);
+    assert.deepEqual(emu.faultsFired(), [1, 2], 'the 429 and both 503s were really served');
   });
 
   it('a connection dropped after the create was processed never makes a duplicate app', async () => {
@@ -195,6 +196,7 @@ describe('deploy against the emulator', () => {
     assert.equal(r.targets[0]!.status, 'deployed', r.targets[0]!.error);
     assert.equal(appsNamed(emu, 'support-flow').length, 1);
     assert.equal(emu.stats.byRoute['POST /console/api/apps/imports'], 1, 'looked up by name, not imported again');
+    assert.deepEqual(emu.faultsFired(), [1], 'the answer to the create was really dropped');
   });
 
   it('a dropped create that was NOT processed is retried once', async () => {
@@ -202,6 +204,7 @@ describe('deploy against the emulator', () => {
     const r = await deploy({}, 'support');
     assert.equal(r.targets[0]!.status, 'deployed', r.targets[0]!.error);
     assert.equal(appsNamed(emu, 'support-flow').length, 1);
+    assert.deepEqual(emu.faultsFired(), [1], 'the first create was really dropped');
   });
 
   it('concurrent edit in the Dify UI: refused (nothing changed), then --force deploys over it with a backup', async () => {

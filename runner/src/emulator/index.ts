@@ -44,6 +44,8 @@ export interface Emulator {
   close(): Promise<void>;
   reset(): void;
   setFaults(rules: FaultRule[]): void;
+  /** How often each rule of the last setFaults fired, in order: tests prove the fault they stage really happened. */
+  faultsFired(): number[];
   setScript(rules: ScriptRule[]): void;
   advanceClock(ms: number): void;
   createWorkspace(name: string): { id: string };
@@ -97,6 +99,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     },
     setFaults(rules) {
       core.setFaults(validateFaults(rules));
+    },
+    faultsFired() {
+      return core.faults.map((c) => c.used);
     },
     setScript(rules) {
       core.setScript(rules);
