@@ -7,18 +7,24 @@
  * published workflow id of this app; `--to <file>` = a backup / DSL file. The diff is shown first; the result is
  * verified (normalised export equal to the chosen version) and recorded in the history.
  *
+ * `--this-build` (the pipeline's automatic rollback) touches only targets this build deployed (thisBuildDeploys:
+ * the deploy history and the deploy result files with this build's BUILD_URL/BUILD_TAG), each back to what was live
+ * before this build's first deploy of it, and only while the live version is still this build's; otherwise the
+ * target is `skipped` (not a failure) with a `reason`.
+ *
  * Result data (`.dify-ci/results/rollback.json` → `data`):
  * ```
  * { env, authMode, approvedBy,
  *   targets: [{ env, app, tenant?, target, appId, mode, status: rolled-back|unchanged|failed,
  *               from: {versionId, hash}, to: {versionId|null, file|null, hash},
  *               versionId|null, publishedAt|null, contentHash, publishedHash, verified, backups: [],
- *               summary: ChangeSummary, diffText, warnings: [], error? }] }
+ *               summary: ChangeSummary, diffText, warnings: [], error?, reason? }],
+ *   thisBuild: null | { build, deployed: n } }      // status: rolled-back|unchanged|skipped|dry-run|failed
  * ```
  */
-import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { DifyCiError } from '../core/errors.js';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { DifyCiError, usageError } from '../core/errors.js';
 import { log } from '../core/log.js';
 import type { AppConfig, EnvironmentConfig, PathsConfig, ResolvedConfig, TenantConfig } from '../config/types.js';
 import { updateApp } from '../dify/apps.js';
@@ -28,11 +34,11 @@ import { currentWorkspaceId } from '../dify/workspaces.js';
 import { importDsl } from '../dify/imports.js';
 import { postModelConfig } from '../dify/model-config.js';
 import { listAllVersions, publish, restoreVersion } from '../dify/workflows.js';
-import { backupLive, listTargetBackups, readBackup } from './backup.js';
+import { backupLive, listTargetBackups, readBackup, stamp } from './backup.js';
 import { buildInfo, type BuildInfo } from './build-info.js';
 import { requireApproval, verifyLive } from './deploy.js';
 import { diffDsl, summarise, type ChangeSummary } from './diff.js';
-import { appendHistory } from './history.js';
+import { appendHistory, readHistory } from './history.js';
 import { observe, toLiveVersion, type LiveState, type LiveVersion } from './live.js';
 import { formatPlanText, type TargetPlan } from './plan.js';
 import { loadDsl, renderDsl, toYaml, WORKFLOW_MODES } from './render.js';
@@ -50,6 +56,12 @@ export interface RollbackOptions {
   paths?: PathsConfig;
   /** How many earlier versions `previous` inspects at most. */
   maxVersions?: number;
+  /** Only what this build deployed, back to what was live before it (`--this-build`). */
+  thisBuild?: boolean;
+  /** This build's deploys, when the caller read them already (the fan-out reads them once). */
+  deploys?: BuildDeploys;
+  /** Where this build's result files are (default paths.results); other agents' deploys arrive there (unstash). */
+  results?: string;
 }
 
 export interface RollbackTargetResult {
@@ -59,7 +71,7 @@ export interface RollbackTargetResult {
   target: string;
   appId: string | null;
   mode: string | null;
-  status: 'rolled-back' | 'unchanged' | 'dry-run' | 'failed';
+  status: 'rolled-back' | 'unchanged' | 'skipped' | 'dry-run' | 'failed';
   from: { versionId: string | null; hash: string | null };
   to: { versionId: string | null; file: string | null; hash: string | null };
   versionId: string | null;
@@ -73,6 +85,8 @@ export interface RollbackTargetResult {
   warnings: string[];
   error?: string;
   errorCategory?: string;
+  /** Why a `--this-build` rollback left the target alone. */
+  reason?: string;
 }
 
 export interface RollbackReport {
@@ -81,7 +95,9 @@ export interface RollbackReport {
   approvedBy: string | null;
   status: 'success' | 'failed';
   targets: RollbackTargetResult[];
-  counts: { targets: number; rolledBack: number; unchanged: number; failed: number };
+  counts: { targets: number; rolledBack: number; unchanged: number; skipped: number; failed: number };
+  /** With --this-build: the build's identity and how many of the selected targets it deployed. */
+  thisBuild: { build: string; deployed: number } | null;
 }
 
 interface Chosen {
@@ -130,9 +146,181 @@ async function chooseTarget(c: ConsoleClient, t: Target, live: LiveState, to: st
   throw new DifyCiError(`${t.id}: no backup differs from the live app (backups are taken by deploy under ${paths.backups})`, 'operation');
 }
 
-async function rollbackOne(c: ConsoleClient, t: Target, ctx: { opts: RollbackOptions; paths: PathsConfig; build: BuildInfo; approvedBy: string | null }): Promise<RollbackTargetResult> {
-  const { opts, paths } = ctx;
-  const res: RollbackTargetResult = {
+// ---------------------------------------------------------------- --this-build
+
+/** What one build did to one target. */
+export interface BuildDeploy {
+  target: string;
+  tenant?: string;
+  /** The version this build left live: its last deploy of the target (chat apps: hash only). */
+  versionId: string | null;
+  publishedHash: string | null;
+  /** Its first deploy: what was live before that one goes back. */
+  firstVersionId: string | null;
+  /** Time of the first deploy record (history), and of the record before it (another run's), to find the backup. */
+  time: string | null;
+  before: string | null;
+  /** Backups the deploy took (result files): the published one names the version that was live before. */
+  backups: string[];
+  created: boolean;
+  /** This build rolled it back already (the rollout's failed wave, or an earlier --this-build run). */
+  undone: boolean;
+  /** A later deploy or rollback by another run (history): the newer one is live. */
+  newer: string | null;
+}
+
+export interface BuildDeploys {
+  build: string;
+  targets: Map<string, BuildDeploy>;
+}
+
+/** This run's identity, the one deploy records carry (`buildUrl`: BUILD_URL, else BUILD_TAG). */
+export function buildIdentity(build: BuildInfo): string {
+  if (!build.buildUrl) throw usageError('--this-build needs the identity of the build: BUILD_URL or BUILD_TAG (Jenkins sets both)');
+  return build.buildUrl;
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const strOrNull = (v: unknown) => (typeof v === 'string' && v ? v : null);
+
+/**
+ * The targets this build deployed to one environment: its records in the deploy history (this agent's), merged
+ * with the deploy result files in `resultsDir` — the pipeline unstashes every agent's results there, so shards
+ * that ran elsewhere are seen too. Stale result files of other builds are ignored by their `buildUrl`.
+ */
+export function thisBuildDeploys(historyDir: string, resultsDir: string, envKey: string, build: string): BuildDeploys {
+  const targets = new Map<string, BuildDeploy>();
+  const lastTime = new Map<string, string>();
+  for (const r of readHistory(historyDir, envKey)) {
+    const mine = targets.get(r.target);
+    if (r.buildUrl === build) {
+      if (r.action === 'deploy' && r.status === 'deployed') {
+        const e: BuildDeploy = mine ?? {
+          target: r.target,
+          ...(r.tenant ? { tenant: r.tenant } : {}),
+          versionId: null,
+          publishedHash: null,
+          firstVersionId: r.versionId ?? null,
+          time: r.time,
+          before: lastTime.get(r.target) ?? null,
+          backups: [],
+          created: false,
+          undone: false,
+          newer: null,
+        };
+        Object.assign(e, { versionId: r.versionId ?? null, publishedHash: r.publishedHash ?? null, undone: false, newer: null });
+        targets.set(r.target, e);
+      } else if (mine && r.action === 'rollback' && r.status === 'rolled-back') mine.undone = true;
+    } else if (mine && (r.status === 'deployed' || r.status === 'rolled-back')) {
+      mine.newer = r.buildUrl || 'a run outside Jenkins';
+    }
+    lastTime.set(r.target, r.time);
+  }
+  // Result files (this agent's and those unstashed from other agents), oldest run first. Targets this agent's
+  // history knows are already exact (versions, rollbacks); the files add only their backups and `created`.
+  const known = new Set(targets.keys());
+  const runs: { startedAt: string; name: string; targets: Obj[] }[] = [];
+  for (const name of existsSync(resultsDir) ? readdirSync(resultsDir).filter((n) => n.endsWith('.json')) : []) {
+    let o: unknown;
+    try {
+      o = JSON.parse(readFileSync(join(resultsDir, name), 'utf8'));
+    } catch {
+      continue; // blanked before a run (difyRun), or not a result file
+    }
+    if (!isObj(o) || o.command !== 'deploy' || !isObj(o.data) || o.data.env !== envKey || o.data.buildUrl !== build) continue;
+    runs.push({ startedAt: strOrNull(o.startedAt) ?? '', name, targets: Array.isArray(o.data.targets) ? o.data.targets.filter(isObj) : [] });
+  }
+  runs.sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const run of runs) {
+    for (const t of run.targets) {
+      const id = strOrNull(t.target);
+      if (!id || (t.status !== 'deployed' && t.status !== 'rolled-back')) continue;
+      let e = targets.get(id);
+      if (!e) {
+        if (t.status !== 'deployed') continue; // deployed and rolled back by the rollout: nothing of ours is live
+        const tenant = strOrNull(t.tenant);
+        e = { target: id, ...(tenant ? { tenant } : {}), versionId: null, publishedHash: null, firstVersionId: strOrNull(t.versionId), time: null, before: null, backups: [], created: false, undone: false, newer: null };
+        targets.set(id, e);
+      }
+      if (!known.has(id)) {
+        if (t.status === 'deployed') Object.assign(e, { versionId: strOrNull(t.versionId), publishedHash: strOrNull(t.publishedHash), undone: false });
+        else e.undone = true; // a failed wave rolled it back (the rollout keeps the deploy's backups on the entry)
+      }
+      if (Array.isArray(t.backups)) e.backups.push(...t.backups.filter((b): b is string => typeof b === 'string'));
+      if (t.resolvedBy === 'create' && t.status === 'deployed') e.created = true;
+    }
+  }
+  return { build, targets };
+}
+
+/** Why a target this build deployed is left alone before looking at Dify, or null. */
+function skipBeforeLooking(mine: BuildDeploy): string | null {
+  if (mine.undone) return 'already rolled back by this build';
+  if (mine.newer) return `a newer deploy is live (${mine.newer}); not rolled back`;
+  return null;
+}
+
+/**
+ * What was live before this build's first deploy of the target. Workflow apps: the version published just before
+ * this build's (publishing is what makes a version live). Chat apps: the backup that deploy took.
+ * Null when nothing was live before (the build created it).
+ */
+async function chooseBefore(c: ConsoleClient, t: Target, appId: string, mode: string, mine: BuildDeploy, paths: PathsConfig): Promise<Chosen | null> {
+  if (WORKFLOW_MODES.has(mode)) {
+    c.requireConsole('roll back', t.id);
+    const versions = await listAllVersions(c, appId, 200, t.id);
+    const idx = versions.findIndex((v) => v.id === mine.firstVersionId);
+    if (idx < 0) throw new DifyCiError(`${t.id}: version ${mine.firstVersionId} that this build published is not in the app's version history`, 'operation');
+    const v = versions[idx + 1];
+    if (!v) return null;
+    const yaml = await exportDsl(c, appId, { workflowId: v.id, where: t.id, what: `export version ${v.id}` });
+    if (!yaml) throw new DifyCiError(`${t.id}: version ${v.id} cannot be exported`, 'dify');
+    return { version: toLiveVersion(yaml, `${t.id} version ${v.id}`, await currentWorkspaceId(c)), versionId: v.id, file: null };
+  }
+  // The backups this build's deploys took (result files), by name: the oldest is the one its first deploy took.
+  const named = new Set(mine.backups.filter((b) => !b.endsWith('-draft.yml')).map((b) => basename(b)));
+  const backups = listTargetBackups(paths.backups, t); // newest first
+  let file: string | undefined;
+  if (named.size) file = backups.filter((f) => named.has(basename(f))).at(-1);
+  else if (!mine.created && mine.time) {
+    // Only the history: the backup taken between the record before this build's first deploy and that deploy.
+    const low = mine.before ? stamp(new Date(mine.before)) : '';
+    const high = stamp(new Date(mine.time));
+    file = backups.find((f) => basename(f) < high && basename(f) > low);
+  }
+  if (file) return { version: toLiveVersion(readBackup(file).yaml, file), versionId: null, file };
+  if (mine.created) return null;
+  // Not knowing what was live is a failure: someone has to look.
+  throw new DifyCiError(
+    `${t.id}: the backup this build's deploy took${named.size ? ` (${[...named].join(', ')})` : ''} is not on this agent under ${paths.backups}`,
+    'operation',
+    { details: ["it is in the build's archived artifacts (.dify-ci/backups/…): roll back with --to <that file>"] },
+  );
+}
+
+function skipped(res: RollbackTargetResult, reason: string): RollbackTargetResult {
+  res.status = 'skipped';
+  res.reason = reason;
+  res.warnings.push(reason);
+  log.warn(`${res.target}: ${reason}`);
+  return res;
+}
+
+/** Null when what is live is still what this build deployed; else why not (then it is not ours to undo). */
+async function notOurs(c: ConsoleClient, live: LiveState, mode: string, mine: BuildDeploy): Promise<string | null> {
+  const p = live.published;
+  if (WORKFLOW_MODES.has(mode)) {
+    if (p?.versionId === mine.versionId) return null;
+    return `a newer deploy is live (version ${p?.versionId ?? 'none'}, this build deployed ${mine.versionId}); not rolled back`;
+  }
+  // The hash the deploy recorded came from its verification export, which decrypts knowledge-base ids.
+  if (p && mine.publishedHash && toLiveVersion(p.yaml, 'live', await currentWorkspaceId(c)).hash === mine.publishedHash) return null;
+  return 'a newer deploy is live (the live config is not the one this build deployed); not rolled back';
+}
+
+function emptyResult(t: Target): RollbackTargetResult {
+  return {
     env: t.env.key,
     app: t.app.key,
     ...(t.tenant ? { tenant: t.tenant.name } : {}),
@@ -152,6 +340,11 @@ async function rollbackOne(c: ConsoleClient, t: Target, ctx: { opts: RollbackOpt
     diffText: null,
     warnings: [],
   };
+}
+
+async function rollbackOne(c: ConsoleClient, t: Target, ctx: { opts: RollbackOptions; paths: PathsConfig; build: BuildInfo; approvedBy: string | null; mine?: BuildDeploy }): Promise<RollbackTargetResult> {
+  const { opts, paths, mine } = ctx;
+  const res = emptyResult(t);
   try {
     const name = t.configuredName ?? String(loadDsl(t.app.dsl).app?.name ?? t.app.key);
     const resolution = await resolveTarget(c, t, name);
@@ -161,7 +354,14 @@ async function rollbackOne(c: ConsoleClient, t: Target, ctx: { opts: RollbackOpt
     const mode = live.mode ?? resolution.app?.mode ?? '';
     res.mode = mode;
     res.from = { versionId: live.published?.versionId ?? null, hash: live.published?.hash ?? null };
-    const chosen = await chooseTarget(c, t, live, opts.to ?? 'previous', paths, opts.maxVersions ?? 20);
+    let chosen: Chosen;
+    if (mine) {
+      const why = await notOurs(c, live, mode, mine);
+      if (why) return skipped(res, why);
+      const before = await chooseBefore(c, t, res.appId, mode, mine, paths);
+      if (!before) return skipped(res, 'nothing was live before this build created or first published it; left as it is');
+      chosen = before;
+    } else chosen = await chooseTarget(c, t, live, opts.to ?? 'previous', paths, opts.maxVersions ?? 20);
     res.to = { versionId: chosen.versionId, file: chosen.file, hash: chosen.version.hash };
     res.contentHash = chosen.version.hash;
     const chosenMode = String(chosen.version.doc.app?.mode ?? '');
@@ -272,23 +472,61 @@ async function rollbackOne(c: ConsoleClient, t: Target, ctx: { opts: RollbackOpt
   }
 }
 
+/** The one-line summary of a rollback (single and fan-out path; `where` e.g. " of 4 target(s) in 2 tenant(s)"). */
+export function rollbackSummary(envKey: string, c: RollbackReport['counts'], thisBuild: RollbackReport['thisBuild'], where = ''): string {
+  if (thisBuild && thisBuild.deployed === 0) return `rollback in ${envKey} (this build): nothing to do, this build deployed none of the selected targets`;
+  return `rollback in ${envKey}${thisBuild ? ' (this build)' : ''}: ${c.rolledBack} rolled back, ${c.unchanged} unchanged${c.skipped ? `, ${c.skipped} skipped` : ''}${c.failed ? `, ${c.failed} failed` : ''}${where}`;
+}
+
+/** Usage errors of the rollback options, the same for the single and the fan-out path (before any request). */
+export function checkRollbackOptions(opts: { thisBuild?: boolean; to?: string; results?: string }): void {
+  if (opts.thisBuild && opts.to !== undefined) throw usageError(`--this-build goes back to what was live before this build; it cannot be combined with --to (got '${opts.to}')`);
+  if (opts.results !== undefined && !opts.thisBuild) throw usageError('--results is only for --this-build (where the deploy result files of other agents are)');
+  if (opts.results !== undefined && (!existsSync(resolve(opts.results)) || !statSync(resolve(opts.results)).isDirectory())) {
+    throw usageError(`--results ${opts.results}: no such directory (the deploy result files of this build, e.g. .dify-ci/results after unstashing)`);
+  }
+}
+
+/** This build's deploys to `env` (--this-build), from the history and the result files. */
+export function deploysOf(config: ResolvedConfig, env: EnvironmentConfig, opts: Pick<RollbackOptions, 'build' | 'environ' | 'paths' | 'results'>): BuildDeploys {
+  const paths = opts.paths ?? config.paths;
+  const build = buildIdentity(opts.build ?? buildInfo(opts.environ));
+  return thisBuildDeploys(paths.history, opts.results ? resolve(opts.results) : paths.results, env.key, build);
+}
+
 export async function rollbackTargets(config: ResolvedConfig, env: EnvironmentConfig, apps: string | string[] | AppConfig[] | undefined, opts: RollbackOptions = {}): Promise<RollbackReport> {
+  checkRollbackOptions(opts);
   if (!opts.dryRun) requireApproval(env, opts.approvedBy, 'rolling back');
   const paths = opts.paths ?? config.paths;
-  const targets = selectTargets(config, env, apps, opts.tenant);
-  const c = opts.console ?? getConsole(env, { tenant: opts.tenant, environ: opts.environ });
-  await c.ready();
-  const approvedBy = opts.approvedBy?.trim() || null;
   const build = opts.build ?? buildInfo(opts.environ);
+  const deploys = opts.thisBuild ? (opts.deploys ?? deploysOf(config, env, { ...opts, build, paths })) : undefined;
+  // --this-build: targets this build never deployed are not looked at at all.
+  const targets = selectTargets(config, env, apps, opts.tenant).filter((t) => !deploys || deploys.targets.has(t.id));
+  const approvedBy = opts.approvedBy?.trim() || null;
   const results: RollbackTargetResult[] = [];
-  for (const t of targets) results.push(await rollbackOne(c, t, { opts, paths, build, approvedBy }));
+  const todo: Target[] = [];
+  for (const t of targets) {
+    const why = deploys ? skipBeforeLooking(deploys.targets.get(t.id)!) : null;
+    if (why) results.push(skipped(emptyResult(t), why));
+    else todo.push(t);
+  }
+  let authMode: string | null = null;
+  if (todo.length) {
+    const c = opts.console ?? getConsole(env, { tenant: opts.tenant, environ: opts.environ });
+    await c.ready();
+    authMode = c.authMode ?? null;
+    for (const t of todo) results.push(await rollbackOne(c, t, { opts, paths, build, approvedBy, mine: deploys?.targets.get(t.id) }));
+  }
+  const order = new Map(targets.map((t, i) => [t.id, i]));
+  results.sort((a, b) => order.get(a.target)! - order.get(b.target)!);
   const n = (s: RollbackTargetResult['status']) => results.filter((r) => r.status === s).length;
   return {
     env: env.key,
-    authMode: c.authMode ?? null,
+    authMode,
     approvedBy,
     status: n('failed') > 0 ? 'failed' : 'success',
     targets: results,
-    counts: { targets: results.length, rolledBack: n('rolled-back'), unchanged: n('unchanged'), failed: n('failed') },
+    counts: { targets: results.length, rolledBack: n('rolled-back'), unchanged: n('unchanged'), skipped: n('skipped'), failed: n('failed') },
+    thisBuild: deploys ? { build: deploys.build, deployed: targets.length } : null,
   };
 }

@@ -12,7 +12,7 @@ import { closeConsoles, getConsole } from '../dify/console.js';
 import { buildInfo } from './build-info.js';
 import { deployTargets, type DeployTargetResult } from './deploy.js';
 import { formatPlanMarkdown, formatPlanText, prepareTarget, readPlanFile, toTargetPlan, type PlanFile, type TargetPlan } from './plan.js';
-import { rollbackTargets } from './rollback.js';
+import { checkRollbackOptions, rollbackSummary, rollbackTargets, type RollbackTargetResult } from './rollback.js';
 import { backupEnvironment, stamp } from './backup.js';
 import { formatStatusText, statusTargets } from './status.js';
 import { prefixed, selectTargets } from './targets.js';
@@ -174,36 +174,46 @@ export interface RollbackCliOptions {
   to?: string;
   approvedBy?: string;
   dryRun?: boolean;
+  thisBuild?: boolean;
+  results?: string;
   tenants?: string;
   tenant?: string;
   shard?: string;
 }
 
+/** One line per rolled-back target, for the build log (the fan-out prints a table instead). */
+export function rollbackLine(r: RollbackTargetResult): string {
+  switch (r.status) {
+    case 'rolled-back':
+      return `✔ ${r.target}: rolled back to ${r.to.versionId ?? r.to.file}${r.versionId ? ` (new version ${r.versionId})` : ''}`;
+    case 'unchanged':
+      return `= ${r.target}: already at the rollback target`;
+    case 'skipped':
+      return `- ${r.target}: skipped: ${r.reason}`;
+    case 'dry-run':
+      return `~ ${r.target}: would roll back to ${r.to.versionId ?? r.to.file}\n${r.diffText ?? ''}`;
+    default:
+      return `✘ ${r.target}: ${r.error}`;
+  }
+}
+
 export async function runRollback(ctx: RunContext, opts: RollbackCliOptions): Promise<CommandOutcome> {
   const config = await ctx.config();
   const env = requireEnv(config);
+  checkRollbackOptions(opts);
   const tenants = await import('../tenants/cli.js');
   if (tenants.fansOut(config, env, opts)) return tenants.rollbackTenants(ctx, config, env, opts);
   return withConsoles(async () => {
-    const report = await rollbackTargets(config, env, opts.app, { to: opts.to, approvedBy: opts.approvedBy, dryRun: opts.dryRun });
+    const report = await rollbackTargets(config, env, opts.app, { to: opts.to, approvedBy: opts.approvedBy, dryRun: opts.dryRun, thisBuild: opts.thisBuild, results: opts.results });
     for (const r of report.targets) for (const b of r.backups) ctx.artifact(b, 'backup');
     const failed = report.targets.filter((r) => r.status === 'failed');
-    const lines = report.targets.map((r) =>
-      r.status === 'rolled-back'
-        ? `✔ ${r.target}: rolled back to ${r.to.versionId ?? r.to.file}${r.versionId ? ` (new version ${r.versionId})` : ''}`
-        : r.status === 'unchanged'
-          ? `= ${r.target}: already at the rollback target`
-          : r.status === 'dry-run'
-            ? `~ ${r.target}: would roll back to ${r.to.versionId ?? r.to.file}\n${r.diffText ?? ''}`
-            : `✘ ${r.target}: ${r.error}`,
-    );
     return {
       status: report.status === 'success' ? 'success' : 'failed',
       ...(failed.length ? { exitCode: failureExit(failed.map((f) => f.errorCategory)) } : {}),
-      summary: `rollback in ${env.key}: ${report.counts.rolledBack} rolled back, ${report.counts.unchanged} unchanged${report.counts.failed ? `, ${report.counts.failed} failed` : ''}`,
+      summary: rollbackSummary(env.key, report.counts, report.thisBuild),
       counts: report.counts,
       data: report as unknown as Record<string, unknown>,
-      stdout: lines.join('\n'),
+      stdout: report.targets.map(rollbackLine).join('\n'),
     };
   });
 }

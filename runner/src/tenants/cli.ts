@@ -10,7 +10,7 @@ import type { EnvironmentConfig, ResolvedConfig } from '../config/types.js';
 import { closeConsoles } from '../dify/console.js';
 import { buildInfo } from '../deploy/build-info.js';
 import { requireApproval } from '../deploy/deploy.js';
-import { rollbackTargets, type RollbackTargetResult } from '../deploy/rollback.js';
+import { checkRollbackOptions, deploysOf, rollbackSummary, rollbackTargets, type RollbackTargetResult } from '../deploy/rollback.js';
 import type { SmokeTarget } from '../smoke/runner.js';
 import { runUnits } from './engine.js';
 import { loginAll, tenantLanes } from './lanes.js';
@@ -136,26 +136,49 @@ export interface TenantRollbackOptions extends TenantOptions {
   to?: string;
   approvedBy?: string;
   dryRun?: boolean;
+  /** Only what this build deployed (deploysOf: history + result files), each back to what was live before it. */
+  thisBuild?: boolean;
+  /** With thisBuild: the directory of this build's result files (every agent's, unstashed). */
+  results?: string;
 }
 
 export async function rollbackTenants(ctx: RunContext, config: ResolvedConfig, env: EnvironmentConfig, opts: TenantRollbackOptions): Promise<CommandOutcome> {
+  checkRollbackOptions(opts);
   const { mine } = chooseTenants(config, opts);
   if (!opts.dryRun) requireApproval(env, opts.approvedBy, 'rolling back');
+  const build = buildInfo();
+  // Read once for every target: the history and the result files do not change while we roll back.
+  const deploys = opts.thisBuild ? deploysOf(config, env, { build, results: opts.results }) : undefined;
   return closing(async () => {
-    const lanes = tenantLanes(env, mine);
-    const targets = tenantTargets(config, env, opts.app, lanes);
-    const to = opts.to ?? 'previous';
-    if (to !== 'previous' && targets.length > 1) {
+    let lanes = tenantLanes(env, mine);
+    let targets = tenantTargets(config, env, opts.app, lanes);
+    if (deploys) {
+      // Targets this build never deployed are not touched, and tenants without any are not even logged in to.
+      targets = targets.filter((t) => deploys.targets.has(t.target.id));
+      const used = new Set(targets.map((t) => t.lane));
+      lanes = lanes.filter((l) => used.has(l));
+    }
+    const to = deploys ? undefined : (opts.to ?? 'previous');
+    if (to !== undefined && to !== 'previous' && targets.length > 1) {
       throw usageError(`--to ${to} names one app's version or backup; it needs a single target (add --tenant and --app), or use --to previous`);
     }
+    const thisBuild = deploys ? { build: deploys.build, deployed: targets.length } : null;
+    if (deploys) log.step(`rollback in ${env.key} (this build ${deploys.build}): ${targets.length} target(s) in ${lanes.length} tenant(s) deployed by this build`);
     const loginFailures = await loginAll(lanes, opts.dryRun ? undefined : 'roll back');
-    const build = buildInfo();
     const progress = new Progress(targets.length);
     const run = await runUnits<RollbackTargetResult>(
       unitsOf(
         targets,
         async (t) => {
-          const rep = await rollbackTargets(config, env, [t.target.app.key], { to, approvedBy: opts.approvedBy, dryRun: opts.dryRun, tenant: t.lane.tenant, console: t.lane.console, build });
+          const rep = await rollbackTargets(config, env, [t.target.app.key], {
+            to,
+            approvedBy: opts.approvedBy,
+            dryRun: opts.dryRun,
+            tenant: t.lane.tenant,
+            console: t.lane.console,
+            build,
+            ...(deploys ? { thisBuild: true, deploys } : {}),
+          });
           return rep.targets[0]!;
         },
         loginFailures,
@@ -164,24 +187,30 @@ export async function rollbackTenants(ctx: RunContext, config: ResolvedConfig, e
         isFailure: (r) => r.status === 'failed',
         failed: (j, e) => failedRollback(jobTarget(j), e),
         skipped: (j, why) => ({ ...failedRollback(jobTarget(j), new DifyCiError(why, 'operation')) }),
-        onDone: (r, j) => progress.target(jobTarget(j).key, r.status, r.status === 'failed' ? `— ${r.error}` : r.versionId ? `v${r.versionId.slice(0, 8)}` : ''),
+        onDone: (r, j) =>
+          progress.target(jobTarget(j).key, r.status, r.status === 'failed' ? `— ${r.error}` : r.status === 'skipped' ? `— ${r.reason}` : r.versionId ? `v${r.versionId.slice(0, 8)}` : ''),
       }),
     );
     const results = run.results;
     for (const r of results) for (const b of r.backups) ctx.artifact(b, 'backup');
     const n = (s: RollbackTargetResult['status']) => results.filter((r) => r.status === s).length;
-    const counts = { targets: results.length, rolledBack: n('rolled-back'), unchanged: n('unchanged'), failed: n('failed') };
-    const failures: TableRow[] = results.filter((r) => r.status === 'failed').map((r) => ({ target: `${r.tenant}/${r.app}`, status: r.status, reason: r.error ?? '' }));
+    const counts = { targets: results.length, rolledBack: n('rolled-back'), unchanged: n('unchanged'), skipped: n('skipped'), failed: n('failed') };
+    const row = (r: RollbackTargetResult): TableRow => ({ target: `${r.tenant}/${r.app}`, status: r.status, reason: (r.status === 'skipped' ? r.reason : r.error) ?? '' });
+    const failures = results.filter((r) => r.status === 'failed').map(row);
+    const skippedRows = results.filter((r) => r.status === 'skipped').map(row);
     const table = failures.length ? formatTable(failures) : '';
     if (table) log.info(`\nrollbacks that failed:\n${table}\n`);
+    const left = skippedRows.length ? formatTable(skippedRows) : '';
+    if (left) log.info(`\ntargets left alone:\n${left}\n`);
     const failed = counts.failed > 0;
+    const tenantCount = deploys ? lanes.length : mine.length;
     return {
       status: failed ? 'failed' : 'success',
       ...(failed ? { exitCode: fanOutExit(results.filter((r) => r.status === 'failed').map((r) => r.errorCategory)) } : {}),
-      summary: `rollback in ${env.key}: ${counts.rolledBack} rolled back, ${counts.unchanged} unchanged${counts.failed ? `, ${counts.failed} failed` : ''} of ${counts.targets} target(s) in ${mine.length} tenant(s)`,
+      summary: rollbackSummary(env.key, counts, thisBuild, ` of ${counts.targets} target(s) in ${tenantCount} tenant(s)`),
       counts,
-      data: { env: env.key, authMode: lanes.map((l) => l.console.authMode).find(Boolean) ?? null, approvedBy: opts.approvedBy?.trim() || null, status: failed ? 'failed' : 'success', fanOut: true, targets: results, counts, failures },
-      stdout: table || `all ${counts.targets} target(s) ok`,
+      data: { env: env.key, authMode: lanes.map((l) => l.console.authMode).find(Boolean) ?? null, approvedBy: opts.approvedBy?.trim() || null, status: failed ? 'failed' : 'success', fanOut: true, targets: results, counts, failures, thisBuild },
+      stdout: [table, left].filter(Boolean).join('\n\n') || (thisBuild && counts.targets === 0 ? 'this build deployed none of the selected targets: nothing to roll back' : `all ${counts.targets} target(s) ok`),
     };
   });
 }

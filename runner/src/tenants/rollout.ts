@@ -518,7 +518,7 @@ async function rollbackWave(
           paths: ctx.paths,
         });
         const one = rep.targets[0]!;
-        return { status: one.status === 'dry-run' ? 'failed' : one.status, versionId: one.versionId, ...(one.error ? { error: one.error } : {}) };
+        return { status: one.status === 'dry-run' || one.status === 'skipped' ? 'failed' : one.status, versionId: one.versionId, ...(one.error ? { error: one.error } : {}) };
       },
       ctx.loginFailures,
     ),
