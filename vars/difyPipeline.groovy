@@ -23,6 +23,7 @@ def call(Map overrides = [:]) {
         onAgent(state) {
             state.ctx = difyRun.context('pipeline', null, o.config)
             state.p = settings(state.ctx.pipeline, o)
+            checkEnvironments(o, state.ctx.environments)
             state.label = state.p.agentLabel
             if (state.p.nodejsTool && state.p.nodejsTool != state.nodejsTool) {
                 state.nodejsTool = state.p.nodejsTool // known only now that the configuration was read
@@ -199,13 +200,34 @@ def smoke(Map state, String e, Map d) {
     }
 }
 
+// Only what this build deployed (--this-build): the runner finds it in every agent's deploy result files, unstashed
+// here, and skips a target where a newer deploy is live. Never `--to previous` over every target.
 def rollBack(Map state, String e) {
     if (state.deployed.contains(e) && !state.rolledBack.contains(e)) {
         state.rolledBack << e
         stage("Roll back ${e}") {
             onAgent(state) {
-                difyRollback(env: e, config: state.o.config, approvedBy: state.approvers[e])
+                unstashAll(state, true)
+                difyRollback(env: e, config: state.o.config, approvedBy: state.approvers[e], thisBuild: true, results: '.dify-ci/results')
             }
+        }
+    }
+}
+
+// Every agent's results and reports into this workspace (this node claims its own stash only in its finally).
+// lenient (rollback): a stash that was never saved is skipped with a warning, not a reason to roll nothing back.
+def unstashAll(Map state, boolean lenient) {
+    List names = new ArrayList(state.stashes)
+    for (int i = 0; i < names.size(); i++) {
+        try {
+            unstash(names[i])
+        } catch (FlowInterruptedException err) {
+            throw err
+        } catch (err) {
+            if (!lenient) {
+                throw err
+            }
+            echo("dify-ci: cannot unstash ${names[i]} (${err.message}); rolling back with the results of the other agents")
         }
     }
 }
@@ -253,9 +275,7 @@ def finish(Map state, String outcome, boolean pr) {
     stage('Notify') {
         try {
             onAgent(state) {
-                for (int i = 0; i < state.stashes.size(); i++) {
-                    unstash(state.stashes[i])
-                }
+                unstashAll(state, false)
                 Map args = [status: status, config: state.o.config, results: '.dify-ci/results'] // where difyRun puts them
                 if (previous) {
                     args.previousStatus = previous.toLowerCase()
@@ -290,6 +310,11 @@ def inWorkspace(Map state, Closure body) {
     if (state.branch == null) {
         state.branch = env.BRANCH_NAME ?: ((scmVars?.GIT_BRANCH ?: '') as String).replaceFirst('^origin/', '')
     }
+    // This build's results only: a stale file left by an earlier build would be stashed and, unstashed later, could
+    // overwrite this build's file of the same name (the rollback would not see a deploy, notify would miss it).
+    dir('.dify-ci/results') {
+        deleteDir()
+    }
     try {
         withNodejs(state, body)
     } finally {
@@ -319,7 +344,25 @@ Map checkOverrides(Map overrides) {
             error("difyPipeline: unknown option '${keys[i]}' (known: ${known.join(', ')})")
         }
     }
+    def n = overrides.everyNth
+    if (overrides.containsKey('everyNth') && !((n instanceof Integer || n instanceof Long) && n >= 1)) {
+        String got = n instanceof CharSequence ? "'${n}'" : "${n}" // '3' (a String, e.g. from a job parameter) is not 3
+        error("difyPipeline: everyNth must be a whole number \u2265 1 (got ${got})")
+    }
+    if (overrides.containsKey('environments') && !(overrides.environments instanceof List)) {
+        error("difyPipeline: environments must be a list of environment keys, e.g. ['staging', 'production'] (got ${overrides.environments})")
+    }
     return [:] + overrides
+}
+
+// The environments option names environments of dify-ci.yml (the runner's context lists them; Groovy parses nothing).
+def checkEnvironments(Map o, List known) {
+    List wanted = o.environments ?: []
+    for (int i = 0; i < wanted.size(); i++) {
+        if (!known.contains(wanted[i] as String)) {
+            error("difyPipeline: environments: no environment '${wanted[i]}' in dify-ci.yml (known: ${known.join(', ')})")
+        }
+    }
 }
 
 // Options given to difyPipeline(...) win over pipeline: in dify-ci.yml.

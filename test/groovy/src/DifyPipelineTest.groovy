@@ -1,6 +1,8 @@
 import static harness.PipelineHarness.*
 import static org.junit.Assert.*
 
+import groovy.json.JsonOutput
+import groovy.json.JsonSlurper
 import harness.FakeBuild
 import harness.PipelineError
 import harness.PipelineHarness
@@ -40,6 +42,52 @@ class DifyPipelineTest {
 
     private static boolean inNode(Map call) {
         return call.stack.any { it.startsWith('node:') }
+    }
+
+    /** Index of the sh/bat call labelled `label` (e.g. 'dify-ci rollback production'). */
+    private int shellIndex(String label) {
+        return h.calls.findIndexOf { it.name in ['sh', 'bat'] && it.args[0].label.toString() == label }
+    }
+
+    /**
+     * The automatic rollback of `e`: this build only (thisBuild, results), and in the same node, before it, the
+     * results directory cleared and every stash saved so far unstashed (the harness runs one block at a time, so
+     * the calls between the node and the rollback are that node's). Returns the rollback's runner invocation.
+     */
+    private Map assertThisBuildRollback(String e, String approver) {
+        Map rb = h.commands().find { it.command == 'rollback' && it.params.env == e }
+        assertNotNull("rollback ${e}", rb)
+        assertEquals([env: e, config: null, approvedBy: approver, thisBuild: true, results: '.dify-ci/results'], rb.params)
+        int sh = shellIndex("dify-ci rollback ${e}")
+        int node = h.calls.subList(0, sh).findLastIndexOf { it.name == 'node' }
+        List<Map> body = h.calls.subList(node + 1, sh)
+        List saved = h.calls.subList(0, node).findAll { it.name == 'stash' }.collect { it.args[0].name }
+        assertTrue(saved.size() > 1)
+        assertEquals("the ${e} rollback's node unstashes every stash saved before it, once, before the rollback", saved, body.findAll { it.name == 'unstash' }.collect { it.args[0] })
+        assertTrue(body.findAll { it.name == 'unstash' }.every { it.stack.contains("stage:Roll back ${e}".toString()) && inNode(it) })
+        int cleared = body.findIndexOf { it.name == 'deleteDir' && it.stack.contains('dir:.dify-ci/results') }
+        assertTrue('stale results cleared before the unstash', cleared >= 0 && cleared < body.findIndexOf { it.name == 'unstash' })
+        assertEquals('its own stash comes only after the rollback', [], body.findAll { it.name == 'stash' })
+        return rb
+    }
+
+    /** A runner where every deploy result carries this build's number; `seen` gets, per rollback, the deploy result files in its results dir -> their build. */
+    private Closure recordingRunner(Map seen, Closure fails) {
+        return { Map run ->
+            if (run.command == 'rollback') {
+                String dir = run.resultFile.substring(0, run.resultFile.lastIndexOf('/') + 1)
+                Map found = [:]
+                h.files.each { String path, String text ->
+                    if (path.startsWith(dir) && path.substring(dir.length()).startsWith('deploy-') && text) {
+                        found[path.substring(dir.length())] = new JsonSlurper().parseText(text).data.build
+                    }
+                }
+                seen[run.params.env] = found
+            }
+            Map data = run.command == 'deploy' ? [env: run.params.env, build: 7] : [:]
+            fails.call(run) ? [exitCode: 1, result: okResult(run.command, [status: 'failed', summary: "${run.command} failed".toString(), data: data])]
+                : [exitCode: 0, result: okResult(run.command, [data: data])]
+        }
     }
 
     private Closure failing(String command, String envName, int exitCode = 1) {
@@ -141,6 +189,9 @@ class DifyPipelineTest {
         assertTrue(staging.stack.contains('lock:dify-staging'))
         assertEquals('the protected environment\'s rollback carries its approver', 'alice', prod.params.approvedBy)
         assertNull(staging.params.approvedBy)
+        assertThisBuildRollback('production', 'alice')
+        assertThisBuildRollback('staging', null)
+        assertFalse('never the old rollback over every target', h.commands().any { it.command == 'rollback' && it.params.containsKey('to') })
         assertEquals([status: 'failure', config: null, results: '.dify-ci/results'], h.commands()[-1].params)
         assertEquals('FAILURE', h.currentBuild.result)
         assertEquals(['Roll back production', 'Roll back staging', 'Notify'], h.stages()[-3..-1])
@@ -152,6 +203,7 @@ class DifyPipelineTest {
         assertNotNull(runPipeline())
         assertEquals(['rollback staging', 'notify failure'], commandLine()[-2..-1])
         assertFalse(commandLine().contains('rollback production'))
+        assertThisBuildRollback('staging', null)
     }
 
     @Test
@@ -289,13 +341,70 @@ class DifyPipelineTest {
     @Test
     void aFailedShardStillRollsBackTheEnvironmentWhenOthersDeployed() {
         pipelineSettings.shards = 2
-        h.runner = { Map run ->
-            run.command == 'deploy' && run.params.shard == '2/2' && run.params.env == 'production'
-                ? [exitCode: 1, result: okResult('deploy', [status: 'failed', summary: 'tenant acme failed'])]
-                : [exitCode: 0, result: okResult(run.command)]
-        }
-        assertNotNull(runPipeline())
+        h.nodeWorkspaces = ['/agent-a', '/agent-b', '/agent-c'] // every node block on another agent's files
+        Map seen = [:]
+        h.runner = recordingRunner(seen) { Map run -> run.command == 'deploy' && run.params.shard == '2/2' && run.params.env == 'production' }
+        Throwable t = runPipeline()
+        assertEquals('dify-ci deploy: deploy failed [operation]', t.message)
         assertEquals(['rollback production', 'rollback staging', 'notify failure'], commandLine()[-3..-1])
+        Map rb = assertThisBuildRollback('production', 'alice')
+        assertTrue('still holding the lock', rb.stack.contains('lock:dify-production'))
+        assertThisBuildRollback('staging', null)
+        List shardStashes = h.named('stash').findAll { it.stack.any { it.startsWith('parallel:shard ') } }.collect { it.args[0].name }
+        assertEquals('two shards in each environment', 4, shardStashes.size())
+        int rollbackNode = h.calls.subList(0, shellIndex('dify-ci rollback production')).findLastIndexOf { it.name == 'node' }
+        assertTrue(h.calls.subList(rollbackNode, shellIndex('dify-ci rollback production')).findAll { it.name == 'unstash' }.collect { it.args[0] }.containsAll(shardStashes))
+        assertEquals('the rollback agent sees both shards\' deploy results, the failed shard\'s too, and staging\'s',
+            ['deploy-production-1_2.json': 7, 'deploy-production-2_2.json': 7, 'deploy-staging-1_2.json': 7, 'deploy-staging-2_2.json': 7], seen.production)
+        assertEquals(seen.production, seen.staging)
+    }
+
+    @Test
+    void resultsLeftOnAnAgentByAnEarlierBuildNeverHideThisBuildsDeploysFromTheRollback() {
+        pipelineSettings.shards = 2
+        h.nodeWorkspaces = ['/agent-a', '/agent-b']
+        for (String ws : h.nodeWorkspaces) {
+            for (String f : ['deploy-production-1_2.json', 'deploy-production-2_2.json', 'deploy-staging-1_2.json', 'deploy-staging-2_2.json', 'deploy-staging.json']) {
+                h.files["${ws}/.dify-ci/results/${f}".toString()] = JsonOutput.toJson(okResult('deploy', [data: [build: 6]]))
+            }
+        }
+        Map seen = [:]
+        h.runner = recordingRunner(seen) { Map run -> run.command == 'smoke' && run.params.env == 'production' }
+        assertNotNull(runPipeline())
+        assertEquals('this build\'s files only, none of build 6 (deploy-staging.json is from an unsharded earlier build)',
+            ['deploy-production-1_2.json': 7, 'deploy-production-2_2.json': 7, 'deploy-staging-1_2.json': 7, 'deploy-staging-2_2.json': 7], seen.production)
+        assertEquals(seen.production, seen.staging)
+    }
+
+    @Test
+    void aStashThatWasNeverSavedDoesNotStopTheRollback() {
+        h.lostStashes << 'dify-ci-2' // the staging deploy's agent, e.g. lost before its stash completed
+        h.runner = failing('smoke', 'production')
+        Throwable t = runPipeline()
+        assertEquals('the original failure is what the build reports', 'dify-ci smoke: smoke failed in production [operation]', t.message)
+        assertEquals(['rollback production', 'rollback staging'], commandLine()[-2..-1])
+        assertThisBuildRollback('production', 'alice')
+        List warnings = h.named('echo').collect { it.args[0] as String }.findAll { it.contains('dify-ci-2') }
+        assertEquals(3, warnings.size())
+        assertTrue(warnings[0], warnings[0].startsWith('dify-ci: cannot unstash dify-ci-2 (No such saved stash'))
+        assertTrue('notify still needs every agent (as before)', warnings[2].startsWith('dify-ci: notification failed: No such saved stash'))
+        assertEquals('FAILURE', h.currentBuild.result)
+    }
+
+    @Test
+    void theNotificationAfterARollbackSeesEveryResultOnce() {
+        h.nodeWorkspaces = ['/agent-a', '/agent-b', '/agent-c']
+        h.runner = failing('smoke', 'production')
+        runPipeline()
+        int notify = shellIndex('dify-ci notify')
+        int node = h.calls.subList(0, notify).findLastIndexOf { it.name == 'node' }
+        List saved = h.calls.subList(0, node).findAll { it.name == 'stash' }.collect { it.args[0].name }
+        assertEquals('the rollback nodes\' stashes too', saved, h.calls.subList(node + 1, notify).findAll { it.name == 'unstash' }.collect { it.args[0] })
+        assertEquals('stash names stay unique', saved.unique(false), saved)
+        String ws = h.commands()[-1].resultFile.replaceFirst('/\\.dify-ci/results/.*$', '')
+        List results = h.files.keySet().findAll { it.startsWith("${ws}/.dify-ci/results/".toString()) }.collect { it.substring(ws.length() + 18) }.sort()
+        assertEquals(['deploy-production.json', 'deploy-staging.json', 'notify.json', 'plan-production.json', 'plan-staging.json', 'rollback-production.json',
+                      'rollback-staging.json', 'smoke-production.json', 'smoke-staging.json', 'validate.json'], results)
     }
 
     @Test
@@ -365,6 +474,50 @@ class DifyPipelineTest {
         Throwable t = runPipeline([aprovalPolicy: 'never'])
         assertTrue(t.message, t.message.startsWith("difyPipeline: unknown option 'aprovalPolicy'"))
         assertEquals([], h.runs)
+    }
+
+    @Test
+    void anUnknownEnvironmentInTheEnvironmentsOptionFailsClearlyBeforeAnyStage() {
+        Throwable t = runPipeline([environments: ['staging', 'prod']])
+        assertTrue(t instanceof PipelineError)
+        assertEquals("difyPipeline: environments: no environment 'prod' in dify-ci.yml (known: staging, production)", t.message)
+        assertEquals('nothing validated, planned or deployed; the failure is notified', ['notify failure'], commandLine())
+        assertEquals(['Notify'], h.stages())
+        assertEquals('FAILURE', h.currentBuild.result)
+    }
+
+    @Test
+    void theKnownEnvironmentsComeFromTheRunnersContext() {
+        h.contextFor = { String step, String envName ->
+            Map c = defaultContext(step, envName)
+            c.environments = ['qa', 'staging', 'production']
+            c.environmentDetails.qa = c.environmentDetails.staging
+            c
+        }
+        assertNull(runPipeline([environments: ['qa']]))
+        assertEquals(['validate', 'plan qa', 'deploy qa', 'smoke qa', 'notify success'], commandLine())
+        Throwable t = runPipeline([environments: ["${'stag'}ing", 'dev']]) // a GString names an environment too
+        assertEquals("difyPipeline: environments: no environment 'dev' in dify-ci.yml (known: qa, staging, production)", t.message)
+        t = runPipeline([environments: 'staging'])
+        assertEquals("difyPipeline: environments must be a list of environment keys, e.g. ['staging', 'production'] (got staging)", t.message)
+    }
+
+    @Test
+    void everyNthMustBeAWholeNumberOfAtLeastOne() {
+        Map bad = [0: '0', (-3): '-3', '3': "'3'", 2.5: '2.5', (null): 'null']
+        bad.each { Object value, String shown ->
+            h.calls.clear(); h.runs.clear()
+            Throwable t = runPipeline([approvalPolicy: 'every-nth', everyNth: value])
+            assertTrue("${value}", t instanceof PipelineError)
+            assertEquals("difyPipeline: everyNth must be a whole number \u2265 1 (got ${shown})".toString(), t.message)
+            assertEquals('rejected before any agent or job property', [], h.named('node') + h.named('properties'))
+        }
+        h.calls.clear(); h.runs.clear()
+        assertNull(runPipeline([approvalPolicy: 'every-nth', everyNth: 7])) // build 7
+        assertEquals(1, h.named('input').size())
+        h.calls.clear(); h.runs.clear()
+        assertNull(runPipeline([approvalPolicy: 'every-nth', everyNth: 1L]))
+        assertEquals(1, h.named('input').size())
     }
 
     @Test

@@ -49,6 +49,14 @@ class PipelineHarness {
     String runnerText = RUNNER_TEXT
     /** Output of every real shell run. */
     final StringBuilder shellLog = new StringBuilder()
+    /** When set, the k-th node block runs in nodeWorkspaces[k % size] (agents with their own files); else in `workspace`. */
+    List<String> nodeWorkspaces = null
+    /** Saved stashes: name -> (workspace-relative path -> text). In-memory mode only. */
+    final Map<String, Map<String, String>> stashes = [:]
+    /** Stash names whose stash step is recorded but saves nothing (as if it never completed): unstash then fails. */
+    final Set<String> lostStashes = [] as Set
+    private int nodeCount = 0
+    private final List<String> dirs = []
 
     private final Binding binding = new Binding()
     private final Map<String, Script> vars = [:]
@@ -184,7 +192,28 @@ class PipelineHarness {
         if (path.startsWith('/') || path ==~ /^[A-Za-z]:.*/) {
             return path
         }
-        return "${workspace}/${path}".toString()
+        return "${cwd()}/${path}".toString()
+    }
+
+    /** The current directory: the workspace, inside any `dir` blocks. */
+    String cwd() {
+        return ([workspace] + dirs).join('/')
+    }
+
+    /** Workspace-relative paths of the in-memory files under `workspace` matching `includes` ('a/**,b/**' or exact). */
+    private Map<String, String> matching(String includes) {
+        List<String> patterns = includes.split(',').collect { it.trim() }
+        Map<String, String> out = [:]
+        String prefix = "${workspace}/".toString()
+        files.each { String path, String text ->
+            if (path.startsWith(prefix)) {
+                String rel = path.substring(prefix.length())
+                if (patterns.any { it == '**' || (it.endsWith('/**') ? rel.startsWith(it[0..-3]) : rel == it) }) {
+                    out[rel] = text
+                }
+            }
+        }
+        return out
     }
 
     /** Effective environment for a shell step: withEnv overlays and bound credentials, innermost last. */
@@ -278,7 +307,7 @@ class PipelineHarness {
         s.pwd = { Object[] a ->
             record('pwd', a.toList())
             boolean tmp = a.length > 0 && a[0] instanceof Map && a[0].tmp
-            tmp ? "${workspace}@tmp".toString() : workspace
+            tmp ? "${workspace}@tmp".toString() : cwd()
         }
         s.libraryResource = { Object[] a -> record('libraryResource', a.toList()); runnerText }
         s.writeFile = { Map m -> record('writeFile', [m]); fileWrite(abs(m.file as String), m.text as String); null }
@@ -331,7 +360,20 @@ class PipelineHarness {
         }
         s.node = { Object[] a ->
             record('node', a.length > 1 ? [a[0]] : [])
-            block("node:${a.length > 1 ? a[0] : ''}".toString(), (Closure) a[-1])
+            String outer = workspace
+            List<String> outerDirs = new ArrayList<String>(dirs)
+            if (nodeWorkspaces) {
+                workspace = nodeWorkspaces[nodeCount % nodeWorkspaces.size()]
+            }
+            nodeCount++
+            dirs.clear()
+            try {
+                block("node:${a.length > 1 ? a[0] : ''}".toString(), (Closure) a[-1])
+            } finally {
+                workspace = outer
+                dirs.clear()
+                dirs.addAll(outerDirs)
+            }
         }
         s.stage = { String name, Closure body -> record('stage', [name]); block("stage:${name}".toString(), body) }
         s.lock = { Object a, Closure body ->
@@ -339,7 +381,40 @@ class PipelineHarness {
             block("lock:${a instanceof Map ? a.resource : a}".toString(), body)
         }
         s.timeout = { Map m, Closure body -> record('timeout', [m]); block('timeout', body) }
-        s.dir = { String path, Closure body -> record('dir', [path]); block("dir:${path}".toString(), body) }
+        s.dir = { String path, Closure body ->
+            record('dir', [path])
+            dirs.add(path)
+            try {
+                block("dir:${path}".toString(), body)
+            } finally {
+                dirs.remove(dirs.size() - 1)
+            }
+        }
+        // Deletes the current directory (the in-memory files under it).
+        s.deleteDir = { Object[] a ->
+            record('deleteDir', [])
+            String prefix = "${cwd()}/".toString()
+            files.keySet().removeAll(files.keySet().findAll { it.startsWith(prefix) })
+            null
+        }
+        // stash saves the matching workspace files (in-memory mode); unstash writes them into the current workspace.
+        s.stash = { Object[] a ->
+            record('stash', a.toList())
+            Map m = a[0] instanceof Map ? (Map) a[0] : [name: a[0]]
+            if (!lostStashes.contains(m.name as String)) {
+                stashes[m.name as String] = disk == null ? matching((m.includes ?: '**') as String) : [:]
+            }
+            null
+        }
+        s.unstash = { Object[] a ->
+            record('unstash', a.toList())
+            String name = (a[0] instanceof Map ? a[0].name : a[0]) as String
+            if (!stashes.containsKey(name)) {
+                throw new PipelineError("No such saved stash \u2018${name}\u2019".toString())
+            }
+            stashes[name].each { String rel, String text -> fileWrite("${workspace}/${rel}".toString(), text) }
+            null
+        }
         s.input = { Map m ->
             record('input', [m])
             Object answer = inputAnswer instanceof Closure ? ((Closure) inputAnswer).call(m) : inputAnswer
@@ -366,7 +441,7 @@ class PipelineHarness {
         s.checkout = { Object a -> record('checkout', [a]); [GIT_BRANCH: 'origin/main', GIT_COMMIT: 'abc123'] }
         s.tool = { Object[] a -> record('tool', a.toList()); '/tools/node20' }
         s.readTrusted = { String path -> record('readTrusted', [path]); files[abs(path)] ?: '' }
-        for (String plain : ['echo', 'archiveArtifacts', 'junit', 'stash', 'unstash', 'milestone', 'properties', 'deleteDir']) {
+        for (String plain : ['echo', 'archiveArtifacts', 'junit', 'milestone', 'properties']) {
             String n = plain
             s[n] = { Object[] a -> record(n, a.toList()); null }
         }
