@@ -85,8 +85,37 @@ class StepsTest {
         } catch (PipelineError e) {
             assertEquals('dify-ci smoke: 1 of 5 cases failed [operation]', e.message)
         }
-        assertEquals([[testResults: '.dify-ci/reports/smoke-staging.xml', allowEmptyResults: false]], h.named('junit')*.args*.getAt(0))
+        assertEquals([[testResults: '.dify-ci/reports/smoke-staging.xml', skipMarkingBuildUnstable: true, allowEmptyResults: true]], h.named('junit')*.args*.getAt(0))
         assertTrue('junit is published before the verdict', h.names().indexOf('junit') < h.names().indexOf('error'))
+        assertEquals('the step decides, not junit', [], h.named('unstable'))
+    }
+
+    @Test
+    void smokePublishesEveryJUnitReportTheResultListsAndOnlyThose() {
+        h.runner = { Map run ->
+            [exitCode: 1, result: okResult('smoke', [status: 'failed', summary: '2 of 9 cases failed', artifacts: [
+                [path: '.dify-ci/reports/smoke/support-bot.xml', kind: 'junit'], [path: './.dify-ci/reports/smoke/triage.xml', kind: 'junit'],
+                [path: '/tmp/outside.xml', kind: 'junit'], [path: '.dify-ci/reports/smoke/index.html', kind: 'html']]])]
+        }
+        try {
+            h.call('difySmoke', [env: 'production'])
+            fail('a smoke failure must fail the build')
+        } catch (PipelineError e) {
+            assertEquals('dify-ci smoke: 2 of 9 cases failed [operation]', e.message)
+        }
+        assertEquals(['.dify-ci/reports/smoke/support-bot.xml,.dify-ci/reports/smoke/triage.xml'], h.named('junit')*.args*.getAt(0)*.testResults)
+    }
+
+    @Test
+    void whenTheSmokeStepItselfFailsTheErrorPropagatesAndNoReportIsInvented() {
+        h.contextRunner = { Map run -> [exitCode: 2, result: failResult('context', "dify-ci.yml:3:1: unknown environment 'prod'", 'config', 2)] }
+        try {
+            h.call('difySmoke', [env: 'prod'])
+            fail('a failing context must fail the step')
+        } catch (PipelineError e) {
+            assertEquals("dify-ci context: dify-ci.yml:3:1: unknown environment 'prod' [config]", e.message)
+        }
+        assertEquals('no result, so no report path to publish (a stale file would pass for this run\'s)', [], h.named('junit'))
     }
 
     @Test
@@ -96,6 +125,8 @@ class StepsTest {
         assertEquals(1, r.exitCode)
         assertEquals(['dify-ci smoke: 1 of 5 cases failed [operation]'], h.named('unstable')*.args*.getAt(0))
         assertEquals('UNSTABLE', h.currentBuild.currentResult)
+        assertEquals([[testResults: '.dify-ci/reports/smoke-staging.xml', skipMarkingBuildUnstable: true, allowEmptyResults: true]], h.named('junit')*.args*.getAt(0))
+        assertTrue('published before the step marks the build', h.names().indexOf('junit') < h.names().indexOf('unstable'))
         assertEquals([], h.named('error'))
         assertEquals([env: 'staging', suite: 'tests/bot.yml'], h.commands()[0].params)
     }
