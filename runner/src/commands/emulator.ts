@@ -20,6 +20,8 @@ interface EmulatorCliOpts {
   seed?: string;
   quirk?: string[];
   workspaces: string;
+  fresh?: boolean;
+  cookieDomain?: string;
 }
 
 export function registerEmulator(program: Command): void {
@@ -39,6 +41,8 @@ export function registerEmulator(program: Command): void {
     .addOption(new Option('--admin <email:password>', 'seeded owner account').env('DIFY_CI_EMULATOR_ADMIN'))
     .addOption(new Option('--auth-era <era>', 'console auth profile').choices(['modern', 'legacy']).default('modern'))
     .option('--secure-cookies', 'cookie names with the __Host- prefix and Secure (Dify on https)')
+    .option('--cookie-domain <domain>', "Dify's COOKIE_DOMAIN: cookies get Domain=<domain> and never the __Host- prefix")
+    .option('--fresh', 'start as an uninstalled Dify: no seeded account or workspace until POST /console/api/setup')
     .option('--openapi', 'enable /openapi/v1 (dfoa_ bearer tokens)')
     .addOption(new Option('--admin-api-key <key>', 'enable the admin API key (with X-WORKSPACE-ID)').env('DIFY_CI_EMULATOR_ADMIN_API_KEY'))
     .addOption(
@@ -58,6 +62,11 @@ export function registerEmulator(program: Command): void {
       }
     };
     let admin: { email: string; password: string } | undefined;
+    if (opts.fresh && opts.admin) {
+      const from = cmd.getOptionValueSource('admin') === 'env' ? 'DIFY_CI_EMULATOR_ADMIN' : '--admin';
+      throw usageError(`--fresh starts without any account: it cannot be combined with ${from} (the owner is created by POST /console/api/setup)`);
+    }
+    if (opts.cookieDomain !== undefined && opts.cookieDomain.replace(/^\s*\.?/, '').trim() === '') throw usageError('--cookie-domain must not be empty');
     if (opts.admin) {
       const i = opts.admin.indexOf(':');
       if (i <= 0 || i === opts.admin.length - 1) throw usageError("--admin must be EMAIL:PASSWORD");
@@ -82,6 +91,8 @@ export function registerEmulator(program: Command): void {
       adminApiKey: opts.adminApiKey,
       quirks: opts.quirk as never,
       workspaces: num(opts.workspaces, '--workspaces'),
+      fresh: Boolean(opts.fresh),
+      cookieDomain: opts.cookieDomain,
     });
   });
 }

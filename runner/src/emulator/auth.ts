@@ -23,14 +23,17 @@ export interface Principal {
 const unauthorized = (message: string, extra: Record<string, string | string[]> = {}): HttpError =>
   new HttpError(401, { code: 'unauthorized', message, status: 401 }, { ...WWW_AUTH, ...extra });
 
+/** `libs/token.py` `_real_cookie_name`: `__Host-` only on https (secureCookies) without COOKIE_DOMAIN. */
 export function cookieName(core: Core, base: 'access_token' | 'refresh_token' | 'csrf_token'): string {
-  return core.opts.secureCookies ? `__Host-${base}` : base;
+  return core.opts.secureCookies && !core.opts.cookieDomain ? `__Host-${base}` : base;
 }
 
-/** Werkzeug's `dump_cookie` layout: `k=v; Expires=…; Max-Age=…; [Secure; ][HttpOnly; ]Path=/; SameSite=Lax`. */
+/** Werkzeug's `dump_cookie` layout: `k=v; [Domain=…; ]Expires=…; Max-Age=…; [Secure; ][HttpOnly; ]Path=/; SameSite=Lax`. */
 function setCookie(core: Core, base: 'access_token' | 'refresh_token' | 'csrf_token', value: string, maxAge: number, httpOnly: boolean): string {
   const expires = maxAge === 0 ? 'Thu, 01 Jan 1970 00:00:00 GMT' : new Date(core.clock.nowMs() + maxAge * 1000).toUTCString();
-  const parts = [`${cookieName(core, base)}=${value}`, `Expires=${expires}`, `Max-Age=${maxAge}`];
+  const parts = [`${cookieName(core, base)}=${value}`];
+  if (core.opts.cookieDomain) parts.push(`Domain=${core.opts.cookieDomain}`);
+  parts.push(`Expires=${expires}`, `Max-Age=${maxAge}`);
   if (core.opts.secureCookies) parts.push('Secure');
   if (httpOnly) parts.push('HttpOnly');
   parts.push('Path=/', 'SameSite=Lax');
@@ -93,6 +96,7 @@ function currentWorkspace(core: Core, account: Account): { ws: Workspace; role: 
 
 /** `login_required` + `check_csrf_token` (§1.3), plus the admin key (§1.6). */
 export function authenticate(core: Core, ctx: Ctx): Principal {
+  setupRequired(core);
   const cookieToken = ctx.cookies[cookieName(core, 'access_token')];
   const bearer = bearerOf(ctx);
   const token = cookieToken || bearer;
@@ -123,6 +127,69 @@ export function authenticate(core: Core, ctx: Ctx): Principal {
     checkCsrf(core, ctx, account.id);
   }
   return { account, workspace: cur.ws, role: cur.role, via: cookieToken ? 'cookie' : 'bearer' };
+}
+
+/**
+ * `controllers/console/wraps.py` `setup_required` (the outermost decorator of login, logout and every
+ * `login_required` console view): before setup → 401 `NotSetupError` (`controllers/console/error.py`).
+ */
+export function setupRequired(core: Core): void {
+  if (core.isSetUp) return;
+  throw new HttpError(
+    401,
+    {
+      code: 'not_setup',
+      message: 'Dify has not been initialized and installed yet. Please proceed with the initialization and installation process first.',
+      status: 401,
+    },
+    WWW_AUTH,
+  );
+}
+
+/** Python's `datetime.isoformat()` of a naive UTC datetime (what `setup_at` looks like). */
+function pyIsoformat(sec: number): string {
+  return new Date(sec * 1000).toISOString().replace(/\.\d{3}Z$/, '');
+}
+
+/** `libs/password.py` `valid_password`. */
+const PASSWORD_RE = /^(?=.*[a-zA-Z])(?=.*\d).{8,}$/;
+
+/** `controllers/console/setup.py`: validate the payload, refuse a second setup, then `RegisterService.setup`. */
+function setup(core: Core, ctx: Ctx): Reply {
+  // The payload is validated before the already-set-up check (post() validates, then calls setup_system()).
+  const body = ctx.json();
+  // Pydantic reports every failing field: "<n> validation error(s) for SetupRequestPayload\n<field>\n  <msg>…".
+  const errors: string[] = [];
+  const str = (f: string): string | undefined => {
+    if (body[f] === undefined) errors.push(`${f}\n  Field required`);
+    else if (typeof body[f] !== 'string') errors.push(`${f}\n  Input should be a valid string`);
+    else return body[f] as string;
+    return undefined;
+  };
+  const email = str('email');
+  if (email !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) errors.push('email\n  value is not a valid email address: An email address must have an @-sign.');
+  const name = str('name');
+  if (name !== undefined && name.length > 30) errors.push('name\n  String should have at most 30 characters');
+  const password = str('password');
+  if (password !== undefined && !PASSWORD_RE.test(password)) {
+    errors.push('password\n  Value error, Password must contain letters and numbers, and the length must be greater than 8.');
+  }
+  if (body.language != null && typeof body.language !== 'string') errors.push('language\n  Input should be a valid string');
+  if (errors.length > 0) {
+    throw invalidParam(`${errors.length} validation error${errors.length > 1 ? 's' : ''} for SetupRequestPayload\n${errors.join('\n')}`);
+  }
+  // get_setup_status() or TenantService.get_tenant_count() > 0 → AlreadySetupError.
+  if (core.isSetUp || Object.keys(core.store.data.workspaces).length > 0) {
+    throw envelope(403, 'already_setup', 'Dify has been successfully installed. Please refresh the page or return to the dashboard homepage.');
+  }
+  const now = core.clock.nowSec();
+  const ws = core.store.addWorkspace(`${name!}'s Workspace`, now);
+  const acc = core.store.addAccount({ email: email!.toLowerCase(), password: password!, name: name!, workspaceId: ws.id }, now);
+  core.store.setMember(acc.id, ws.id, 'owner');
+  core.store.data.setupAt = now;
+  core.adminAccountId = acc.id;
+  core.defaultWorkspaceId = ws.id;
+  return json(201, { result: 'success' });
 }
 
 function forceLogoutError(core: Core): HttpError {
@@ -162,12 +229,11 @@ function str(v: unknown): string | undefined {
 
 export function registerAuth(core: Core, r: Router): void {
   r.add('GET', '/console/api/setup', () => {
-    const admin = core.admin;
-    return json(200, { step: 'finished', setup_at: new Date(admin.createdAt * 1000).toISOString() });
+    if (!core.isSetUp) return json(200, { step: 'not_started' });
+    const at = core.store.data.setupAt ?? core.admin?.createdAt ?? core.clock.nowSec();
+    return json(200, { step: 'finished', setup_at: pyIsoformat(at) });
   });
-  r.add('POST', '/console/api/setup', () => {
-    throw envelope(403, 'already_setup', 'Dify has been successfully installed. Please refresh the page or return to the dashboard homepage.');
-  });
+  r.add('POST', '/console/api/setup', (ctx) => setup(core, ctx));
   r.add('GET', '/console/api/system-features', () =>
     json(200, { enable_email_password_login: true, enable_email_code_login: false, sso_enforced_for_signin: false, is_allow_register: false, is_allow_create_workspace: false, license: { status: 'none' } }),
   );
@@ -175,6 +241,7 @@ export function registerAuth(core: Core, r: Router): void {
   r.add('POST', '/console/api/login', (ctx) => login(core, ctx));
   r.add('POST', '/console/api/refresh-token', (ctx) => refresh(core, ctx));
   r.add('POST', '/console/api/logout', (ctx) => {
+    setupRequired(core);
     const rt = ctx.cookies[cookieName(core, 'refresh_token')];
     if (rt) delete core.store.data.sessions[rt];
     const bearer = bearerOf(ctx);
@@ -242,6 +309,7 @@ function tenantInfo(w: Workspace, role: Role): Record<string, unknown> {
 
 function login(core: Core, ctx: Ctx): Reply {
   core.stats.logins++;
+  setupRequired(core);
   const body = ctx.json();
   const email = str(body.email);
   const rawPassword = str(body.password);

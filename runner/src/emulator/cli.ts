@@ -41,6 +41,9 @@ export async function runEmulatorCli(o: EmulatorCliOptions): Promise<CommandOutc
   if (!Number.isInteger(nWorkspaces) || nWorkspaces < 1 || nWorkspaces > MAX_WORKSPACES) {
     throw usageError(`--workspaces must be between 1 and ${MAX_WORKSPACES}, got '${o.workspaces}'`);
   }
+  if (o.fresh && nWorkspaces > 1) {
+    throw usageError('--workspaces needs the seeded admin to own the extra workspaces: not with --fresh (create them after setup)');
+  }
   const faults = o.faultsFile ? loadFaultsFile(o.faultsFile) : undefined;
   const script = o.scriptFile ? loadScriptFile(o.scriptFile) : undefined;
   let emu;
@@ -52,16 +55,27 @@ export async function runEmulatorCli(o: EmulatorCliOptions): Promise<CommandOutc
     if (err.code === 'EADDRINUSE') throw usageError(`port ${o.port ?? 5001} is already in use (pick another with --port)`);
     throw new DifyCiError(`cannot start the emulator: ${err.message}`, 'operation', { cause: e });
   }
-  const workspaces = ensureWorkspaces(emu, nWorkspaces);
+  const fresh = Boolean(o.fresh) && !emu.setUp;
+  const workspaces = fresh ? [] : ensureWorkspaces(emu, nWorkspaces);
   log.ok(`Dify emulator listening on ${emu.url}  (console ${emu.url}/console/api, service ${emu.url}/v1${o.openapi ? `, openapi ${emu.url}/openapi/v1` : ''})`);
-  log.info(`  admin: ${emu.admin.email} / ${emu.admin.password}   workspace: ${emu.workspaceId}`);
+  if (fresh) {
+    log.info('  fresh instance: not set up, no credentials seeded — create the owner with POST /console/api/setup {email, name, password, language}');
+  } else if (o.fresh) {
+    log.warn(`  --fresh: the state file is already set up; using its owner ${emu.admin.email} (password as set up)   workspace: ${emu.workspaceId}`);
+  } else log.info(`  admin: ${emu.admin.email} / ${emu.admin.password}   workspace: ${emu.workspaceId}`);
+  if (o.cookieDomain) log.info(`  cookie domain: ${o.cookieDomain} (no __Host- prefix)`);
   if (workspaces.length > 1) log.info(`  workspaces: ${workspaces.slice(1).map((w) => `${w.name} ${w.id}`).join(', ')}`);
   if (o.statePath) log.info(`  state: ${resolve(o.statePath)}`);
   if (faults?.length) log.info(`  faults: ${faults.length} rule(s)`);
   if (script?.length) log.info(`  script: ${script.length} rule(s)`);
   log.info('  stop with Ctrl-C (SIGINT) or SIGTERM');
   // `workspaces` (seeded first) was added after `workspaceId`; readers of the older fields are unaffected.
-  const line: Record<string, unknown> = { url: emu.url, email: emu.admin.email, password: emu.admin.password, workspaceId: emu.workspaceId, workspaces };
+  // A fresh instance has no credentials: `fresh: true` and no email/password/workspace fields.
+  const line: Record<string, unknown> = fresh
+    ? { url: emu.url, fresh: true, workspaces }
+    : o.fresh
+      ? { url: emu.url, email: emu.admin.email, workspaceId: emu.workspaceId, workspaces }
+      : { url: emu.url, email: emu.admin.email, password: emu.admin.password, workspaceId: emu.workspaceId, workspaces };
   if (emu.adminApiKey) line.adminApiKey = emu.adminApiKey;
   process.stdout.write(JSON.stringify(line) + '\n');
 

@@ -26,6 +26,16 @@ export interface Resolved {
   sseJson: 'python' | 'compact';
   publicUrl?: string;
   quirks: Quirk[];
+  fresh: boolean;
+  /** COOKIE_DOMAIN as Dify normalises it (trimmed, no leading dot, no port); undefined = not set. */
+  cookieDomain?: string;
+  stateWriteDelayMs: number;
+}
+
+/** `libs/token.py` `_cookie_domain()` (strip, drop one leading dot) + Werkzeug's `dump_cookie` (no port, no dots). */
+export function normalizeCookieDomain(d: string | undefined): string | undefined {
+  const v = (d ?? '').trim().replace(/^\./, '').split(':')[0]!.replace(/^\.+/, '');
+  return v || undefined;
 }
 
 export function resolveOptions(o: EmulatorOptions): Resolved {
@@ -49,6 +59,9 @@ export function resolveOptions(o: EmulatorOptions): Resolved {
     sseJson: o.sseJson ?? 'python',
     publicUrl: o.publicUrl,
     quirks: o.quirks ?? [],
+    fresh: o.fresh ?? false,
+    cookieDomain: normalizeCookieDomain(o.cookieDomain),
+    stateWriteDelayMs: o.stateWriteDelayMs ?? 200,
   };
 }
 
@@ -65,15 +78,17 @@ export class Core {
   jitterRng: Rng;
   faults: Counted<FaultRule>[] = [];
   script: Counted<ScriptRule>[] = [];
-  stats: EmulatorStats = { requests: 0, logins: 0, byRoute: {} };
+  stats: EmulatorStats = { requests: 0, logins: 0, byRoute: {}, stateWrites: 0 };
   /** Active service-API requests per app (concurrency limit). */
   active = new Map<string, number>();
   /** Sliding-window timestamps per `dfoa_` token. */
   rateWindows = new Map<string, number[]>();
   /** When set, every authenticated console request answers A4 (Dify: invalid enterprise license). */
   forceLogout = false;
-  defaultWorkspaceId!: string;
-  adminAccountId!: string;
+  /** '' while a fresh instance is not set up yet. */
+  defaultWorkspaceId = '';
+  adminAccountId = '';
+  private writeTimer: NodeJS.Timeout | undefined;
   url = '';
 
   constructor(readonly opts: Resolved, store?: Store) {
@@ -84,8 +99,13 @@ export class Core {
       this.adoptSeed();
     } else {
       this.store = new Store();
-      this.seed();
+      if (!opts.fresh) this.seed();
     }
+  }
+
+  /** Dify's setup step is done (DifySetup row; a state file from before `setupAt` counts when it has accounts). */
+  get isSetUp(): boolean {
+    return this.store.data.setupAt != null || Object.keys(this.store.data.accounts).length > 0;
   }
 
   private seed(): void {
@@ -93,12 +113,23 @@ export class Core {
     const ws = this.store.addWorkspace(DEFAULT_WORKSPACE_NAME, now);
     const acc = this.store.addAccount({ email: this.opts.admin.email, password: this.opts.admin.password, name: 'admin', workspaceId: ws.id }, now);
     this.store.setMember(acc.id, ws.id, 'owner');
+    this.store.data.setupAt ??= now;
     this.defaultWorkspaceId = ws.id;
     this.adminAccountId = acc.id;
   }
 
   /** A loaded state file: find the seeded admin again (first owner account), or seed one. */
   private adoptSeed(): void {
+    if (this.opts.fresh) {
+      // Fresh: nothing is seeded; an installed state keeps its owner (the setup account, password as set up).
+      const first = Object.values(this.store.data.workspaces).sort((a, b) => a.createdAt - b.createdAt)[0];
+      const owner = first ? this.store.ownerOf(first.id) : undefined;
+      if (first && owner) {
+        this.defaultWorkspaceId = first.id;
+        this.adminAccountId = owner.id;
+      }
+      return;
+    }
     const acc = this.store.accountByEmail(this.opts.admin.email);
     if (!acc) {
       this.seed();
@@ -112,10 +143,12 @@ export class Core {
 
   reset(): void {
     this.store = new Store();
-    this.seed();
+    this.defaultWorkspaceId = '';
+    this.adminAccountId = '';
+    if (!this.opts.fresh) this.seed();
     this.faults = [];
     this.script = [];
-    this.stats = { requests: 0, logins: 0, byRoute: {} };
+    this.stats = { requests: 0, logins: 0, byRoute: {}, stateWrites: 0 };
     this.active.clear();
     this.rateWindows.clear();
     this.forceLogout = false;
@@ -132,7 +165,30 @@ export class Core {
   }
 
   persist(): void {
-    if (this.opts.statePath) this.store.save(this.opts.statePath);
+    if (this.writeTimer) clearTimeout(this.writeTimer);
+    this.writeTimer = undefined;
+    if (!this.opts.statePath) return;
+    this.store.save(this.opts.statePath);
+    this.stats.stateWrites++;
+  }
+
+  /** A write within `stateWriteDelayMs`: a burst of service-API requests (a smoke run) costs one write, not one each. */
+  persistSoon(): void {
+    if (!this.opts.statePath || this.writeTimer) return;
+    this.writeTimer = setTimeout(() => {
+      this.writeTimer = undefined;
+      try {
+        this.persist();
+      } catch (e) {
+        process.stderr.write(`emulator: cannot write the state file: ${(e as Error).message}\n`);
+      }
+    }, this.opts.stateWriteDelayMs);
+    this.writeTimer.unref();
+  }
+
+  /** Writes a pending persistSoon now (close, exit). */
+  flush(): void {
+    if (this.writeTimer) this.persist();
   }
 
   get admin(): Account {

@@ -38,8 +38,12 @@ export interface EmulatorStateView {
 
 export interface Emulator {
   url: string;
-  admin: { email: string; password: string };
-  workspaceId: string;
+  /** The seeded owner; with `fresh`, the account `POST /console/api/setup` created (empty strings before setup). */
+  readonly admin: { email: string; password: string };
+  /** The seeded (or, with `fresh`, set-up) workspace; '' before setup. */
+  readonly workspaceId: string;
+  /** Addition: false while a `fresh` instance waits for `POST /console/api/setup`. */
+  readonly setUp: boolean;
   adminApiKey: string | undefined;
   close(): Promise<void>;
   reset(): void;
@@ -81,17 +85,33 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   core.url = `http://${host}:${addr.port}`;
   core.persist();
 
+  const notSetUp = (what: string): Error => new Error(`${what}: the emulator is fresh and not set up yet (POST /console/api/setup first)`);
   const emu: Emulator = {
     url: core.url,
-    admin: { ...opts.admin },
+    get admin() {
+      if (!opts.fresh) return { ...opts.admin };
+      const acc = core.store.data.accounts[core.adminAccountId];
+      return acc ? { email: acc.email, password: acc.password } : { email: '', password: '' };
+    },
     get workspaceId() {
       return core.defaultWorkspaceId;
+    },
+    get setUp() {
+      return core.isSetUp;
     },
     adminApiKey: opts.adminApiKey,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
-        (server as unknown as Server).close(() => resolve());
+        (server as unknown as Server).close(() => {
+          // Service-API changes are written with a short delay: the last ones must not be lost.
+          try {
+            core.flush();
+          } catch (e) {
+            process.stderr.write(`emulator: cannot write the state file: ${(e as Error).message}\n`);
+          }
+          resolve();
+        });
       }),
     reset() {
       core.reset();
@@ -110,6 +130,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       core.clock.advance(ms);
     },
     createWorkspace(name) {
+      if (!core.adminAccountId) throw notSetUp('createWorkspace');
       const ws = core.createWorkspace(name);
       core.persist();
       return { id: ws.id };
@@ -130,6 +151,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return view(core);
     },
     mintOpenApiToken(email) {
+      if (!email && !core.adminAccountId) throw notSetUp('mintOpenApiToken');
       const acc = email ? core.store.accountByEmail(email) : core.admin;
       if (!acc) throw new Error(`unknown account ${email}`);
       return mintToken(core, acc.id);
@@ -141,6 +163,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       core.persist();
     },
     createDataset(o) {
+      if (!o.workspaceId && !core.defaultWorkspaceId) throw notSetUp('createDataset');
       const ws = o.workspaceId ?? core.defaultWorkspaceId;
       if (!core.store.data.workspaces[ws]) throw new Error(`unknown workspace ${ws}`);
       const ds = createDataset(core, ws, core.adminAccountId, { name: o.name, indexing_technique: o.indexingTechnique ?? undefined });
@@ -149,6 +172,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return { id: ds.id };
     },
     createDatasetApiKey(workspaceId) {
+      if (!workspaceId && !core.defaultWorkspaceId) throw notSetUp('createDatasetApiKey');
       const ws = workspaceId ?? core.defaultWorkspaceId;
       if (!core.store.data.workspaces[ws]) throw new Error(`unknown workspace ${ws}`);
       const k = core.store.addKey('', ws, core.clock.nowSec(), 'dataset');

@@ -133,7 +133,10 @@ export function createEmulatorServer(core: Core): Server {
         reply = { status: 500, body: { message: 'Internal Server Error', code: 'unknown', status: 500 } };
       }
     }
-    if (ctx.method !== 'GET' && ctx.method !== 'HEAD' && ctx.method !== 'OPTIONS' && !ctx.path.startsWith('/v1/')) {
+    if (ctx.path.startsWith('/v1/')) {
+      // Service API: conversations, documents, key last_used_at, indexing polls (GETs too); coalesced writes.
+      core.persistSoon();
+    } else if (ctx.method !== 'GET' && ctx.method !== 'HEAD' && ctx.method !== 'OPTIONS') {
       try {
         core.persist();
       } catch (e) {

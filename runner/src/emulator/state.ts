@@ -175,6 +175,8 @@ export interface StateData {
   deviceCodes: Record<string, DeviceCode>;
   datasets: Record<string, Dataset>;
   loginFailures: Record<string, { count: number; untilMs: number }>;
+  /** Unix seconds of Dify's setup step (the DifySetup row); null on a fresh instance. */
+  setupAt: number | null;
 }
 
 /** Dify's draft hash: sha256(json.dumps({"graph": graph}, sort_keys=True) + "None"). */
@@ -198,6 +200,7 @@ export function emptyState(): StateData {
     deviceCodes: {},
     datasets: {},
     loginFailures: {},
+    setupAt: null,
   };
 }
 

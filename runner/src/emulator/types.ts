@@ -64,6 +64,16 @@ export interface EmulatorOptions {
   publicUrl?: string;
   /** Known Dify bugs to reproduce (§10): see QUIRKS. */
   quirks?: Quirk[];
+  /**
+   * Start as an uninstalled Dify: no seeded account or workspace, `GET /console/api/setup` → `not_started` and every
+   * `setup_required` console route → 401 `not_setup` until `POST /console/api/setup` creates the owner. A loaded
+   * `statePath` that already holds accounts is an installed instance: it is used as it is.
+   */
+  fresh?: boolean;
+  /** Dify's `COOKIE_DOMAIN` (§1.1): cookies get `Domain=` and never the `__Host-` prefix (even with secureCookies). */
+  cookieDomain?: string;
+  /** With statePath: service-API (`/v1`) changes are written at most this long after the request (default 200 ms). */
+  stateWriteDelayMs?: number;
 }
 
 /**
@@ -77,4 +87,6 @@ export interface EmulatorStats {
   requests: number;
   logins: number;
   byRoute: Record<string, number>;
+  /** How often the state file was written (with statePath). */
+  stateWrites: number;
 }
