@@ -37,6 +37,35 @@ class ConventionTest {
         }
     }
 
+    /** The public steps built on difyRun; a new var must be added here (or to the exceptions) to be checked. */
+    static final List<String> RESULT_STEPS = ['difyValidate', 'difyPlan', 'difyDeploy', 'difySmoke', 'difyRollback', 'difyNotify', 'difyBackup', 'difyStatus']
+
+    @Test
+    void everyPublicStepReturnsTheResultMapFromDifyRun() {
+        assertEquals('every var but the executor and the pipeline is a result step', Vars.names() - ['difyRun', 'difyPipeline'], RESULT_STEPS.sort(false))
+        List<String> problems = []
+        for (String step : RESULT_STEPS) {
+            harness.PipelineHarness h = Vars.harness()
+            String marker = "marker-${step}".toString()
+            h.runner = { Map run -> [exitCode: 0, result: harness.PipelineHarness.okResult(run.command as String, [data: [marker: marker]])] }
+            Object result = h.call(step, [env: 'staging'])
+            String command = h.commands() ? h.commands()[0].command : '?'
+            Map expected = [command: command, marker: marker, exitCode: 0, message: "dify-ci ${command}: ${command} ok [exit 0]".toString()]
+            Map got = result instanceof Map ? [command: result.command, marker: result.data instanceof Map ? result.data.marker : null, exitCode: result.exitCode, message: result.message] : null
+            if (got != expected) {
+                problems << "${step} must return the result map from difyRun (the runner's result, exitCode, message); it returned ${result}".toString()
+            }
+        }
+        assertEquals(problems.join('\n'), [], problems)
+        // A result a step lets through without failing is returned too: plan's "changes", smoke's UNSTABLE.
+        harness.PipelineHarness h = Vars.harness()
+        h.runner = { Map run -> [exitCode: 3, result: harness.PipelineHarness.okResult('plan', [status: 'changes', data: [marker: 'plan-3']])] }
+        assertEquals('plan-3', h.call('difyPlan', [env: 'staging', detailedExitcode: true]).data.marker)
+        h = Vars.harness()
+        h.runner = { Map run -> [exitCode: 1, result: harness.PipelineHarness.okResult('smoke', [status: 'failed', data: [marker: 'smoke-1']])] }
+        assertEquals('smoke-1', h.call('difySmoke', [env: 'staging', unstable: true]).data.marker)
+    }
+
     @Test
     void noInterpolatedShellScripts() {
         for (String name : Vars.names()) {
