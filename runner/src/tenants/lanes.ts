@@ -6,7 +6,7 @@
  * name the workspace on every request (`X-WORKSPACE-ID` / the path), so their tenants never share a lane. Tenants
  * with their own url or auth have their own session and run in parallel anyway.
  */
-import { DifyCiError } from '../core/errors.js';
+import { configError, DifyCiError } from '../core/errors.js';
 import type { EnvironmentConfig, TenantConfig } from '../config/types.js';
 import type { Session } from '../dify/auth.js';
 import { getConsole, type ConsoleClient } from '../dify/console.js';
@@ -38,6 +38,18 @@ export function tenantLanes(env: EnvironmentConfig, tenants: TenantConfig[], env
   // A session used for a single workspace needs no serialising: one switch up front is enough.
   const spaces = new Map<string, Set<string>>();
   for (const l of out) if (l.lane) (spaces.get(l.lane) ?? spaces.set(l.lane, new Set()).get(l.lane)!).add(l.tenant.workspaceId ?? '');
+  // A tenant without a workspaceId works in the session's current workspace: in a lane that is whichever workspace
+  // the tenant before it switched to, so it would deploy into (and overwrite) another tenant's app. Refuse it.
+  for (const l of out) {
+    if (l.lane && !l.tenant.workspaceId && spaces.get(l.lane)!.size > 1) {
+      const others = out.filter((o) => o.lane === l.lane && o.tenant.workspaceId).map((o) => o.tenant.name);
+      throw configError(
+        `tenant '${l.tenant.name}' has no workspaceId, but its login also serves tenant(s) in other workspaces (${others.slice(0, 3).join(', ')}${others.length > 3 ? ', …' : ''}): ` +
+          'it would act on whichever workspace was switched to last; set its workspaceId (or give it its own url or auth)',
+        { position: l.tenant.source ? { file: l.tenant.source.file, line: l.tenant.source.line } : undefined },
+      );
+    }
+  }
   for (const l of out) if (l.lane && spaces.get(l.lane)!.size < 2) l.lane = undefined;
   return out;
 }
