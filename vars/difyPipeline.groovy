@@ -2,7 +2,8 @@ import org.jenkinsci.plugins.workflow.steps.FlowInterruptedException
 
 // difyPipeline: the org-wide standard pipeline in one call, driven by the tenant repo's dify-ci.yml.
 //   Validate -> Plan (pull requests stop here) -> for each environment: [Approve] -> Deploy -> Smoke
-//   on failure: roll back every environment this build deployed to, then notify; on success: notify.
+//   on failure: roll back what this build deployed (its own targets only), then notify; aborted: notify only;
+//   on success: notify.
 // Scripted, not declarative: the environments come from dify-ci.yml at run time (declarative stages are fixed
 // when the Jenkinsfile is compiled), `input` waits outside any node, and lock + milestone wrap each deploy.
 // Options and parameters: vars/difyPipeline.txt and jenkins-shared-library.md.
@@ -248,7 +249,7 @@ def manualRollback(Map state) {
     }
 }
 
-// The `post` of this pipeline: failure -> roll back what this build deployed (newest first), then notify.
+// The `post` of this pipeline: failure -> roll back what this build deployed (newest environment first), then notify.
 def finish(Map state, String outcome, boolean pr) {
     if (outcome == 'failure') { // aborted: nothing rolled back; the notify `on:` rules decide who hears of it
         currentBuild.result = 'FAILURE'
