@@ -19,7 +19,7 @@ const clean = () => report('apps/clean app.yml', fixture('dify-official/basic_ll
 const broken = () =>
   report(
     'apps/中文 & <broken>.yml',
-    replaceOnce(fixture('dify-official/basic_llm_chat_workflow.yml'), "'{{#start_node.query#}}'", "'{{#ghost.query#}} <b>&amp;</b> \u0001'"),
+    replaceOnce(fixture('dify-official/basic_llm_chat_workflow.yml'), "'{{#start_node.query#}}'", '"{{#ghost.query#}} <b>&amp;</b> \\x01"'),
   );
 const warned = () => report('apps/warned.yml', fixture('dify-official/basic_chatflow.yml'));
 
@@ -30,7 +30,7 @@ describe('dsl: reports', () => {
     const head = lines.findIndex((l) => l.includes('error DSL050'));
     assert.match(lines[head]!, /^ {2}apps\/中文 & <broken>\.yml:93:\d+: error DSL050: \{\{#ghost\.query#\}\}/);
     const col = Number(/:93:(\d+):/.exec(lines[head]!)![1]);
-    assert.match(lines[head + 1]!, /^ {4}93 \| +text: '\{\{#ghost/);
+    assert.match(lines[head + 1]!, /^ {4}93 \| +text: "\{\{#ghost/);
     const caret = lines[head + 2]!.indexOf('^');
     const bar = lines[head + 2]!.indexOf('|');
     assert.equal(caret - bar - 2, col - 1, 'caret under the column');

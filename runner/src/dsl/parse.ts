@@ -4,17 +4,18 @@
  * content: problems become findings (DSL001–DSL004) so one broken file does not hide the others.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { LineCounter, parseDocument, type Document } from 'yaml';
+import { Composer, LineCounter, Parser, YAMLParseError, type CST, type Document } from 'yaml';
 import { DifyCiError } from '../core/errors.js';
 import { displayPath, positionOf, pathToString, pyyamlTags, type PathSegment, type SourceDoc } from '../yaml/source.js';
 
 export { pyyamlTags };
 import type { Finding, ParsedDsl, Severity } from './types.js';
+import { MAX_ALIAS_EXPANSION, MAX_DSL_DEPTH, aliasProblem, cstDepthProblem, firstNonPrintable, lexerDepthProblem } from './limits.js';
+
+export { MAX_ALIAS_EXPANSION, MAX_DSL_DEPTH };
 
 /** Dify refuses DSL fetched from a URL above 10 MB; we apply it to every file so CI fails before Dify does. */
 export const MAX_DSL_BYTES = 10 * 1024 * 1024;
-/** Aliases are legal, but expansion beyond this is treated as an attack (billion laughs). */
-export const MAX_ALIAS_COUNT = 100;
 
 export interface ParseDslOptions {
   /** The name used in findings; default: the path as given, relative to the working directory when inside it. */
@@ -140,6 +141,13 @@ export function parseDslText(text: string, opts: ParseDslOptions & { name: strin
       ),
     );
   }
+  const np = firstNonPrintable(text);
+  if (np) {
+    const before = text.slice(0, np.offset);
+    const line = before.split('\n').length;
+    findings.push(finding('DSL001', np.message, file, line, np.offset - before.lastIndexOf('\n')));
+    return failed(file, findings);
+  }
   if (text.trim() === '') {
     findings.push(finding('DSL001', 'file is empty (Dify: "yaml_content is required")', file, 1, 1));
     return failed(file, findings);
@@ -188,17 +196,42 @@ function firstLine(msg: string): string {
   return msg.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
 }
 
-/** One parse: the Document (for positions) and one toJS (for the value). */
+/** Where each parse step stops when a limit is hit: a DSL001 finding at the offending offset. */
+function limitFinding(p: { offset: number; message: string }, file: string, lines: LineCounter): Finding {
+  const lp = lines.linePos(p.offset);
+  return finding('DSL001', p.message, file, lp.line, lp.col);
+}
+
+/**
+ * One parse: the Document (for positions) and one toJS (for the value). Done step by step (what `parseDocument`
+ * does, plus the limits in limits.ts) so that depth is checked on tokens before the recursive composer runs, and
+ * alias expansion is measured before anything walks the value.
+ */
 function loadYaml(text: string, file: string, findings: Finding[]): { src: SourceDoc; ok: boolean } {
   const lines = new LineCounter();
-  const doc = parseDocument(text, {
-    lineCounter: lines,
-    version: '1.1',
-    customTags: pyyamlTags,
-    uniqueKeys: true,
-    prettyErrors: false,
-    strict: true,
-  }) as Document.Parsed;
+  const options = { version: '1.1', customTags: pyyamlTags, uniqueKeys: true, prettyErrors: false, strict: true } as const;
+  const fail = (doc: Document.Parsed): { src: SourceDoc; ok: boolean } => ({ src: { file, text, doc, lines, value: undefined }, ok: false });
+  const early = lexerDepthProblem(text);
+  const tokens: CST.Token[] = early ? [] : [...new Parser(lines.addNewLine).parse(text)];
+  const deep = early ?? cstDepthProblem(tokens);
+  if (deep) {
+    if (early) {
+      lines.addNewLine(0);
+      for (const m of text.matchAll(/\n/g)) lines.addNewLine(m.index + 1);
+    }
+    findings.push(limitFinding(deep, file, lines));
+    // An empty document stands in for the source: code frames only need the text and line counter.
+    return fail(new Composer(options).compose([], true, 0).next().value as Document.Parsed);
+  }
+  let doc: Document.Parsed | null = null;
+  for (const d of new Composer(options).compose(tokens, true, text.length)) {
+    if (!doc) doc = d as Document.Parsed;
+    else {
+      doc.errors.push(new YAMLParseError(d.range.slice(0, 2) as [number, number], 'MULTIPLE_DOCS', 'Source contains multiple documents; please use YAML.parseAllDocuments()'));
+      break;
+    }
+  }
+  doc = doc!;
   let fatal = false;
   for (const e of doc.errors) {
     const lp = lines.linePos(e.pos[0]);
@@ -222,19 +255,16 @@ function loadYaml(text: string, file: string, findings: Finding[]): { src: Sourc
   }
   const src: SourceDoc = { file, text, doc, lines, value: undefined };
   if (fatal) return { src, ok: false };
+  const aliases = aliasProblem(doc);
+  if (aliases) {
+    findings.push(limitFinding(aliases, file, lines));
+    return { src, ok: false };
+  }
   try {
-    src.value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    // Expansion is bounded by aliasProblem; the library's own per-anchor counter would refuse 101 plain aliases.
+    src.value = doc.toJS({ maxAliasCount: -1 });
   } catch (e) {
-    const msg = (e as Error).message;
-    findings.push(
-      finding(
-        'DSL001',
-        /alias count/i.test(msg) ? `too many alias expansions (over ${MAX_ALIAS_COUNT}): refused as a resource-exhaustion ("billion laughs") attack` : `cannot load YAML: ${msg}`,
-        file,
-        1,
-        1,
-      ),
-    );
+    findings.push(finding('DSL001', `cannot load YAML: ${(e as Error).message}`, file, 1, 1));
     return { src, ok: false };
   }
   return { src, ok: true };

@@ -16,7 +16,7 @@ export const PARSE_RULES: RuleMeta[] = [
     group: 'parse',
     severity: 'error',
     summary: 'The file cannot be read as YAML/JSON the way Dify reads it',
-    help: 'Syntax errors, text that is not UTF-8, files over 10 MB, multiple documents, unknown tags and alias bombs all make Dify fail the import ("Invalid YAML format: …"). Fix the file at the position shown.',
+    help: 'Syntax errors, text that is not UTF-8, raw control characters, files over 10 MB, multiple documents, unknown tags, nesting too deep and alias bombs all make Dify fail the import ("Invalid YAML format: …"). Fix the file at the position shown.',
   },
   {
     id: 'DSL002',
