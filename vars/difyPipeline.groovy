@@ -166,8 +166,8 @@ def deployTo(Map state, String e, String approver) {
     int shards = (state.p.shards ?: 1) as int
     if (shards < 2) {
         onAgent(state) {
+            markDeployed(state, e) // before: a deploy that fails half-way is rolled back too (this build's targets only)
             difyDeploy(env: e, config: state.o.config, approvedBy: approver)
-            markDeployed(state, e)
         }
         return
     }
@@ -176,8 +176,8 @@ def deployTo(Map state, String e, String approver) {
         String shard = "${k}/${shards}"
         branches.put("shard ${shard}".toString(), {
             onAgent(state) {
+                markDeployed(state, e) // even if every shard fails: any target one of them deployed is undone
                 difyDeploy(env: e, config: state.o.config, approvedBy: approver, shard: shard)
-                markDeployed(state, e) // a partly deployed environment is rolled back too
             }
         })
     }

@@ -198,11 +198,13 @@ class DifyPipelineTest {
     }
 
     @Test
-    void aFailedDeployIsNotRolledBackButEarlierEnvironmentsAre() {
+    void aDeployThatFailsHalfWayIsRolledBackThenEarlierEnvironments() {
+        // A failed deploy may have deployed some of its targets: the this-build rollback undoes exactly those.
         h.runner = failing('deploy', 'production')
         assertNotNull(runPipeline())
-        assertEquals(['rollback staging', 'notify failure'], commandLine()[-2..-1])
-        assertFalse(commandLine().contains('rollback production'))
+        assertEquals(['deploy production', 'rollback production', 'rollback staging', 'notify failure'], commandLine()[-4..-1])
+        assertTrue(h.commands().find { it.command == 'rollback' && it.params.env == 'production' }.stack.contains('lock:dify-production'))
+        assertThisBuildRollback('production', 'alice')
         assertThisBuildRollback('staging', null)
     }
 
