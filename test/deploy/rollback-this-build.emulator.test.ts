@@ -88,6 +88,16 @@ describe('rollback --this-build against the emulator', function () {
     const [v3] = await deploy(B, 'support'); // B deployed twice: --to previous would land on v2
     assert.equal((await live(v1!.appId!)).versionId, v3!.versionId);
 
+    // --dry-run: says where it would go, changes nothing.
+    const n0 = await versionCount(v1!.appId!);
+    const cfg = p.config();
+    const dry = (await rollbackTargets(cfg, cfg.env!, 'support', { environ: as(B), thisBuild: true, dryRun: true })).targets[0]!;
+    assert.equal(dry.status, 'dry-run', dry.error);
+    assert.equal(dry.to.versionId, v1!.versionId);
+    assert.match(dry.diffText!, /-Third\./);
+    assert.equal(await versionCount(v1!.appId!), n0);
+    assert.equal((await live(v1!.appId!)).versionId, v3!.versionId);
+
     const r = await rollbackAs(B, 'support');
     assert.equal(r.status, 'success');
     assert.deepEqual(r.thisBuild, { build: B, deployed: 1 });
