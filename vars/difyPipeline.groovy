@@ -322,7 +322,7 @@ def inWorkspace(Map state, Closure body) {
         String stashName = "dify-ci-${state.stashes.size() + 1}"
         state.stashes << stashName // claimed before any step runs, so parallel shards never share a name
         archiveArtifacts(artifacts: '.dify-ci/**', allowEmptyArchive: true)
-        stash(name: stashName, includes: '.dify-ci/results/**,.dify-ci/reports/**', allowEmpty: true)
+        stash(name: stashName, includes: '.dify-ci/results/**,.dify-ci/reports/**,.dify-ci/backups/**', allowEmpty: true)
     }
 }
 

@@ -354,6 +354,8 @@ class DifyPipelineTest {
         assertThisBuildRollback('staging', null)
         List shardStashes = h.named('stash').findAll { it.stack.any { it.startsWith('parallel:shard ') } }.collect { it.args[0].name }
         assertEquals('two shards in each environment', 4, shardStashes.size())
+        assertTrue('a chat app\'s pre-deploy backup travels to the rollback agent too',
+            h.named('stash').every { ((String) it.args[0].includes).split(',').contains('.dify-ci/backups/**') })
         int rollbackNode = h.calls.subList(0, shellIndex('dify-ci rollback production')).findLastIndexOf { it.name == 'node' }
         assertTrue(h.calls.subList(rollbackNode, shellIndex('dify-ci rollback production')).findAll { it.name == 'unstash' }.collect { it.args[0] }.containsAll(shardStashes))
         assertEquals('the rollback agent sees both shards\' deploy results, the failed shard\'s too, and staging\'s',
