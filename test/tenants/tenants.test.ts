@@ -84,6 +84,22 @@ describe('tenants: files', () => {
     assert.match(bad.message, /unknown key 'workspaceID'.*did you mean 'workspaceId'/);
   });
 
+  it('a tenant file may merge one defaults mapping into hundreds of rows, but an alias bomb is refused at its line', () => {
+    const rows = Array.from({ length: 300 }, (_, i) => `  - {<<: *gold, name: t${i}, workspaceId: w${i}}`).join('\n');
+    const ok = tenantsFrom({ 't.yml': `defaults: &gold {labels: {tier: gold, region: eu}}\ntenants:\n${rows}\n` }, 'tenants: {file: t.yml}\n');
+    assert.equal(ok.length, 300);
+    assert.deepEqual(ok[299]!.labels, { tier: 'gold', region: 'eu' });
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 9; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`);
+    const bomb = errorOf(() => tenantsFrom({ 't.yml': `${levels.join('\n')}\ntenants: []\n` }, 'tenants: {file: t.yml}\n'));
+    assert.match(bomb.message, /billion laughs/);
+    assert.ok(bomb.position?.file.endsWith('t.yml'));
+    assert.ok((bomb.position?.line ?? 0) > 1, 'at the alias that crosses the limit');
+    const deep = errorOf(() => tenantsFrom({ 't.yml': `tenants:\n  - ${'['.repeat(5000)}\n` }, 'tenants: {file: t.yml}\n'));
+    assert.match(deep.message, /nesting too deep/);
+    assert.equal(deep.position?.line, 2);
+  });
+
   it('inline tenants are checked by the config schema', () => {
     const list = tenantsFrom({}, 'tenants:\n  - {name: a, workspaceId: w1, canary: true}\n');
     assert.equal(list[0]!.canary, true);

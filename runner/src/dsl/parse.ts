@@ -10,7 +10,7 @@ import { displayPath, positionOf, pathToString, pyyamlTags, type PathSegment, ty
 
 export { pyyamlTags };
 import type { Finding, ParsedDsl, Severity } from './types.js';
-import { MAX_ALIAS_EXPANSION, MAX_DSL_DEPTH, aliasProblem, cstDepthProblem, firstNonPrintable, lexerDepthProblem } from './limits.js';
+import { MAX_ALIAS_EXPANSION, MAX_DSL_DEPTH, aliasProblem, cstDepthProblem, firstNonPrintable, lexerDepthProblem } from '../yaml/limits.js';
 
 export { MAX_ALIAS_EXPANSION, MAX_DSL_DEPTH };
 

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node, type Tags } from 'yaml';
 import { DifyCiError, type ErrorCategory, type SourcePosition } from '../core/errors.js';
+import { aliasProblem, lexerDepthProblem, MAX_DSL_DEPTH, type LimitProblem } from './limits.js';
 
 export type PathSegment = string | number;
 
@@ -91,10 +92,16 @@ export function pyyamlTags(tags: Tags): Tags {
 export function parseSource(file: string, text: string, opts: ParseOptions = {}): SourceDoc {
   const category = opts.category ?? 'config';
   const lines = new LineCounter();
+  const deep = lexerDepthProblem(text); // before the recursive composer can overflow the stack
+  if (deep) {
+    const before = text.slice(0, deep.offset).split('\n');
+    throw new DifyCiError(deep.message, category, { position: { file, line: before.length, column: before.at(-1)!.length + 1 } });
+  }
   const doc = parseDocument(text, {
     lineCounter: lines,
     version: opts.version ?? '1.2',
     ...(opts.version === '1.1' ? { customTags: pyyamlTags } : {}),
+    merge: true, // `<<: *defaults` in hand-written config and tenant files, as in docker-compose
     uniqueKeys: true,
     prettyErrors: false,
     strict: true,
@@ -111,9 +118,22 @@ export function parseSource(file: string, text: string, opts: ParseOptions = {})
       details,
     });
   }
+  // The library's own alias counter refuses a tenant file where 101 rows merge one `<<: *defaults`: measure what
+  // aliases expand to instead (billion-laughs files are still refused, at the alias that crosses the limit).
+  let limit: LimitProblem | null;
+  try {
+    limit = aliasProblem(doc);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    limit = { offset: 0, message: `nesting too deep (more than ${MAX_DSL_DEPTH} levels)` };
+  }
+  if (limit) {
+    const p = lines.linePos(limit.offset);
+    throw new DifyCiError(limit.message, category, { position: { file, line: p.line, column: p.col } });
+  }
   let value: unknown;
   try {
-    value = doc.toJS({ maxAliasCount: opts.maxAliasCount ?? 100 });
+    value = doc.toJS({ maxAliasCount: opts.maxAliasCount ?? -1 });
   } catch (e) {
     throw new DifyCiError(`cannot load YAML: ${(e as Error).message}`, category, { position: { file } });
   }
