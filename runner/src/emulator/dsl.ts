@@ -1,5 +1,6 @@
 /** DSL import (§3), confirm, check-dependencies and export (§4), shared by the console and /openapi/v1. */
 import { parseDocument, stringify } from 'yaml';
+import { BoundedCache, plainJson } from '../core/plain-json.js';
 import { pyyamlTags } from '../dsl/parse.js';
 import type { Core } from './core.js';
 import { HttpError, invalidParam, json, type Reply } from './http.js';
@@ -38,18 +39,43 @@ export function importReply(r: ImportResult): Reply {
  * y/n stay strings), duplicate keys allowed (last wins), unknown tags rejected.
  */
 export function safeLoad(text: string): unknown {
+  // A fan-out imports the same DSL text into hundreds of apps: parse each text once and hand out deep copies
+  // (structuredClone keeps Dates, binary and shared alias references as toJS made them). Errors are not cached.
+  const cacheable = text.length <= CACHE_MAX_CHARS && !text.includes('__proto__');
+  if (cacheable) {
+    const hit = loadCache.get(text);
+    if (hit) return structuredClone(hit.value);
+  }
   const doc = parseDocument(text, { version: '1.1', customTags: pyyamlTags, uniqueKeys: false, prettyErrors: false, merge: true });
   if (doc.errors.length > 0) throw new YamlError(doc.errors[0]!.message);
   const unknownTag = doc.warnings.find((w) => w.code === 'TAG_RESOLVE_FAILED');
   if (unknownTag) throw new YamlError(unknownTag.message);
-  return doc.toJS({ maxAliasCount: -1 });
+  const value = doc.toJS({ maxAliasCount: -1 });
+  if (cacheable && value !== null && typeof value === 'object') {
+    try {
+      loadCache.set(text, { value: structuredClone(value) });
+    } catch {
+      // not cloneable: parsed again next time
+    }
+  }
+  return value;
 }
 export class YamlError extends Error {}
 
+/** Parse and dump caches: few entries (one per distinct DSL in flight), each at most 256 KB of text. */
+const CACHE_MAX_CHARS = 256 * 1024;
+const loadCache = new BoundedCache<{ value: unknown }>(64);
+const dumpCache = new BoundedCache<string>(64);
+
 /** `yaml.dump(…, allow_unicode=True)`: keys sorted; 1.1 quoting so PyYAML reads every scalar back unchanged. */
 export function dumpYaml(value: unknown): string {
+  // Exports of unchanged apps repeat: dump each distinct (plain) value once.
+  const key = plainJson(value, CACHE_MAX_CHARS);
+  const hit = key === undefined ? undefined : dumpCache.get(key);
+  if (hit !== undefined) return hit;
   // Multi-line double-quoted output mangles lines holding only spaces (yaml 2.9); keep \n escapes on one line.
-  return stringify(value, { version: '1.1', customTags: pyyamlTags, sortMapEntries: true, lineWidth: 0, aliasDuplicateObjects: false, doubleQuotedMinMultiLineLength: Number.MAX_SAFE_INTEGER });
+  const text = stringify(value, { version: '1.1', customTags: pyyamlTags, sortMapEntries: true, lineWidth: 0, aliasDuplicateObjects: false, doubleQuotedMinMultiLineLength: Number.MAX_SAFE_INTEGER });
+  return key === undefined ? text : dumpCache.set(key, text);
 }
 
 // ---- PEP 440-ish versions, as packaging.version.parse for the forms DSL files use ----
