@@ -6,7 +6,7 @@ import { log } from '../core/log.js';
 import type { ConsoleClient } from '../dify/console.js';
 import { exportDsl } from '../dify/export.js';
 import { getDraft, getPublished } from '../dify/workflows.js';
-import { decryptDatasetIds, hashNormalised, normaliseDsl, secretValues, type NormalisedDsl } from './normalise.js';
+import { decryptDatasetIds, encryptedDatasetIds, hashNormalised, normaliseDsl, secretValues, type NormalisedDsl } from './normalise.js';
 import { currentWorkspaceId } from '../dify/workspaces.js';
 import { parseDsl, WORKFLOW_MODES, type DslDoc } from './render.js';
 import type { Resolution, Target } from './targets.js';
@@ -38,14 +38,18 @@ export interface LiveState {
 export function toLiveVersion(yaml: string, label: string, workspaceId?: string): LiveVersion {
   // Right after a publish the draft export is the same text as the published one: parse it once (the fan-out
   // parses thousands of exports; callers treat LiveVersion as read-only).
+  // An export without encrypted knowledge-base ids reads the same in every workspace (the tenants of a fan-out
+  // export the same text from their own workspaces): those are cached under the text alone.
   const key = `${workspaceId ?? ''}\n${yaml}`;
-  const hit = recent.get(key);
+  const anyWs = `*\n${yaml}`;
+  const hit = recent.get(anyWs) ?? recent.get(key);
   if (hit) return hit;
   const doc = parseDsl(yaml, label);
+  const independent = encryptedDatasetIds(doc) === 0;
   decryptDatasetIds(doc, workspaceId);
   const normalised = normaliseDsl(doc);
   const v = { yaml, doc, normalised, hash: hashNormalised(normalised) };
-  recent.set(key, v);
+  recent.set(independent ? anyWs : key, v);
   if (recent.size > 32) recent.delete(recent.keys().next().value!);
   return v;
 }

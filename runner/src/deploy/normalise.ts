@@ -6,6 +6,7 @@
  * them, and hashes of secrets must never be written to plans or history.
  */
 import { createDecipheriv, createHash } from 'node:crypto';
+import { BoundedCache, plainJson } from '../core/plain-json.js';
 
 export const SECRET_MARKER = '<secret>';
 
@@ -110,8 +111,34 @@ export function isWrappedExport(doc: unknown): doc is { data: string } {
   return isObj(doc) && typeof doc.data === 'string' && Object.keys(doc).length === 1;
 }
 
+/**
+ * Normal forms (secrets redacted) by the content of the document: a fan-out normalises the same rendered DSL for
+ * every target, several times each (content hash, plan, verification). A memoised normal form is shared, so it is
+ * frozen (callers only read normal forms); its hash is memoised with it.
+ */
+const normals = new BoundedCache<NormalisedDsl>(64);
+const hashes = new WeakMap<object, string>();
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 export function normaliseDsl(doc: unknown, opts: NormaliseOptions = {}): NormalisedDsl {
   const secrets = opts.secrets ?? 'redact';
+  const key = secrets === 'redact' && isObj(doc) ? plainJson(doc) : undefined;
+  if (key === undefined) return normalise(doc, secrets);
+  const hit = normals.get(key);
+  if (hit) return hit;
+  const n = deepFreeze(normalise(doc, secrets));
+  hashes.set(n, `sha256:${sha256(canonicalJson(n))}`);
+  return normals.set(key, n);
+}
+
+function normalise(doc: unknown, secrets: 'redact' | 'keep'): NormalisedDsl {
   if (!isObj(doc)) return {};
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(doc)) {
@@ -158,12 +185,12 @@ export function sha256(text: string): string {
 
 /** `sha256:<hex>` of the normalised DSL (secrets always redacted: safe to write down). */
 export function contentHash(doc: unknown): string {
-  return `sha256:${sha256(canonicalJson(normaliseDsl(doc, { secrets: 'redact' })))}`;
+  return hashNormalised(normaliseDsl(doc, { secrets: 'redact' }));
 }
 
 /** Same as contentHash, for an already normalised document. */
 export function hashNormalised(n: NormalisedDsl): string {
-  return `sha256:${sha256(canonicalJson(n))}`;
+  return hashes.get(n) ?? `sha256:${sha256(canonicalJson(n))}`;
 }
 
 /**

@@ -7,6 +7,7 @@
 import { statSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
 import { configError, DifyCiError } from '../core/errors.js';
+import { BoundedCache, plainJson } from '../core/plain-json.js';
 import { log } from '../core/log.js';
 import { registerSecret } from '../core/mask.js';
 import type { EnvironmentConfig } from '../config/types.js';
@@ -73,9 +74,16 @@ export function dslMode(doc: DslDoc): string {
 
 /** Serialises for Dify: YAML 1.1 so strings like `yes`/`on`/`0.6` stay strings for PyYAML. */
 export function toYaml(doc: DslDoc): string {
+  // A fan-out sends the same rendered DSL to many targets: serialise each distinct content once.
+  const key = plainJson(doc);
+  const hit = key === undefined ? undefined : yamlByContent.get(key);
+  if (hit !== undefined) return hit;
   // No double-quoted folding: yaml 2.9.1 can corrupt folded strings that hold whitespace-only lines.
-  return stringify(doc, { version: '1.1', lineWidth: 0, aliasDuplicateObjects: false, doubleQuotedMinMultiLineLength: Number.MAX_SAFE_INTEGER });
+  const text = stringify(doc, { version: '1.1', lineWidth: 0, aliasDuplicateObjects: false, doubleQuotedMinMultiLineLength: Number.MAX_SAFE_INTEGER });
+  return key === undefined ? text : yamlByContent.set(key, text);
 }
+
+const yamlByContent = new BoundedCache<string>(32);
 
 export interface Rendered {
   /** In memory only: holds secret values. */
