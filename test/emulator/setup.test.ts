@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../runner/src/emulator/index.js';
 import type { EnvironmentConfig } from '../../runner/src/config/types.js';
+import { DifyCiError } from '../../runner/src/core/errors.js';
 import { clearSecrets } from '../../runner/src/core/mask.js';
 import { listAllApps } from '../../runner/src/dify/apps.js';
 import { closeConsoles, getConsole } from '../../runner/src/dify/console.js';
@@ -290,7 +291,15 @@ describe('emulator: cookieDomain (COOKIE_DOMAIN, §1.1)', () => {
   it('a COOKIE_DOMAIN the called host is not under: the jar refuses the cookies (as a browser would) and the login fails — no silent success', async () => {
     await withEmu({ cookieDomain: 'other.example' }, async (emu) => {
       const c = getConsole(env(emu.url, emu.admin.email), { environ: { PW: emu.admin.password } });
-      await assert.rejects(listAllApps(c), /Cookie not in this host's domain/);
+      await assert.rejects(listAllApps(c), (e: unknown) => {
+        const err = e as DifyCiError;
+        assert.ok(err instanceof DifyCiError);
+        assert.match(err.message, /session cookies from http:\/\/127\.0\.0\.1:\d+ were refused: Cookie not in this host's domain/);
+        assert.equal(err.exitCode, 2, 'a configuration mismatch, not a network error');
+        assert.ok(err.details.some((d) => /COOKIE_DOMAIN must be the host of the configured url or a parent/.test(d)));
+        return true;
+      });
+      assert.equal(emu.stats.byRoute['POST /console/api/login'], 1, 'not retried');
     });
   });
 });

@@ -350,6 +350,16 @@ export class Transport {
             cause: e,
           });
         }
+        // tough-cookie refusing the server's Set-Cookie (RFC 6265, as a browser would): a config mismatch, not a network error.
+        if (/^Cookie (not in this host's domain|is Secure but this is not a secure connection)/.test(errorMessage)) {
+          throw new DifyRequestError(`${req.what}${where ? ` (${where})` : ''}: the session cookies from ${this.origin} were refused: ${errorMessage}`, 'config', {
+            details: [
+              "Dify's COOKIE_DOMAIN must be the host of the configured url or a parent of it (url https://dify.example.com with COOKIE_DOMAIN=example.com), not an IP or an internal name outside it",
+              'Secure cookies (Dify on https) are only kept for an https url',
+            ],
+            cause: e,
+          });
+        }
       }
       const verdict = decideRetry(
         res ? { status: res.status, body: res.body, headers: res.headers, malformed: res.malformed } : { errorCode },
