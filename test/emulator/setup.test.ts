@@ -247,28 +247,38 @@ describe('emulator: cookieDomain (COOKIE_DOMAIN, §1.1)', () => {
     });
   });
 
+  /** A CONNECT proxy that maps any host name to the emulator, like DNS would; `fn` gets its URL. */
+  async function viaNameProxy(emu: Emulator, fn: (proxyUrl: string, port: number, seen: string[]) => Promise<void>): Promise<void> {
+    const port = Number(new URL(emu.url).port);
+    const proxy = createServer();
+    const seen: string[] = [];
+    const tunnels = new Set<net.Socket>();
+    proxy.on('connect', (req, client: net.Socket) => {
+      seen.push(req.url ?? '');
+      tunnels.add(client);
+      const upstream = net.connect(port, '127.0.0.1', () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    try {
+      await fn(`http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, port, seen);
+    } finally {
+      closeConsoles();
+      for (const t of tunnels) t.destroy();
+      proxy.closeAllConnections();
+      await new Promise((r) => proxy.close(r));
+    }
+  }
+
   it('real deployment shape: COOKIE_DOMAIN is a parent of the host the runner calls (console.dify-ci.test via a proxy) → the jar accepts and sends the cookies', async () => {
     // Plain http here: Secure cookies are only stored for https (or loopback) URLs — real https deployments keep Secure.
     await withEmu({ cookieDomain: 'dify-ci.test' }, async (emu) => {
-      // A CONNECT proxy maps the name console.dify-ci.test to the emulator, like DNS would.
-      const port = Number(new URL(emu.url).port);
-      const proxy = createServer();
-      const seen: string[] = [];
-      const tunnels = new Set<net.Socket>();
-      proxy.on('connect', (req, client: net.Socket) => {
-        seen.push(req.url ?? '');
-        tunnels.add(client);
-        const upstream = net.connect(port, '127.0.0.1', () => {
-          client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-          upstream.pipe(client);
-          client.pipe(upstream);
-        });
-        upstream.on('error', () => client.destroy());
-        client.on('error', () => upstream.destroy());
-      });
-      await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-      const purl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
-      try {
+      await viaNameProxy(emu, async (purl, port, seen) => {
         const url = `http://console.dify-ci.test:${port}`;
         const c = getConsole(env(url, emu.admin.email), { environ: { PW: emu.admin.password, HTTP_PROXY: purl } });
         await listAllApps(c);
@@ -279,12 +289,21 @@ describe('emulator: cookieDomain (COOKIE_DOMAIN, §1.1)', () => {
         // The same cookies go to a sibling host under the domain (split console/API hosts, §10.6).
         assert.equal((await c.session.jar!.getCookies(`http://api.dify-ci.test:${port}/console/api/`)).length, 3);
         assert.ok(seen.length > 0 && seen.every((s) => s === `console.dify-ci.test:${port}`));
-      } finally {
-        closeConsoles();
-        for (const t of tunnels) t.destroy();
-        proxy.closeAllConnections();
-        await new Promise((r) => proxy.close(r));
-      }
+      });
+    });
+  });
+
+  it('Secure cookies (https Dify) reached over a plain-http, non-loopback url are refused → config error (exit 2), not a network error', async () => {
+    await withEmu({ secureCookies: true, cookieDomain: 'dify-ci.test' }, async (emu) => {
+      await viaNameProxy(emu, async (purl, port) => {
+        const c = getConsole(env(`http://console.dify-ci.test:${port}`, emu.admin.email), { environ: { PW: emu.admin.password, HTTP_PROXY: purl } });
+        await assert.rejects(listAllApps(c), (e: unknown) => {
+          assert.ok(e instanceof DifyCiError);
+          assert.match(e.message, /were refused: Cookie is Secure but this is not a secure connection/);
+          assert.equal(e.exitCode, 2);
+          return true;
+        });
+      });
     });
   });
 
