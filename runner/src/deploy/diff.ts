@@ -3,6 +3,7 @@
  * unified diffs, model and parameter changes, environment variables (secrets only as changed/unchanged), features,
  * and everything else as field changes. Pure: no I/O.
  */
+import { BoundedCache } from '../core/plain-json.js';
 import { SECRET_MARKER, type NormalisedDsl } from './normalise.js';
 
 export interface FieldChange {
@@ -121,6 +122,17 @@ export function leafChanges(a: unknown, b: unknown, path = '', key: string | num
 // ---------------------------------------------------------------- unified diff of text (LCS by lines)
 
 export function unifiedDiff(a: string, b: string, opts: { context?: number; from?: string; to?: string } = {}): string {
+  // A fan-out diffs the same prompt change (same live and git text) for every tenant: compute each one once.
+  const key = a.length + b.length <= 256 * 1024 ? JSON.stringify([a, b, opts.context ?? 3, opts.from ?? 'live', opts.to ?? 'git']) : undefined;
+  const hit = key === undefined ? undefined : unifiedDiffs.get(key);
+  if (hit !== undefined) return hit;
+  const text = computeUnifiedDiff(a, b, opts);
+  return key === undefined ? text : unifiedDiffs.set(key, text);
+}
+
+const unifiedDiffs = new BoundedCache<string>(64);
+
+function computeUnifiedDiff(a: string, b: string, opts: { context?: number; from?: string; to?: string }): string {
   const ctx = opts.context ?? 3;
   const x = a.split('\n');
   const y = b.split('\n');
