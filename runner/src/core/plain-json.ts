@@ -27,16 +27,35 @@ function isPlain(v: unknown, depth: number): boolean {
   return true;
 }
 
-/** A small insertion-ordered cache: the oldest entry goes when it is full. */
+/**
+ * A small insertion-ordered cache bounded by entries and by weight (key plus value characters; a non-string value
+ * weighs as much as its key, the JSON it was made from): the oldest entries go first.
+ */
 export class BoundedCache<V> {
-  private readonly map = new Map<string, V>();
-  constructor(private readonly size: number) {}
+  private readonly map = new Map<string, { value: V; weight: number }>();
+  private weight = 0;
+  constructor(
+    private readonly entries: number,
+    private readonly maxWeight = 4 * 1024 * 1024,
+  ) {}
   get(key: string): V | undefined {
-    return this.map.get(key);
+    return this.map.get(key)?.value;
   }
   set(key: string, value: V): V {
-    this.map.set(key, value);
-    if (this.map.size > this.size) this.map.delete(this.map.keys().next().value!);
+    const weight = key.length + (typeof value === 'string' ? value.length : key.length);
+    if (weight > this.maxWeight) return value;
+    const old = this.map.get(key);
+    if (old) {
+      this.weight -= old.weight;
+      this.map.delete(key);
+    }
+    this.map.set(key, { value, weight });
+    this.weight += weight;
+    while (this.map.size > this.entries || this.weight > this.maxWeight) {
+      const [k, e] = this.map.entries().next().value!;
+      this.map.delete(k);
+      this.weight -= e.weight;
+    }
     return value;
   }
 }

@@ -130,7 +130,7 @@ export function unifiedDiff(a: string, b: string, opts: { context?: number; from
   return key === undefined ? text : unifiedDiffs.set(key, text);
 }
 
-const unifiedDiffs = new BoundedCache<string>(64);
+const unifiedDiffs = new BoundedCache<string>(64, 1024 * 1024);
 
 function computeUnifiedDiff(a: string, b: string, opts: { context?: number; from?: string; to?: string }): string {
   const ctx = opts.context ?? 3;

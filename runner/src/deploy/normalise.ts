@@ -116,7 +116,7 @@ export function isWrappedExport(doc: unknown): doc is { data: string } {
  * every target, several times each (content hash, plan, verification). A memoised normal form is shared, so it is
  * frozen (callers only read normal forms); its hash is memoised with it.
  */
-const normals = new BoundedCache<NormalisedDsl>(64);
+const normals = new BoundedCache<NormalisedDsl>(64, 1024 * 1024);
 const hashes = new WeakMap<object, string>();
 
 function deepFreeze<T>(value: T): T {

@@ -83,7 +83,7 @@ export function toYaml(doc: DslDoc): string {
   return key === undefined ? text : yamlByContent.set(key, text);
 }
 
-const yamlByContent = new BoundedCache<string>(32);
+const yamlByContent = new BoundedCache<string>(32, 1024 * 1024);
 
 export interface Rendered {
   /** In memory only: holds secret values. */
