@@ -1,5 +1,5 @@
 /**
- * The one HTTP transport for Dify servers: node:http(s) with a per-request timeout, TLS verification (extra CA from the
+ * The one HTTP transport for Dify servers: got with a per-request timeout, TLS verification (extra CA from the
  * config), corporate proxies (hpagent, chosen per URL by proxy-from-env so NO_PROXY works), bounded exponential
  * backoff with jitter, and a host-wide "not before" time so one 429 slows every request to that server.
  *
@@ -11,7 +11,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { rootCertificates } from 'node:tls';
 import { readFileSync } from 'node:fs';
-import zlib from 'node:zlib';
+import got, { type Agents, type Headers } from 'got';
 import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent';
 import { getProxyForUrl } from 'proxy-from-env';
 import pLimit, { type LimitFunction } from 'p-limit';
@@ -294,23 +294,24 @@ export class Transport {
   }
 
   private async attempt(req: HttpRequest): Promise<HttpResponse> {
-    const url = new URL(this.baseUrl + req.path);
-    const query = new URLSearchParams();
-    for (const [k, v] of Object.entries(req.searchParams ?? {})) if (v !== undefined && v !== null) query.append(k, String(v));
-    url.search = query.toString();
+    const searchParams: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.searchParams ?? {})) if (v !== undefined && v !== null) searchParams[k] = String(v);
     this.attempts++;
-    const headers: Record<string, string> = { accept: 'application/json' };
-    for (const [k, v] of Object.entries(req.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = v;
-    const res = await nativeRequest(url, {
+    const res = await got(this.baseUrl + req.path, {
       method: req.method,
-      headers,
-      body: req.json !== undefined ? JSON.stringify(req.json) : undefined,
+      searchParams,
+      headers: { accept: 'application/json', ...(req.headers ?? {}) } as Headers,
+      ...(req.json !== undefined ? { json: req.json } : {}),
       cookieJar: req.cookieJar,
-      agent: url.protocol === 'https:' ? this.agents.https : this.agents.http,
-      tls: url.protocol === 'https:' ? { rejectUnauthorized: this.rejectUnauthorized, ...(this.ca ? { ca: this.ca } : {}) } : {},
-      timeoutMs: this.timeoutMs,
+      agent: this.agents,
+      https: { rejectUnauthorized: this.rejectUnauthorized, ...(this.ca ? { certificateAuthority: this.ca } : {}) },
+      timeout: { request: this.timeoutMs },
+      retry: { limit: 0 },
+      throwHttpErrors: false,
+      followRedirect: false,
+      responseType: 'text',
     });
-    const text = res.text;
+    const text = res.body ?? '';
     let body: unknown = text;
     let malformed = false;
     const ctype = String(res.headers['content-type'] ?? '');
@@ -321,7 +322,7 @@ export class Transport {
         malformed = true;
       }
     } else if (text.length === 0) body = undefined;
-    return { status: res.status, headers: res.headers, body, text, malformed };
+    return { status: res.statusCode, headers: res.headers, body, text, malformed };
   }
 
   /**
@@ -392,11 +393,6 @@ export class Transport {
   }
 }
 
-interface Agents {
-  http: http.Agent;
-  https: https.Agent;
-}
-
 function buildAgents(baseUrl: string, tls: { ca?: string[]; rejectUnauthorized: boolean }, environ?: NodeJS.ProcessEnv): Agents {
   const proxy = proxyFor(baseUrl, environ);
   const common = { keepAlive: true, maxSockets: 32 };
@@ -438,107 +434,4 @@ function redactUrl(u: string): string {
   } catch {
     return u;
   }
-}
-
-/** What one attempt needs from node:http(s). */
-interface NativeOptions {
-  method: Method;
-  headers: Record<string, string>;
-  body?: string;
-  cookieJar?: CookieJar;
-  agent?: http.Agent;
-  tls: { rejectUnauthorized?: boolean; ca?: string[] };
-  timeoutMs: number;
-}
-
-/** Sent when the caller gives none: the values got sent (proxy and WAF rules keyed on them still match). */
-const USER_AGENT = 'got (https://github.com/sindresorhus/got)';
-const ACCEPT_ENCODING = 'gzip, deflate, br';
-
-/** A transport error the retry policy reads: `code` as node (or got, for its own cases) names it. */
-function transportError(message: string, code: string, cause?: unknown): Error & { code: string } {
-  return Object.assign(new Error(message, cause === undefined ? undefined : { cause }), { code });
-}
-
-/**
- * One request on node:http(s) with a whole-request timeout (ETIMEDOUT), cookies from and into a tough-cookie jar,
- * the body read as UTF-8 text (gzip/deflate/br bodies inflated), no redirects followed and no retries: what the
- * transport used got for, at a fraction of its CPU per request (a fan-out makes thousands of small requests).
- */
-function nativeRequest(url: URL, o: NativeOptions): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
-  return new Promise((resolve, reject) => {
-    let done = false;
-    let request: http.ClientRequest | undefined;
-    const fail = (e: unknown) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      request?.destroy();
-      const err = e as { code?: unknown; message?: unknown };
-      reject(transportError(String(err?.message ?? e), typeof err?.code === 'string' && err.code ? err.code : 'ERR_GOT_REQUEST_ERROR', e));
-    };
-    const timer = setTimeout(() => fail(transportError(`Timeout awaiting 'request' for ${o.timeoutMs}ms`, 'ETIMEDOUT')), o.timeoutMs);
-    const start = async () => {
-      const headers: Record<string, string> = { 'user-agent': USER_AGENT, 'accept-encoding': ACCEPT_ENCODING, ...o.headers };
-      if (o.cookieJar) {
-        const cookie = await o.cookieJar.getCookieString(url.toString());
-        if (typeof cookie === 'string' && cookie !== '') headers.cookie = cookie;
-      }
-      let payload: Buffer | undefined;
-      if (o.body !== undefined) {
-        payload = Buffer.from(o.body, 'utf8');
-        headers['content-type'] ??= 'application/json';
-        headers['content-length'] ??= String(payload.length);
-      }
-      if (done) return;
-      const send = url.protocol === 'https:' ? https.request : http.request;
-      request = send(url, { method: o.method, headers, agent: o.agent, ...o.tls }, (res) => {
-        const status = res.statusCode ?? 0;
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.once('aborted', () => fail(transportError('The server aborted pending request', 'ECONNRESET')));
-        res.once('error', fail);
-        // Cookies are stored as the headers arrive; a jar that refuses one fails the request (as with got).
-        const cookies = o.cookieJar ? res.headers['set-cookie'] : undefined;
-        const stored: Promise<boolean> = cookies?.length
-          ? Promise.all(cookies.map((c) => o.cookieJar!.setCookie(c, url.toString()))).then(
-              () => true,
-              (e: unknown) => {
-                fail(e);
-                return false;
-              },
-            )
-          : Promise.resolve(true);
-        res.once('end', () => {
-          void stored.then((ok) => {
-            if (!ok || done) return;
-            let text: string;
-            try {
-              text = decode(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), res.headers['content-encoding'], o.method, status);
-            } catch (e) {
-              fail(e);
-              return;
-            }
-            done = true;
-            clearTimeout(timer);
-            resolve({ status, headers: res.headers, text });
-          });
-        });
-      });
-      request.once('error', fail);
-      request.end(payload);
-    };
-    start().catch(fail);
-  });
-}
-
-/** The body as text: inflated per Content-Encoding (gzip, deflate, br: what got's decompress-response did), UTF-8. */
-function decode(raw: Buffer, encoding: string | undefined, method: string, status: number): string {
-  const noBody = method === 'HEAD' || (status >= 100 && status < 200) || status === 204 || status === 205 || status === 304;
-  const enc = (encoding ?? '').toLowerCase();
-  if (noBody || raw.length === 0 || (enc !== 'gzip' && enc !== 'deflate' && enc !== 'br')) return raw.toString('utf8');
-  if (enc === 'br') return zlib.brotliDecompressSync(raw).toString('utf8');
-  // Raw deflate (no zlib header) or zlib/gzip, told apart by the first byte as decompress-response does.
-  if (enc === 'deflate' && (raw[0]! & 0x08) === 0) return zlib.inflateRawSync(raw).toString('utf8');
-  return zlib.unzipSync(raw).toString('utf8');
 }
