@@ -6,7 +6,7 @@ import { DSL_FIXTURES } from '../helpers/shared.js';
 import { parse } from 'yaml';
 import { clearSecrets, mask } from '../../runner/src/core/mask.js';
 import type { EnvironmentConfig } from '../../runner/src/config/types.js';
-import { loadDsl, renderDsl, toYaml } from '../../runner/src/deploy/render.js';
+import { loadDsl, parseDsl, renderDsl, toYaml } from '../../runner/src/deploy/render.js';
 import { DifyCiError } from '../../runner/src/core/errors.js';
 
 const FIX = join(import.meta.dirname, 'fixtures');
@@ -89,5 +89,22 @@ describe('deploy/render', () => {
 
   it('rejects a file that is not an app DSL with a position', () => {
     assert.throws(() => loadDsl(join(DSL_FIXTURES, 'dify-official/minimal_not_an_app.yml')), (e: unknown) => e instanceof DifyCiError && e.position?.line === 1);
+  });
+});
+
+describe('deploy/render parseDsl (exports and backups)', () => {
+  const head = "version: '0.3.0'\nkind: app\napp: {name: a, mode: workflow}\n";
+  it('takes any number of ordinary aliases, as PyYAML does (the yaml library alone refused 101)', () => {
+    const rows = Array.from({ length: 150 }, (_, i) => `  - {<<: *shared, id: n${i}}`).join('\n');
+    const doc = parseDsl(`${head}shared: &shared {type: llm}\nworkflow:\n  graph:\n    nodes:\n${rows.replace(/^/gm, '    ')}\n`, 'export');
+    const nodes = (doc.workflow as { graph: { nodes: { type: string }[] } }).graph.nodes;
+    assert.equal(nodes.length, 150);
+    assert.equal(nodes[149]!.type, 'llm');
+  });
+  it('refuses an alias bomb and stack-deep nesting with a message, not a crash', () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 9; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`);
+    assert.throws(() => parseDsl(head + levels.join('\n') + '\n', 'backup b.yml'), (e: unknown) => e instanceof DifyCiError && /backup b\.yml: not valid YAML: .*billion laughs/.test(e.message));
+    assert.throws(() => parseDsl(head + 'x: ' + '['.repeat(100_000) + '\n', 'export'), (e: unknown) => e instanceof DifyCiError && /nesting too deep/.test(e.message));
   });
 });

@@ -5,12 +5,13 @@
  * it holds secret values and is never written to the workspace.
  */
 import { statSync } from 'node:fs';
-import { parse, stringify } from 'yaml';
+import { parseDocument, stringify, type Document } from 'yaml';
 import { configError, DifyCiError } from '../core/errors.js';
 import { BoundedCache, plainJson } from '../core/plain-json.js';
 import { log } from '../core/log.js';
 import { registerSecret } from '../core/mask.js';
 import type { EnvironmentConfig } from '../config/types.js';
+import { aliasProblem, lexerDepthProblem, type LimitProblem } from '../yaml/limits.js';
 import { loadSourceFile, parseSource, pyyamlTags } from '../yaml/source.js';
 import { contentHash, encryptedDatasetIds, isWrappedExport, SECRET_MARKER } from './normalise.js';
 
@@ -47,15 +48,33 @@ const loaded = new Map<string, { version: string; doc: DslDoc }>();
 
 /** Parses DSL text (an export or a backup file). */
 export function parseDsl(text: string, label: string): DslDoc {
-  let doc: unknown;
-  try {
-    doc = parse(text, { version: '1.1', customTags: pyyamlTags, maxAliasCount: 100 });
-  } catch (e) {
-    throw new DifyCiError(`${label}: not valid YAML: ${(e as Error).message.split('\n')[0]}`, 'input');
-  }
-  if (isWrappedExport(doc)) doc = parse(doc.data, { version: '1.1', customTags: pyyamlTags, maxAliasCount: 100 });
+  let doc = parseBounded(text, label);
+  if (isWrappedExport(doc)) doc = parseBounded(doc.data, label);
   checkDsl(doc, label);
   return doc as DslDoc;
+}
+
+/** YAML 1.1 as PyYAML reads it; any number of ordinary aliases, but no alias bomb and no stack-deep nesting. */
+function parseBounded(text: string, label: string): unknown {
+  const fail = (why: string) => new DifyCiError(`${label}: not valid YAML: ${why}`, 'input');
+  const deep = lexerDepthProblem(text);
+  if (deep) throw fail(deep.message);
+  let doc: Document.Parsed;
+  try {
+    doc = parseDocument(text, { version: '1.1', customTags: pyyamlTags });
+  } catch (e) {
+    throw fail((e as Error).message.split('\n')[0]!);
+  }
+  if (doc.errors.length) throw fail(doc.errors[0]!.message.split('\n')[0]!);
+  let limit: LimitProblem | null;
+  try {
+    limit = aliasProblem(doc);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    limit = { offset: 0, message: 'nesting too deep' };
+  }
+  if (limit) throw fail(limit.message);
+  return doc.toJS({ maxAliasCount: -1 });
 }
 
 function checkDsl(doc: unknown, file: string): asserts doc is DslDoc {
