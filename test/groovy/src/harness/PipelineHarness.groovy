@@ -445,14 +445,6 @@ class PipelineHarness {
             String n = plain
             s[n] = { Object[] a -> record(n, a.toList()); null }
         }
-        // Declarative directives, for vars written declaratively: recorded, bodies run in order (`when` is recorded only).
-        for (String directive : ['pipeline', 'agent', 'stages', 'steps', 'post', 'always', 'success', 'failure', 'unstable', 'script', 'options', 'environment']) {
-            String n = directive
-            if (!s.containsKey(n)) {
-                s[n] = { Object[] a -> record(n, a.length > 1 ? [a[0]] : []); a.length > 0 && a[-1] instanceof Closure ? block(n, (Closure) a[-1]) : null }
-            }
-        }
-        s.when = { Closure c -> record('when', [c]); null }
         s.each { k, v -> binding.setVariable(k, v) }
     }
 }
