@@ -2,8 +2,6 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEmulator, type Emulator } from '../../runner/src/emulator/index.js';
-import { clearSecrets } from '../../runner/src/core/mask.js';
 import { getConsole } from '../../runner/src/dify/console.js';
 import { exportDsl } from '../../runner/src/dify/export.js';
 import { importDsl } from '../../runner/src/dify/imports.js';
@@ -16,37 +14,23 @@ import { parseDsl } from '../../runner/src/deploy/render.js';
 import { rollbackTargets } from '../../runner/src/deploy/rollback.js';
 import { statusTargets } from '../../runner/src/deploy/status.js';
 import { selectTargets } from '../../runner/src/deploy/targets.js';
-import { assertNoCanary, FIX, freshClients, project, type Project } from './helpers.js';
+import { assertNoCanary, FIX, freshClients, useEmulatorProject } from './helpers.js';
 
 describe('rollback, backup and status against the emulator', () => {
-  let emu: Emulator;
-  let p: Project;
-  before(async () => {
-    emu = await startEmulator({ port: 0 });
-  });
-  after(async () => {
-    freshClients();
-    await emu.close();
-  });
-  beforeEach(() => {
-    emu.reset();
-    freshClients();
-    p = project(emu.url);
-  });
-  afterEach(() => clearSecrets());
+  const ctx = useEmulatorProject();
 
   const deploy = (apps?: string) => {
-    const cfg = p.config();
-    return deployTargets(cfg, cfg.env!, apps, { environ: p.environ });
+    const cfg = ctx.p.config();
+    return deployTargets(cfg, cfg.env!, apps, { environ: ctx.p.environ });
   };
   const rollback = (apps: string, to?: string) => {
-    const cfg = p.config();
-    return rollbackTargets(cfg, cfg.env!, apps, { environ: p.environ, to });
+    const cfg = ctx.p.config();
+    return rollbackTargets(cfg, cfg.env!, apps, { environ: ctx.p.environ, to });
   };
-  const setPrompt = (text: string) => p.write('workflow.yml', readFileSync(join(FIX, 'workflow.yml'), 'utf8').replace('Answer briefly.', text));
+  const setPrompt = (text: string) => ctx.p.write('workflow.yml', readFileSync(join(FIX, 'workflow.yml'), 'utf8').replace('Answer briefly.', text));
   const publishedExportHash = async (appId: string) => {
-    const c = getConsole(p.config().env!, { environ: p.environ });
-    const id = emu.state.apps.find((a) => a.id === appId)!.workflowId!;
+    const c = getConsole(ctx.p.config().env!, { environ: ctx.p.environ });
+    const id = ctx.emu.state.apps.find((a) => a.id === appId)!.workflowId!;
     return contentHash(parseDsl((await exportDsl(c, appId, { workflowId: id }))!, 'x'));
   };
 
@@ -63,10 +47,10 @@ describe('rollback, backup and status against the emulator', () => {
     assert.equal(t.verified, true);
     assert.equal(await publishedExportHash(t.appId!), v1.publishedHash);
     assert.match(t.diffText!, /-Answer in detail\./);
-    const app = emu.state.apps.find((a) => a.id === t.appId)!;
+    const app = ctx.emu.state.apps.find((a) => a.id === t.appId)!;
     assert.equal(app.published.length, 3);
     assert.equal(app.published.at(-1)!.markedName, `rollback-${v2.versionId!.slice(0, 11)}`);
-    const h = readHistory(p.config().paths.history, 'staging').at(-1)!;
+    const h = readHistory(ctx.p.config().paths.history, 'staging').at(-1)!;
     assert.equal(h.action, 'rollback');
     assert.equal(h.status, 'rolled-back');
     assert.equal(h.rollbackOf, v2.versionId);
@@ -82,15 +66,15 @@ describe('rollback, backup and status against the emulator', () => {
     const v1 = (await deploy('support')).targets[0]!;
     setPrompt('Answer in detail.');
     await deploy('support');
-    emu.setFaults([{ route: '/console/api/apps/*/workflows/*/restore', method: 'POST', status: 404, body: { code: 'not_found', message: 'The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.', status: 404 } }]);
+    ctx.emu.setFaults([{ route: '/console/api/apps/*/workflows/*/restore', method: 'POST', status: 404, body: { code: 'not_found', message: 'The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.', status: 404 } }]);
     const r = await rollback('support');
-    emu.setFaults([]);
+    ctx.emu.setFaults([]);
     const t = r.targets[0]!;
     assert.equal(t.status, 'rolled-back', t.error);
     assert.ok(t.warnings.some((w) => /no version restore; re-importing/.test(w)), t.warnings.join('; '));
     assert.equal(t.verified, true);
     assert.equal(await publishedExportHash(t.appId!), v1.publishedHash);
-    const app = emu.state.apps.find((a) => a.id === t.appId)!;
+    const app = ctx.emu.state.apps.find((a) => a.id === t.appId)!;
     assert.equal(app.name, v1.name, 'the app keeps its name');
     assert.ok(JSON.stringify(app.draft!.environmentVariables).includes('sk-canary'), 'secrets injected again on re-import');
   });
@@ -116,53 +100,53 @@ describe('rollback, backup and status against the emulator', () => {
 
   it('chat: rollback to previous re-applies the newest differing backup', async () => {
     const v1 = (await deploy('faq')).targets[0]!;
-    p.write('chat.yml', readFileSync(join(FIX, 'chat.yml'), 'utf8').replace('Be concise.', 'Be verbose.'));
+    ctx.p.write('chat.yml', readFileSync(join(FIX, 'chat.yml'), 'utf8').replace('Be concise.', 'Be verbose.'));
     await deploy('faq');
     const r = (await rollback('faq')).targets[0]!;
     assert.equal(r.status, 'rolled-back', r.error);
     assert.equal(r.verified, true);
-    const c = getConsole(p.config().env!, { environ: p.environ });
+    const c = getConsole(ctx.p.config().env!, { environ: ctx.p.environ });
     assert.equal(contentHash(parseDsl((await exportDsl(c, r.appId!))!, 'x')), v1.publishedHash);
     assert.equal((await rollback('faq', 'some-version-id')).targets[0]!.status, 'failed');
   });
 
   it('backup: configured apps, or --all apps of the workspace, with index.json; no secrets', async () => {
     await deploy();
-    const c = getConsole(p.config().env!, { environ: p.environ });
+    const c = getConsole(ctx.p.config().env!, { environ: ctx.p.environ });
     const other = await importDsl(c, { yaml: readFileSync(join(FIX, 'workflow.yml'), 'utf8'), name: 'not-configured' });
     await publish(c, other.appId);
-    const cfg = p.config();
-    const some = await backupEnvironment(c, 'staging', selectTargets(cfg, cfg.env!), { all: false, outDir: join(p.dir, 'b1') });
+    const cfg = ctx.p.config();
+    const some = await backupEnvironment(c, 'staging', selectTargets(cfg, cfg.env!), { all: false, outDir: join(ctx.p.dir, 'b1') });
     assert.deepEqual(some.apps.map((a) => [a.key, a.mode, a.exported]), [['support', 'workflow', 'published'], ['faq', 'chat', 'live']]);
-    const all = await backupEnvironment(c, 'staging', [], { all: true, outDir: join(p.dir, 'b2') });
+    const all = await backupEnvironment(c, 'staging', [], { all: true, outDir: join(ctx.p.dir, 'b2') });
     assert.equal(all.apps.length, 3);
-    const idx = JSON.parse(readFileSync(join(p.dir, 'b2', 'index.json'), 'utf8'));
+    const idx = JSON.parse(readFileSync(join(ctx.p.dir, 'b2', 'index.json'), 'utf8'));
     assert.equal(idx.apps.length, 3);
     for (const a of idx.apps) {
-      assert.ok(existsSync(join(p.dir, 'b2', a.file)));
-      assert.equal(contentHash(parseDsl(readFileSync(join(p.dir, 'b2', a.file), 'utf8'), a.file)), a.hash);
+      assert.ok(existsSync(join(ctx.p.dir, 'b2', a.file)));
+      assert.equal(contentHash(parseDsl(readFileSync(join(ctx.p.dir, 'b2', a.file), 'utf8'), a.file)), a.hash);
       assert.match(a.id, /^[0-9a-f-]{36}$/);
     }
     assert.ok(idx.apps.find((a: { name: string; version: string | null }) => a.name === 'not-configured').version);
-    assertNoCanary(p.dir);
+    assertNoCanary(ctx.p.dir);
   });
 
   it('status: in sync after a deploy; drift when the app is changed in Dify or Git moves', async () => {
-    const cfg = p.config();
-    const before = await statusTargets(cfg, cfg.env!, 'support', { environ: { DIFY_PASSWORD: p.environ.DIFY_PASSWORD } });
+    const cfg = ctx.p.config();
+    const before = await statusTargets(cfg, cfg.env!, 'support', { environ: { DIFY_PASSWORD: ctx.p.environ.DIFY_PASSWORD } });
     assert.deepEqual(before.targets[0]!.drift, ['not-deployed']);
     const d = (await deploy('support')).targets[0]!;
-    let s = await statusTargets(cfg, cfg.env!, undefined, { environ: { DIFY_PASSWORD: p.environ.DIFY_PASSWORD } });
+    let s = await statusTargets(cfg, cfg.env!, undefined, { environ: { DIFY_PASSWORD: ctx.p.environ.DIFY_PASSWORD } });
     assert.deepEqual(s.targets.map((t) => [t.target, t.inSync]), [['staging/support', true], ['staging/faq', false]]);
     assert.equal(s.targets[0]!.versionId, d.versionId);
     assert.equal(s.targets[0]!.publishedHash, d.publishedHash);
     assert.equal(s.targets[0]!.markedName, '0123456789ab');
     assert.equal(s.targets[0]!.last!.gitCommit, '0123456789abcdef0123456789abcdef01234567');
     // Someone imports and publishes another version in Dify.
-    const c = getConsole(cfg.env!, { environ: p.environ });
+    const c = getConsole(cfg.env!, { environ: ctx.p.environ });
     await importDsl(c, { yaml: readFileSync(join(FIX, 'workflow.yml'), 'utf8').replace('Answer briefly.', 'UI change.'), appId: d.appId!, name: 'support-flow' });
     await publish(c, d.appId!);
-    s = await statusTargets(cfg, cfg.env!, 'support', { environ: { DIFY_PASSWORD: p.environ.DIFY_PASSWORD } });
+    s = await statusTargets(cfg, cfg.env!, 'support', { environ: { DIFY_PASSWORD: ctx.p.environ.DIFY_PASSWORD } });
     assert.deepEqual(s.targets[0]!.drift, ['live-changed', 'git-differs', 'draft-edited']);
     assert.equal(s.drifted, 1);
   });

@@ -1,6 +1,6 @@
 /** Every console auth mode against the emulator over real HTTP. */
 import assert from 'node:assert/strict';
-import { startEmulator, type Emulator, type EmulatorOptions } from '../../runner/src/emulator/index.js';
+import type { Emulator, EmulatorOptions } from '../../runner/src/emulator/index.js';
 import type { EnvironmentConfig } from '../../runner/src/config/types.js';
 import { DifyCiError } from '../../runner/src/core/errors.js';
 import { clearSecrets, mask } from '../../runner/src/core/mask.js';
@@ -10,9 +10,9 @@ import { exportDsl } from '../../runner/src/dify/export.js';
 import { importDsl } from '../../runner/src/dify/imports.js';
 import { publish } from '../../runner/src/dify/workflows.js';
 import { ensureApiKey, listApiKeys } from '../../runner/src/dify/api-keys.js';
-import { resetHostGates } from '../../runner/src/dify/http.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { withEmulator } from '../helpers/emulator.js';
 
 const WF = readFileSync(join(import.meta.dirname, '../deploy/fixtures/workflow.yml'), 'utf8');
 
@@ -27,16 +27,7 @@ function env(url: string, auth: EnvironmentConfig['auth'], over: Partial<Environ
 const PW = { mode: 'password', email: 'admin@dify-ci.local', passwordEnv: 'PW' } as const;
 const environ = { PW: 'dify-ci-Passw0rd' };
 
-async function withEmu(opts: EmulatorOptions, fn: (emu: Emulator) => Promise<void>): Promise<void> {
-  const emu = await startEmulator({ port: 0, ...opts });
-  try {
-    await fn(emu);
-  } finally {
-    closeConsoles();
-    resetHostGates();
-    await emu.close();
-  }
-}
+const withEmu = (opts: EmulatorOptions, fn: (emu: Emulator) => Promise<void>) => withEmulator(opts, fn);
 
 const loginCalls = (emu: Emulator) => emu.stats.byRoute['POST /console/api/login'] ?? 0;
 const route = (emu: Emulator, r: string) => emu.stats.byRoute[r] ?? 0;

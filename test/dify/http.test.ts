@@ -3,7 +3,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +19,7 @@ import {
   Transport,
   type TransportOptions,
 } from '../../runner/src/dify/http.js';
+import { connectProxy } from '../helpers/proxy.js';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse, n: number) => void;
 
@@ -215,21 +215,8 @@ describe('dify/http transport (loopback)', () => {
     assert.equal(proxyFor('https://dify.other.example', { HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: '.corp.example' }), 'http://proxy:3128');
     // A loopback CONNECT proxy (hpagent tunnels) that sends every tunnel to a loopback "Dify".
     const target = await serve([json(200, { via: 'proxy' })]);
-    const seen: string[] = [];
-    const proxy = http.createServer();
-    proxy.on('connect', (req, client) => {
-      seen.push(req.url ?? '');
-      const port = Number(new URL(target.url).port);
-      const upstream = net.connect(port, '127.0.0.1', () => {
-        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-        upstream.pipe(client);
-        client.pipe(upstream);
-      });
-      upstream.on('error', () => client.destroy());
-      client.on('error', () => upstream.destroy());
-    });
-    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-    const purl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const proxy = await connectProxy(Number(new URL(target.url).port));
+    const { url: purl, seen } = proxy;
     try {
       const t = new Transport({ baseUrl: 'http://dify.test.invalid:5001', timeoutMs: 5000, environ: { HTTP_PROXY: purl }, ...fakeClock().opts });
       const res = await t.send({ method: 'GET', path: '/console/api/apps', what: 'list' });
@@ -238,8 +225,7 @@ describe('dify/http transport (loopback)', () => {
       assert.deepEqual(target.hits, ['GET /console/api/apps']);
       t.close();
     } finally {
-      proxy.closeAllConnections();
-      await new Promise((r) => proxy.close(r));
+      await proxy.close();
       await target.close();
     }
   });

@@ -1,49 +1,19 @@
 /** `dify-ci emulator` as a process: the JSON line, SIGTERM, the state file across restarts, --workspaces, bad rule files. */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnCli, useTempDir } from '../helpers/cli.js';
 import { Client } from './helpers.js';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
-const TSX = join(ROOT, 'node_modules/.bin/tsx');
-
-interface Run {
-  child: ChildProcess;
-  line: Promise<Record<string, any>>;
-  exit: Promise<number | null>;
-  stderr: () => string;
-}
-
-function run(args: string[], cwd: string): Run {
-  const child = spawn(TSX, [join(ROOT, 'runner/src/cli.ts'), ...args], { cwd, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (d) => (err += d));
-  const line = new Promise<Record<string, any>>((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const nl = out.indexOf('\n');
-      if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)));
-    });
-    child.on('exit', () => reject(new Error(`exited before the JSON line: ${err}`)));
-  });
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, line, exit, stderr: () => err };
-}
+const run = (args: string[], cwd: string) => spawnCli(args, cwd, { ...process.env, NO_COLOR: '1' });
 
 describe('dify-ci emulator (CLI)', function () {
   this.timeout(60_000);
-  let dir: string;
-  before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'emu-cli-'));
-  });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = useTempDir('emu-cli-');
 
   it('prints the JSON line, serves, persists the state, stops on SIGTERM with exit 0, and reloads the state', async () => {
-    const state = join(dir, 'state.json');
-    const r1 = run(['emulator', '--port', '0', '--state', state, '--admin', 'ops@example.com:S3cret-pass'], dir);
+    const state = join(dir(), 'state.json');
+    const r1 = run(['emulator', '--port', '0', '--state', state, '--admin', 'ops@example.com:S3cret-pass'], dir());
     const info = await r1.line;
     assert.match(info.url!, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.equal(info.email, 'ops@example.com');
@@ -56,10 +26,10 @@ describe('dify-ci emulator (CLI)', function () {
     assert.equal(await r1.exit, 0, r1.stderr());
     assert.match(r1.stderr(), /admin: ops@example\.com/);
     assert.ok(existsSync(state));
-    const result = JSON.parse(readFileSync(join(dir, '.dify-ci/results/emulator.json'), 'utf8'));
+    const result = JSON.parse(readFileSync(join(dir(), '.dify-ci/results/emulator.json'), 'utf8'));
     assert.equal(result.status, 'success');
 
-    const r2 = run(['emulator', '--port', '0', '--state', state, '--admin', 'ops@example.com:S3cret-pass'], dir);
+    const r2 = run(['emulator', '--port', '0', '--state', state, '--admin', 'ops@example.com:S3cret-pass'], dir());
     const info2 = await r2.line;
     assert.equal(info2.workspaceId, info.workspaceId);
     const c2 = new Client(info2.url!);
@@ -71,8 +41,8 @@ describe('dify-ci emulator (CLI)', function () {
   });
 
   it('--workspaces 3 creates ws-001 and ws-002 beside the seeded one, lists them in the JSON line, and a restart on the same state keeps them', async () => {
-    const state = join(dir, 'ws-state.json');
-    const r1 = run(['emulator', '--port', '0', '--workspaces', '3', '--state', state], dir);
+    const state = join(dir(), 'ws-state.json');
+    const r1 = run(['emulator', '--port', '0', '--workspaces', '3', '--state', state], dir());
     const info = await r1.line;
     assert.equal(info.workspaces.length, 3);
     assert.equal(info.workspaces[0].id, info.workspaceId, 'the seeded workspace comes first');
@@ -92,44 +62,44 @@ describe('dify-ci emulator (CLI)', function () {
     r1.child.kill('SIGTERM');
     assert.equal(await r1.exit, 0, r1.stderr());
 
-    const r2 = run(['emulator', '--port', '0', '--workspaces', '3', '--state', state], dir);
+    const r2 = run(['emulator', '--port', '0', '--workspaces', '3', '--state', state], dir());
     const info2 = await r2.line;
     assert.deepEqual(info2.workspaces, info.workspaces, 'reused from the state file, not created twice');
     r2.child.kill('SIGTERM');
     assert.equal(await r2.exit, 0);
 
-    const plain = run(['emulator', '--port', '0'], dir);
+    const plain = run(['emulator', '--port', '0'], dir());
     const info3 = await plain.line;
     assert.deepEqual(info3.workspaces, [{ id: info3.workspaceId, name: "Admin's Workspace" }], 'default: the seeded workspace only');
     plain.child.kill('SIGTERM');
     assert.equal(await plain.exit, 0);
 
-    const bad = run(['emulator', '--port', '0', '--workspaces', '0'], dir);
+    const bad = run(['emulator', '--port', '0', '--workspaces', '0'], dir());
     bad.line.catch(() => undefined);
     assert.equal(await bad.exit, 2);
     assert.match(bad.stderr(), /--workspaces must be between 1 and 1000/);
   });
 
   it('a bad faults file fails with file:line:column and exit 2', async () => {
-    const f = join(dir, 'faults.yml');
+    const f = join(dir(), 'faults.yml');
     writeFileSync(f, "- route: /v1/**\n  status: 429\n- route: /console/**\n  stauts: 500\n");
-    const r = run(['emulator', '--port', '0', '--faults', f], dir);
+    const r = run(['emulator', '--port', '0', '--faults', f], dir());
     r.line.catch(() => undefined);
     assert.equal(await r.exit, 2);
     assert.match(r.stderr(), /faults\.yml:4:3: invalid faults file: unknown key 'stauts'.*did you mean 'status'/);
   });
 
   it('a script file with a bad regex fails with file:line:column; a good one is applied', async () => {
-    const bad = join(dir, 'bad-script.yml');
+    const bad = join(dir(), 'bad-script.yml');
     writeFileSync(bad, "- app: 'bot*'\n  query: '(unclosed'\n  answer: x\n");
-    const r = run(['emulator', '--port', '0', '--script', bad], dir);
+    const r = run(['emulator', '--port', '0', '--script', bad], dir());
     r.line.catch(() => undefined);
     assert.equal(await r.exit, 2);
     assert.match(r.stderr(), /bad-script\.yml:2:\d+: invalid script file: query is not a valid regular expression/);
 
-    const good = join(dir, 'script.yml');
+    const good = join(dir(), 'script.yml');
     writeFileSync(good, "- query: 'order'\n  answer: 'Your order 123 ships today'\n");
-    const ok = run(['emulator', '--port', '0', '--script', good], dir);
+    const ok = run(['emulator', '--port', '0', '--script', good], dir());
     const info = await ok.line;
     const c = new Client(info.url!);
     await c.login(info.email!, info.password!);

@@ -3,20 +3,18 @@
  * service-API changes — over real HTTP, programmatically and through the CLI.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../runner/src/emulator/index.js';
 import type { EnvironmentConfig } from '../../runner/src/config/types.js';
 import { DifyCiError } from '../../runner/src/core/errors.js';
-import { clearSecrets } from '../../runner/src/core/mask.js';
 import { listAllApps } from '../../runner/src/dify/apps.js';
 import { closeConsoles, getConsole } from '../../runner/src/dify/console.js';
-import { resetHostGates } from '../../runner/src/dify/http.js';
 import { importDsl } from '../../runner/src/dify/imports.js';
+import { spawnCli, useTempDir } from '../helpers/cli.js';
+import { withEmulator } from '../helpers/emulator.js';
+import { connectProxy } from '../helpers/proxy.js';
 import { Client, adminClient, chatDsl, service } from './helpers.js';
 
 const NOT_SETUP = {
@@ -31,17 +29,7 @@ const ALREADY = {
 };
 const OWNER = { email: 'Owner@Example.com', name: 'Ops', password: 'Passw0rd-123', language: 'en-US' };
 
-async function withEmu(opts: EmulatorOptions, fn: (emu: Emulator) => Promise<void>): Promise<void> {
-  const emu = await startEmulator({ port: 0, ...opts });
-  try {
-    await fn(emu);
-  } finally {
-    closeConsoles();
-    resetHostGates();
-    clearSecrets();
-    await emu.close();
-  }
-}
+const withEmu = (opts: EmulatorOptions, fn: (emu: Emulator) => Promise<void>) => withEmulator(opts, fn, { clearSecrets: true });
 
 function env(url: string, email: string, over: Partial<EnvironmentConfig> = {}): EnvironmentConfig {
   return {
@@ -250,28 +238,12 @@ describe('emulator: cookieDomain (COOKIE_DOMAIN, §1.1)', () => {
   /** A CONNECT proxy that maps any host name to the emulator, like DNS would; `fn` gets its URL. */
   async function viaNameProxy(emu: Emulator, fn: (proxyUrl: string, port: number, seen: string[]) => Promise<void>): Promise<void> {
     const port = Number(new URL(emu.url).port);
-    const proxy = createServer();
-    const seen: string[] = [];
-    const tunnels = new Set<net.Socket>();
-    proxy.on('connect', (req, client: net.Socket) => {
-      seen.push(req.url ?? '');
-      tunnels.add(client);
-      const upstream = net.connect(port, '127.0.0.1', () => {
-        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-        upstream.pipe(client);
-        client.pipe(upstream);
-      });
-      upstream.on('error', () => client.destroy());
-      client.on('error', () => upstream.destroy());
-    });
-    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const proxy = await connectProxy(port);
     try {
-      await fn(`http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, port, seen);
+      await fn(proxy.url, port, proxy.seen);
     } finally {
       closeConsoles();
-      for (const t of tunnels) t.destroy();
-      proxy.closeAllConnections();
-      await new Promise((r) => proxy.close(r));
+      await proxy.close();
     }
   }
 
@@ -324,11 +296,7 @@ describe('emulator: cookieDomain (COOKIE_DOMAIN, §1.1)', () => {
 });
 
 describe('emulator: --state persists service-API changes', () => {
-  let dir: string;
-  before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'emu-state-v1-'));
-  });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = useTempDir('emu-state-v1-');
 
   async function until(cond: () => boolean, ms = 3000): Promise<void> {
     const end = Date.now() + ms;
@@ -339,7 +307,7 @@ describe('emulator: --state persists service-API changes', () => {
   }
 
   it('conversations and knowledge documents written by /v1 reach the file shortly after the request (before exit), a burst costs a few writes, not one per request', async () => {
-    const statePath = join(dir, 'v1.json');
+    const statePath = join(dir(), 'v1.json');
     const emu = await startEmulator({ port: 0, statePath, stateWriteDelayMs: 100 });
     try {
       const admin = await adminClient(emu);
@@ -378,7 +346,7 @@ describe('emulator: --state persists service-API changes', () => {
   });
 
   it('a change still pending at close() is flushed; a restart sees it', async () => {
-    const statePath = join(dir, 'flush.json');
+    const statePath = join(dir(), 'flush.json');
     const emu = await startEmulator({ port: 0, statePath, stateWriteDelayMs: 60_000 });
     let convId = '';
     try {
@@ -401,47 +369,19 @@ describe('emulator: --state persists service-API changes', () => {
 });
 
 // ---- the CLI ----
-const ROOT = new URL('../../', import.meta.url).pathname;
-const TSX = join(ROOT, 'node_modules/.bin/tsx');
-
-interface Run {
-  child: ChildProcess;
-  line: Promise<Record<string, any>>;
-  exit: Promise<number | null>;
-  stderr: () => string;
-}
-
-function run(args: string[], cwd: string, extraEnv: Record<string, string> = {}): Run {
+function run(args: string[], cwd: string, extraEnv: Record<string, string> = {}) {
   const e: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...extraEnv };
   if (!('DIFY_CI_EMULATOR_ADMIN' in extraEnv)) delete e.DIFY_CI_EMULATOR_ADMIN;
-  const child = spawn(TSX, [join(ROOT, 'runner/src/cli.ts'), ...args], { cwd, env: e, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (d) => (err += d));
-  const line = new Promise<Record<string, any>>((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const nl = out.indexOf('\n');
-      if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)));
-    });
-    child.on('exit', () => reject(new Error(`exited before the JSON line: ${err}`)));
-  });
-  line.catch(() => undefined);
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, line, exit, stderr: () => err };
+  return spawnCli(args, cwd, e);
 }
 
 describe('dify-ci emulator --fresh / --cookie-domain (CLI)', function () {
   this.timeout(60_000);
-  let dir: string;
-  before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'emu-cli-fresh-'));
-  });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = useTempDir('emu-cli-fresh-');
 
   it('--fresh: the banner says fresh with no credentials, the JSON line has none; setup over HTTP; a restart on the same --state is installed (owner, no password printed)', async () => {
-    const state = join(dir, 'fresh.json');
-    const r1 = run(['emulator', '--port', '0', '--fresh', '--state', state], dir);
+    const state = join(dir(), 'fresh.json');
+    const r1 = run(['emulator', '--port', '0', '--fresh', '--state', state], dir());
     const info = await r1.line;
     assert.deepEqual(Object.keys(info).sort(), ['fresh', 'url', 'workspaces']);
     assert.equal(info.fresh, true);
@@ -458,7 +398,7 @@ describe('dify-ci emulator --fresh / --cookie-domain (CLI)', function () {
     r1.child.kill('SIGTERM');
     assert.equal(await r1.exit, 0, r1.stderr());
 
-    const r2 = run(['emulator', '--port', '0', '--fresh', '--state', state], dir);
+    const r2 = run(['emulator', '--port', '0', '--fresh', '--state', state], dir());
     const info2 = await r2.line;
     assert.equal(info2.email, 'owner@example.com');
     assert.equal(info2.password, undefined, 'a set-up password is not printed');
@@ -470,19 +410,19 @@ describe('dify-ci emulator --fresh / --cookie-domain (CLI)', function () {
   });
 
   it('--fresh with --admin (flag or DIFY_CI_EMULATOR_ADMIN) or with --workspaces > 1 is a usage error (exit 2)', async () => {
-    const a = run(['emulator', '--port', '0', '--fresh', '--admin', 'x@example.com:Passw0rd1'], dir);
+    const a = run(['emulator', '--port', '0', '--fresh', '--admin', 'x@example.com:Passw0rd1'], dir());
     assert.equal(await a.exit, 2);
     assert.match(a.stderr(), /--fresh starts without any account: it cannot be combined with --admin/);
-    const b = run(['emulator', '--port', '0', '--fresh'], dir, { DIFY_CI_EMULATOR_ADMIN: 'x@example.com:Passw0rd1' });
+    const b = run(['emulator', '--port', '0', '--fresh'], dir(), { DIFY_CI_EMULATOR_ADMIN: 'x@example.com:Passw0rd1' });
     assert.equal(await b.exit, 2);
     assert.match(b.stderr(), /cannot be combined with DIFY_CI_EMULATOR_ADMIN/);
-    const w = run(['emulator', '--port', '0', '--fresh', '--workspaces', '2'], dir);
+    const w = run(['emulator', '--port', '0', '--fresh', '--workspaces', '2'], dir());
     assert.equal(await w.exit, 2);
     assert.match(w.stderr(), /--workspaces needs the seeded admin/);
   });
 
   it('--cookie-domain: cookies carry Domain= and no __Host- prefix with --secure-cookies; the banner says so', async () => {
-    const r = run(['emulator', '--port', '0', '--secure-cookies', '--cookie-domain', '127.0.0.1'], dir);
+    const r = run(['emulator', '--port', '0', '--secure-cookies', '--cookie-domain', '127.0.0.1'], dir());
     const info = await r.line;
     const res = await new Client(info.url).login(info.email, info.password);
     assert.equal(res.status, 200);
@@ -490,7 +430,7 @@ describe('dify-ci emulator --fresh / --cookie-domain (CLI)', function () {
     assert.match(r.stderr(), /cookie domain: 127\.0\.0\.1/);
     r.child.kill('SIGTERM');
     assert.equal(await r.exit, 0);
-    const empty = run(['emulator', '--port', '0', '--cookie-domain', ' . '], dir);
+    const empty = run(['emulator', '--port', '0', '--cookie-domain', ' . '], dir());
     assert.equal(await empty.exit, 2);
   });
 });

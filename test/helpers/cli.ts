@@ -1,6 +1,6 @@
 /** Runs the dify-ci CLI (TypeScript sources through tsx) as a real child process. */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +50,37 @@ export function runCli(args: string[], opts: { cwd?: string; env?: Record<string
   });
 }
 
+/** The tsx launcher itself (not `node --import tsx`), for long-running commands that are stopped with a signal. */
+const TSX_BIN = join(ROOT, 'node_modules/.bin/tsx');
+
+/** A long-running CLI process (e.g. `dify-ci emulator`) that prints one JSON line on stdout when it is ready. */
+export interface SpawnedCli {
+  child: ChildProcess;
+  /** The first stdout line, parsed; rejects when the process exits before printing it. */
+  line: Promise<Record<string, any>>;
+  exit: Promise<number | null>;
+  stderr: () => string;
+}
+
+/** Starts `dify-ci <args>` in `cwd` with exactly the environment `env`; stdin is closed. */
+export function spawnCli(args: string[], cwd: string, env: NodeJS.ProcessEnv): SpawnedCli {
+  const child = spawn(TSX_BIN, [CLI, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  const line = new Promise<Record<string, any>>((resolve, reject) => {
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const nl = out.indexOf('\n');
+      if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)));
+    });
+    child.on('exit', () => reject(new Error(`exited before the JSON line: ${err}`)));
+  });
+  line.catch(() => undefined);
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, line, exit, stderr: () => err };
+}
+
 /** A temp directory with the given files (paths relative to it). */
 export function tempProject(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'dify-ci-test-'));
@@ -59,4 +90,14 @@ export function tempProject(files: Record<string, string>): string {
     writeFileSync(p, text);
   }
   return dir;
+}
+
+/** A temp directory for a mocha suite: made before all its tests, removed after them. Returns a getter for its path. */
+export function useTempDir(prefix: string): () => string {
+  let dir: string | undefined;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), prefix));
+  });
+  after(() => rmSync(dir!, { recursive: true, force: true }));
+  return () => dir!;
 }

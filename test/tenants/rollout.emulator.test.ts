@@ -1,11 +1,10 @@
 /** Gray release against the emulator: waves, the smoke gate, and the rollback of a failed wave. */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { startEmulator, type Emulator } from '../../runner/src/emulator/index.js';
-import { clearSecrets } from '../../runner/src/core/mask.js';
 import { rollout, type RolloutReport } from '../../runner/src/tenants/rollout.js';
 import { Progress } from '../../runner/src/tenants/progress.js';
 import { freshClients } from '../deploy/helpers.js';
+import { useEmulator } from '../helpers/emulator.js';
 import { allTenants, publishedIn, routeCount, tenantProject, type TenantProject } from './helpers.js';
 
 const WAVES = `rollout:
@@ -14,19 +13,7 @@ const WAVES = `rollout:
 `;
 
 describe('tenants: waves against the emulator', () => {
-  let emu: Emulator;
-  before(async () => {
-    emu = await startEmulator({ port: 0 });
-  });
-  after(async () => {
-    freshClients();
-    await emu.close();
-  });
-  beforeEach(() => {
-    emu.reset();
-    freshClients();
-  });
-  afterEach(() => clearSecrets());
+  const emu = useEmulator();
 
   const run = (p: TenantProject, lines: string[] = []): Promise<RolloutReport> => {
     freshClients();
@@ -44,16 +31,16 @@ describe('tenants: waves against the emulator', () => {
   }
 
   it('deploys wave by wave, canary first; a failing smoke gate stops the rollout and rolls that wave back', async () => {
-    const p = tenantProject(emu, { tenants: 6, rollout: WAVES, row: (i) => (i === 4 ? 'canary: true' : '') });
+    const p = tenantProject(emu(), { tenants: 6, rollout: WAVES, row: (i) => (i === 4 ? 'canary: true' : '') });
     const members = await firstRollout(p);
     assert.deepEqual(members[0], ['t-04'], 'the canary is wave 1');
     assert.deepEqual(members.map((m) => m.length), [1, 2, 3], '1, then up to 50 %, then the rest');
-    assert.equal(emu.stats.logins, 1, 'one session for all workspaces (switched per tenant)');
+    assert.equal(emu().stats.logins, 1, 'one session for all workspaces (switched per tenant)');
 
     // v2; the model fails in one workspace of wave 2 only.
     p.editPrompt('Answer in detail.');
     const bad = members[1]![1]!;
-    emu.setScript([{ workspace: p.workspaces.get(bad)!, nodeFailure: 'LLM' }]);
+    emu().setScript([{ workspace: p.workspaces.get(bad)!, nodeFailure: 'LLM' }]);
     const lines: string[] = [];
     const r = await run(p, lines);
 
@@ -80,16 +67,16 @@ describe('tenants: waves against the emulator', () => {
     assert.equal(r.counts.skipped, 3);
 
     // What Dify serves now: the canary runs v2, wave 2 is back on v1's content, wave 3 never saw v2.
-    const canary = publishedIn(emu, p.workspaces.get('t-04')!);
+    const canary = publishedIn(emu(), p.workspaces.get('t-04')!);
     assert.equal(canary.length, 2);
     assert.notEqual(canary[1]!.hash, canary[0]!.hash);
     for (const t of members[1]!) {
-      const v = publishedIn(emu, p.workspaces.get(t)!);
+      const v = publishedIn(emu(), p.workspaces.get(t)!);
       assert.equal(v.length, 3, `${t}: v1, v2, rollback`);
       assert.equal(v[2]!.hash, v[0]!.hash, `${t} serves v1 again`);
       assert.match(v[2]!.markedName, /^rollback-/);
     }
-    for (const t of members[2]!) assert.equal(publishedIn(emu, p.workspaces.get(t)!).length, 1, `${t} untouched`);
+    for (const t of members[2]!) assert.equal(publishedIn(emu(), p.workspaces.get(t)!).length, 1, `${t} untouched`);
 
     // Reports and lines a pipeline shows.
     const junit = r.waves[1]!.smokeReports.junit!;
@@ -104,39 +91,39 @@ describe('tenants: waves against the emulator', () => {
   });
 
   it('rollbackOnFailure: false leaves the failed wave as deployed', async () => {
-    const p = tenantProject(emu, { tenants: 3, rollout: WAVES + '  rollbackOnFailure: false\n' });
+    const p = tenantProject(emu(), { tenants: 3, rollout: WAVES + '  rollbackOnFailure: false\n' });
     const members = await firstRollout(p);
     p.editPrompt('Answer in detail.');
-    emu.setScript([{ workspace: p.workspaces.get(members[1]![0]!)!, nodeFailure: 'LLM' }]);
+    emu().setScript([{ workspace: p.workspaces.get(members[1]![0]!)!, nodeFailure: 'LLM' }]);
     const r = await run(p);
     assert.deepEqual(r.waves.map((w) => w.status), ['passed', 'failed', 'skipped']);
     assert.equal(r.waves[1]!.rollback, null);
     const x = r.targets.find((t) => t.tenant === members[1]![0])!;
     assert.equal(x.status, 'deployed');
     assert.match(x.error!, /wave 2 failed its gate/);
-    assert.equal(publishedIn(emu, p.workspaces.get(members[1]![0]!)!).length, 2, 'no rollback version');
+    assert.equal(publishedIn(emu(), p.workspaces.get(members[1]![0]!)!).length, 2, 'no rollback version');
   });
 
   it('the gate tolerates what maxFailedTargets and minPassRate allow', async () => {
-    const p = tenantProject(emu, { tenants: 4, rollout: `rollout:\n  waves: ['50%', '100%']\n  gate: {smoke: true, maxFailedTargets: 1, minPassRate: 0.5}\n` });
+    const p = tenantProject(emu(), { tenants: 4, rollout: `rollout:\n  waves: ['50%', '100%']\n  gate: {smoke: true, maxFailedTargets: 1, minPassRate: 0.5}\n` });
     const cfg = p.config();
     const waves = (await import('../../runner/src/tenants/waves.js')).planWaves(allTenants(p), cfg.rollout.waves);
-    emu.setScript([{ workspace: p.workspaces.get(waves[0]!.members[0]!.name)!, nodeFailure: 'LLM' }]);
+    emu().setScript([{ workspace: p.workspaces.get(waves[0]!.members[0]!.name)!, nodeFailure: 'LLM' }]);
     const r = await run(p);
     assert.deepEqual(r.waves.map((w) => w.status), ['passed', 'passed']);
     assert.equal(r.waves[0]!.gate!.failedTargets, 1);
     assert.equal(r.waves[0]!.gate!.passRate, 0.5);
     assert.equal(r.counts.deployed, 4);
-    assert.equal(routeCount(emu, /^POST \/v1\/workflows\/run$/), 4, 'every target was smoked once');
+    assert.equal(routeCount(emu(), /^POST \/v1\/workflows\/run$/), 4, 'every target was smoked once');
   });
 
   it('a single wave (the default) is not gated: no smoke, nothing rolled back', async () => {
-    const p = tenantProject(emu, { tenants: 2 });
-    emu.setScript([{ nodeFailure: 'LLM' }]);
+    const p = tenantProject(emu(), { tenants: 2 });
+    emu().setScript([{ nodeFailure: 'LLM' }]);
     const r = await run(p);
     assert.equal(r.status, 'success');
     assert.equal(r.gated, false);
     assert.deepEqual(r.waves.map((w) => [w.status, w.gate]), [['not-gated', null]]);
-    assert.equal(routeCount(emu, /^POST \/v1\//), 0);
+    assert.equal(routeCount(emu(), /^POST \/v1\//), 0);
   });
 });
