@@ -161,6 +161,13 @@ describe('config: every error names file:line:column and exits 2', () => {
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   });
 
+  it('through the CLI: a file that is not a mapping is named like every other config error (relative, 1:1)', async () => {
+    const dir = tempProject({ 'dify-ci.yml': '- a\n- b\n' });
+    const r = await runCli(['config'], { cwd: dir });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^error: dify-ci\.yml:1:1: the configuration must be a mapping/m);
+  });
+
   it('through the CLI: a missing file exits 2', async () => {
     const dir = tempProject({});
     const r = await runCli(['config'], { cwd: dir });

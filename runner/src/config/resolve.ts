@@ -85,7 +85,7 @@ export function loadConfigSource(file: string): { src: SourceDoc; raw: Record<st
   const raw = src.value;
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw configError('the configuration must be a mapping (apps:, environments:, …)', {
-      position: { file, line: 1, column: 1 },
+      position: { file: src.file, line: 1, column: 1 },
     });
   }
   const validate = validateSchema();
