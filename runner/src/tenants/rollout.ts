@@ -246,7 +246,10 @@ export async function rollout(config: ResolvedConfig, env: EnvironmentConfig, op
       rollback: null,
     };
     waves.push(wave);
-    if (targets.length === 0) continue;
+    if (targets.length === 0) {
+      if (one) progress.note(`wave ${w.index}/${allPlanned.length} (${w.spec}): none of this run's ${mine.size} tenant(s) are in it; nothing to deploy`);
+      continue;
+    }
     if (stopped) {
       for (const t of targets) {
         const s = blank(t, w.index, 'skipped');
