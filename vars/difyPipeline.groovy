@@ -91,8 +91,12 @@ def deliver(Map state) {
         lock(resource: "dify-${e}", inversePrecedence: true) {
             milestone(ordinal: 10 * i + 3, label: "deploy ${e}")
             try {
-                stage("Deploy ${e}") {
-                    deployTo(state, e, approver)
+                if (((state.p.shards ?: 1) as int) > 1 && ((d.waves ?: 0) as int) > 0) {
+                    deployInWaves(state, e, d, approver)
+                } else {
+                    stage("Deploy ${e}") {
+                        deployTo(state, e, approver, null)
+                    }
                 }
                 stage("Smoke ${e}") {
                     smoke(state, e, d)
@@ -162,7 +166,8 @@ String approve(Map state, String e, Map d, String ok, Integer ordinal) {
     return approver
 }
 
-def deployTo(Map state, String e, String approver) {
+// wave: null, or (sharded gray release) the wave every shard deploys its part of.
+def deployTo(Map state, String e, String approver, Integer wave) {
     int shards = (state.p.shards ?: 1) as int
     if (shards < 2) {
         onAgent(state) {
@@ -177,11 +182,30 @@ def deployTo(Map state, String e, String approver) {
         branches.put("shard ${shard}".toString(), {
             onAgent(state) {
                 markDeployed(state, e) // even if every shard fails: any target one of them deployed is undone
-                difyDeploy(env: e, config: state.o.config, approvedBy: approver, shard: shard)
+                difyDeploy(env: e, config: state.o.config, approvedBy: approver, shard: shard, wave: wave) // the runner ignores a null wave
             }
         })
     }
     parallel(branches)
+}
+
+// Sharded gray release: every shard deploys its part of wave k, then one gate smokes all of wave k (rollout.gate),
+// then wave k+1 - all inside the lock; a failed gate fails the build and deliver rolls back this build's deploys.
+def deployInWaves(Map state, String e, Map d, String approver) {
+    int waves = d.waves as int
+    for (int k = 1; k <= waves; k++) {
+        int wave = k
+        stage("Deploy ${e} wave ${wave}/${waves}") {
+            deployTo(state, e, approver, wave)
+        }
+        if (d.hasSmoke) { // without suites the deploys are the gate: a failed shard fails the build
+            stage("Gate ${e} wave ${wave}/${waves}") {
+                onAgent(state) {
+                    difySmoke(env: e, config: state.o.config, wave: wave, reportDir: ".dify-ci/reports/smoke-${e}-wave-${wave}".toString())
+                }
+            }
+        }
+    }
 }
 
 def markDeployed(Map state, String e) {

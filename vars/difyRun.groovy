@@ -22,7 +22,8 @@ def call(String command, Map params = [:], Map options = [:]) {
             bindings << string(credentialsId: c.credentialsId, variable: c.variables[0])
         }
     }
-    String resultFile = ".dify-ci/results/${safeName([command, params.env, params.shard])}.json"
+    String wave = params.wave ? "wave${params.wave}" : null // each wave's deploy keeps its own result file (rollback reads them all)
+    String resultFile = ".dify-ci/results/${safeName([command, params.env, wave, params.shard])}.json"
     Map result = null
     withCredentials(bindings) {
         result = exec(tmp, runner, command, params, resultFile, "dify-ci ${command}${params.env ? ' ' + params.env : ''}")

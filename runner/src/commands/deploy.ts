@@ -15,6 +15,7 @@ export function registerDeploy(program: Command): void {
     .option('--tenants <selector>', "multi-tenant: only tenants whose labels match, e.g. 'tier=gold,region=cn|hk,env!=test'")
     .option('--tenant <names>', 'multi-tenant: only these tenants (comma-separated names)')
     .option('--shard <i/n>', "multi-tenant: this agent's share of the tenants (Jenkins parallel branches)")
+    .option('--wave <k>', 'multi-tenant gray release: only the targets wave k (1-based) adds, no gate (the pipeline gates with smoke --wave k)')
     .option('--fail-fast', 'multi-tenant: stop at the first failed target (default: continue, exit 1 at the end)');
   action<DeployCliOptions>(cmd, 'deploy', async (ctx, opts) => {
     const { runDeploy } = await import('../deploy/run.js');

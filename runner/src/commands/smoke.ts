@@ -18,6 +18,7 @@ export interface SmokeCliOptions {
   tenants?: string;
   tenant?: string;
   shard?: string;
+  wave?: string;
 }
 
 export function registerSmoke(program: Command): void {
@@ -39,7 +40,8 @@ export function registerSmoke(program: Command): void {
     .option('--api-key-env <VAR>', 'ad-hoc: environment variable holding the app API key')
     .option('--tenants <selector>', "multi-tenant: only tenants whose labels match, e.g. 'tier=gold'")
     .option('--tenant <names>', 'multi-tenant: only these tenants (comma-separated names)')
-    .option('--shard <i/n>', "multi-tenant: this agent's share of the tenants");
+    .option('--shard <i/n>', "multi-tenant: this agent's share of the tenants")
+    .option('--wave <k>', 'multi-tenant gray release: the gate of wave k (1-based) — smoke its new targets, rollout.gate decides; exit 1 when it fails');
   action<SmokeCliOptions>(cmd, 'smoke', async (ctx, opts) => {
     const { smokeCommand } = await import('../smoke/command.js');
     return smokeCommand(ctx, opts);

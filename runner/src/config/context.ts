@@ -4,6 +4,7 @@
  */
 import { bindingsFor, type CredentialBinding, type Step } from './credentials.js';
 import { loadTenants } from '../tenants/load.js';
+import { planWaves } from '../tenants/waves.js';
 import type { ResolvedConfig } from './types.js';
 
 export interface StepContext {
@@ -24,17 +25,22 @@ export interface StepContext {
     shards: number;
     smokeUnstable: boolean;
   };
-  /** Per environment (for `pipeline`): approval and protection, so the pipeline can be laid out. */
-  environmentDetails: Record<string, { approvalRequired: boolean; submitter: string | null; message: string; timeoutMinutes: number; protected: boolean; hasSmoke: boolean }>;
+  /**
+   * Per environment (for `pipeline`): approval and protection, so the pipeline can be laid out. `waves`: the
+   * number of waves of its gray release over all tenants (rollout.waves with two or more entries), 0 when it has
+   * none or does not fan out — a sharded pipeline deploys and gates wave by wave when it is above 0.
+   */
+  environmentDetails: Record<string, { approvalRequired: boolean; submitter: string | null; message: string; timeoutMinutes: number; protected: boolean; hasSmoke: boolean; waves: number }>;
 }
 
 export async function buildContext(config: ResolvedConfig, step: Step): Promise<StepContext> {
   const env = config.env;
   const hasSmoke = Object.values(config.apps).some((a) => a.tests);
+  const tenants = loadTenants(config);
   return {
     step,
     env: env?.key ?? null,
-    credentials: bindingsFor(config, step, env, loadTenants(config)),
+    credentials: bindingsFor(config, step, env, tenants),
     approval: env
       ? { required: env.approval.required, submitter: env.approval.submitter ?? null, message: env.approval.message, timeoutMinutes: env.approval.timeoutMinutes }
       : null,
@@ -61,6 +67,7 @@ export async function buildContext(config: ResolvedConfig, step: Step): Promise<
           timeoutMinutes: e.approval.timeoutMinutes,
           protected: e.protected,
           hasSmoke,
+          waves: e.tenants && tenants.length > 0 && e.rollout.waves.length > 1 ? planWaves(tenants, e.rollout.waves).length : 0,
         },
       ]),
     ),

@@ -118,6 +118,8 @@ export interface DeployCliOptions {
   tenants?: string;
   tenant?: string;
   shard?: string;
+  /** Gray release: only wave K's new targets, no gate (the pipeline gates). */
+  wave?: string;
   failFast?: boolean;
 }
 

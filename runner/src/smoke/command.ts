@@ -70,6 +70,7 @@ export async function smokeCommand(ctx: RunContext, opts: SmokeCliOptions): Prom
   let targets: SmokeTarget[];
   if (opts.url) {
     // Ad-hoc: one app, no configuration file.
+    if (opts.wave !== undefined) throw usageError('--wave is the gate of a multi-tenant gray release; it does not go with --url');
     if (!opts.suite) throw usageError('--url needs --suite <file>');
     if (!opts.apiKeyEnv) throw usageError('--url needs --api-key-env <VAR> (the variable holding the app API key)');
     const apiKey = process.env[opts.apiKeyEnv];
@@ -85,6 +86,11 @@ export async function smokeCommand(ctx: RunContext, opts: SmokeCliOptions): Prom
     env = requireEnv(config);
     if (opts.apiKeyEnv && !opts.app) throw usageError('--api-key-env outside ad-hoc mode needs --app (which app the key belongs to)');
     const tenants = await import('../tenants/cli.js');
+    if (opts.wave !== undefined) {
+      if (!tenants.fansOut(config, env, opts)) throw usageError(`--wave needs an environment that fans out over tenants`);
+      const smoke = { concurrency: runOpts.concurrency, repeat: runOpts.repeat, timeoutMs: runOpts.timeoutMs, passRate: runOpts.passRate, mode: runOpts.mode, filter: runOpts.filter, user: runOpts.user, junit: runOpts.junit };
+      return tenants.smokeWaveGate(ctx, config, env, opts, smoke);
+    }
     targets = tenants.fansOut(config, env, opts) ? await tenants.tenantSmokeTargets(config, env, opts) : configTargets(config, env, opts);
     if (opts.apiKeyEnv) for (const t of targets) t.apiKeyEnv = opts.apiKeyEnv;
     runOpts.reportDir = opts.reportDir ?? join(config.paths.reports, 'smoke');

@@ -15,7 +15,9 @@ import type { SmokeTarget } from '../smoke/runner.js';
 import { runUnits } from './engine.js';
 import { loginAll, tenantLanes } from './lanes.js';
 import { formatTable, Progress, type TableRow } from './progress.js';
-import { engineFor, jobTarget, keyedSmokeTargets, rollout, unitsOf, type RolloutReport } from './rollout.js';
+import { checkWave, engineFor, gateWave, jobTarget, keyedSmokeTargets, parseWave, rollout, unitsOf, type RolloutReport } from './rollout.js';
+import { planWaves } from './waves.js';
+import type { SmokeOptions } from '../smoke/runner.js';
 import { chooseTenants, tenantTargets, type TenantOptions, type TenantTarget } from './targets.js';
 
 export { fansOut } from './targets.js';
@@ -57,11 +59,19 @@ function waveLines(report: RolloutReport): string[] {
 
 export async function deployTenants(ctx: RunContext, config: ResolvedConfig, env: EnvironmentConfig, opts: TenantDeployOptions): Promise<CommandOutcome> {
   if (opts.plan) throw usageError('--plan is not supported for multi-tenant deploys (plan files hold one workspace); deploy without --plan, or use --dry-run to see what would change');
+  const wave = opts.wave === undefined ? undefined : parseWave(opts.wave);
   const { selected, mine, shard } = chooseTenants(config, opts);
-  if (mine.length === 0) {
-    return { status: 'success', summary: `deploy to ${env.key}: shard ${opts.shard} has no tenants (${selected.length} selected)`, counts: { targets: 0 }, data: { env: env.key, fanOut: true, targets: [], waves: [] }, stdout: '' };
+  if (wave !== undefined) {
+    // Checked here too, so a shard without tenants still refuses a wave that does not exist.
+    const planned = planWaves(selected, env.rollout.waves).length;
+    checkWave(env, wave, planned, selected.length);
   }
-  log.step(`deploy to ${env.key}: ${mine.length} tenant(s)${shard ? ` (shard ${shard.index}/${shard.count} of ${selected.length})` : ''}, waves ${env.rollout.waves.join(' → ')}`);
+  if (mine.length === 0) {
+    const of = wave !== undefined ? planWaves(selected, env.rollout.waves) : [];
+    const waveInfo = wave !== undefined ? { index: wave, of: of.length, spec: of[wave - 1]!.spec } : null;
+    return { status: 'success', summary: `deploy to ${env.key}${wave !== undefined ? ` wave ${wave}/${of.length}` : ''}: shard ${opts.shard} has no tenants (${selected.length} selected)`, counts: { targets: 0 }, data: { env: env.key, fanOut: true, wave: waveInfo, targets: [], waves: [] }, stdout: '' };
+  }
+  log.step(`deploy to ${env.key}: ${mine.length} tenant(s)${shard ? ` (shard ${shard.index}/${shard.count} of ${selected.length})` : ''}, waves ${env.rollout.waves.join(' → ')}${wave !== undefined ? `, wave ${wave} only` : ''}`);
   return closing(async () => {
     const report = await rollout(config, env, {
       apps: opts.app,
@@ -73,6 +83,7 @@ export async function deployTenants(ctx: RunContext, config: ResolvedConfig, env
       dryRun: opts.dryRun,
       allowVersionUpgrade: opts.allowVersionUpgrade,
       approvedBy: opts.approvedBy,
+      wave,
     });
     for (const t of report.targets) for (const b of t.backups) ctx.artifact(b, 'backup');
     const kinds: Record<string, string> = { json: 'smoke-json', junit: 'junit', markdown: 'smoke-markdown', html: 'smoke-html' };
@@ -85,7 +96,8 @@ export async function deployTenants(ctx: RunContext, config: ResolvedConfig, env
     if (c.failed + c.refused) parts.push(`${c.failed + c.refused} failed`);
     if (c.rolledBack) parts.push(`${c.rolledBack} rolled back`);
     if (c.skipped) parts.push(`${c.skipped} skipped`);
-    let summary = `deploy to ${env.key}${opts.dryRun ? ' (dry run)' : ''}: ${parts.join(', ')} of ${c.targets} target(s) in ${report.tenants.run} tenant(s)`;
+    const w = report.wave;
+    let summary = `deploy to ${env.key}${w ? ` wave ${w.index}/${w.of} (${w.spec})` : ''}${opts.dryRun ? ' (dry run)' : ''}: ${parts.join(', ')} of ${c.targets} target(s) in ${report.tenants.run} tenant(s)`;
     if (failedWave) summary += `; wave ${failedWave.index} failed its gate`;
     else if (report.stopped) summary += '; stopped by --fail-fast';
     const table = report.failures.length ? formatTable(report.failures) : '';
@@ -129,6 +141,37 @@ export async function tenantSmokeTargets(config: ResolvedConfig, env: Environmen
   const out = await keyedSmokeTargets(env, targets, () => ({ config, suite, loginFailures, engine: engineFor(env) }));
   if (opts.apiKeyEnv) for (const t of out) if (!t.setupError) t.apiKeyEnv = opts.apiKeyEnv;
   return out;
+}
+
+/**
+ * `smoke --wave K`: the gate over wave K's new targets after every shard deployed them (rollout.gate; exit 1
+ * when it fails). Unsharded: the gate judges the whole wave.
+ */
+export async function smokeWaveGate(ctx: RunContext, config: ResolvedConfig, env: EnvironmentConfig, opts: TenantSmokeOptions & { reportDir?: string }, smoke: Partial<SmokeOptions>): Promise<CommandOutcome> {
+  const wave = parseWave(opts.wave!);
+  if (opts.shard) throw usageError('smoke --wave gates the whole wave (every shard\'s targets): drop --shard');
+  if (opts.suite) throw usageError('smoke --wave runs each app\'s own suite (apps.<app>.tests): drop --suite');
+  if (opts.apiKeyEnv) throw usageError('smoke --wave looks up each tenant\'s app keys: drop --api-key-env');
+  const { selected } = chooseTenants(config, opts);
+  return closing(async () => {
+    const report = await gateWave(config, env, { apps: opts.app, selected, wave, reportDir: opts.reportDir, smoke });
+    const kinds: Record<string, string> = { json: 'smoke-json', junit: 'junit', markdown: 'smoke-markdown', html: 'smoke-html' };
+    for (const [k, p] of Object.entries(report.smokeReports)) if (p) ctx.artifact(p, kinds[k]!);
+    const g = report.gate;
+    const failed = report.targets.filter((t) => t.smoke && !t.smoke.passed);
+    const w = report.wave;
+    const summary = `gate of ${env.key} wave ${w.index}/${w.of} (${w.spec}): ${g.passed ? 'passed' : 'FAILED'}, ${g.failedTargets} failed of ${report.targets.length} target(s) in ${report.tenants.length} tenant(s)${g.passRate !== null ? `, smoke pass rate ${(g.passRate * 100).toFixed(1)}%` : ''}${g.passed ? '' : ` — ${g.reasons.join('; ')}`}`;
+    const table = failed.length
+      ? formatTable(failed.map((t) => ({ target: `${t.tenant}/${t.app}`, status: 'failed', reason: t.smoke!.error ?? t.smoke!.firstFailure ?? 'smoke failed' })))
+      : '';
+    return {
+      status: g.passed ? 'success' : 'failed',
+      summary,
+      counts: { targets: report.targets.length, failed: g.failedTargets },
+      data: { ...(report as unknown as Record<string, unknown>), fanOut: true },
+      stdout: table || `all ${report.targets.length} target(s) of wave ${w.index} passed`,
+    };
+  });
 }
 
 export interface TenantRollbackOptions extends TenantOptions {

@@ -11,6 +11,7 @@
  * { env, authMode, status: success|failed, dryRun, force, approvedBy, gitCommit, buildUrl,
  *   fanOut: true, gated: bool, failFast: bool, stopped: bool,
  *   tenants: { selected: n, run: n, notInWaves: n, shard: "i/n"|null },
+ *   wave: null | { index, of, spec },                      // deploy --wave K: this wave only (waves: [that wave])
  *   targets: [{ env, app, tenant, target, wave,                // flat: one entry per tenant × app
  *               status: deployed|unchanged|dry-run|refused|failed|rolled-back|skipped,
  *               appId|null, name, mode, resolvedBy, changed, versionId, publishedAt, contentHash, publishedHash,
@@ -32,7 +33,7 @@
  * stopped the run before it started.
  */
 import { basename, join } from 'node:path';
-import { DifyCiError } from '../core/errors.js';
+import { DifyCiError, usageError } from '../core/errors.js';
 import { log } from '../core/log.js';
 import type { EnvironmentConfig, PathsConfig, ResolvedConfig, TenantConfig } from '../config/types.js';
 import { buildInfo, type BuildInfo } from '../deploy/build-info.js';
@@ -94,6 +95,8 @@ export interface RolloutReport {
   failFast: boolean;
   stopped: boolean;
   tenants: { selected: number; run: number; notInWaves: number; shard: string | null };
+  /** `deploy --wave K`: which wave of how many this run deployed (`waves` then holds that wave only); else null. */
+  wave: { index: number; of: number; spec: string } | null;
   targets: RolloutTarget[];
   waves: WaveResult[];
   counts: { targets: number; deployed: number; unchanged: number; failed: number; refused: number; rolledBack: number; skipped: number; dryRun: number };
@@ -121,6 +124,11 @@ export interface RolloutOptions {
   progress?: Progress;
   /** Passed to runSmoke (tests: client sleep). */
   smoke?: Partial<SmokeOptions>;
+  /**
+   * Only this wave (1-based, `deploy --wave K`): deploy the targets it adds to the waves before it, no gate, no
+   * wave rollback — the pipeline gates (`smoke --wave K`) once every shard has deployed it.
+   */
+  wave?: number;
 }
 
 const FAILED = new Set<RolloutStatus>(['failed', 'refused']);
@@ -195,23 +203,26 @@ export async function rollout(config: ResolvedConfig, env: EnvironmentConfig, op
   const approvedBy = opts.approvedBy?.trim() || null;
   const r = env.rollout;
   const mine = new Set((opts.tenants ?? opts.selected).map((t) => t.name));
-  const gated = !dryRun && r.waves.length > 1;
+  const gated = !dryRun && r.waves.length > 1 && opts.wave === undefined;
   const reportDir = opts.reportDir ?? join(paths.reports, 'rollout', env.key);
 
   // Membership by wave order (canaries, then hash); within a wave, tenants run and report in file order.
   const order = new Map(opts.selected.map((t, i) => [t.name, i]));
-  const planned = planWaves(opts.selected, r.waves).map((w, i) => ({
+  const allPlanned = planWaves(opts.selected, r.waves).map((w, i) => ({
     index: i + 1,
     spec: w.spec,
     members: w.members.filter((t) => mine.has(t.name)).sort((a, b) => order.get(a.name)! - order.get(b.name)!),
   }));
+  const inAnyWave = new Set(allPlanned.flatMap((w) => w.members.map((t) => t.name)));
+  const one = opts.wave === undefined ? undefined : allPlanned[checkWave(env, opts.wave, allPlanned.length, opts.selected.length) - 1]!;
+  const planned = one ? [one] : allPlanned;
   const inWaves = new Set(planned.flatMap((w) => w.members.map((t) => t.name)));
   const lanes = tenantLanes(env, (opts.tenants ?? opts.selected).filter((t) => inWaves.has(t.name)), environ);
   const laneOf = new Map(lanes.map((l) => [l.tenant.name, l]));
   const waveTargets = planned.map((w) => tenantTargets(config, env, opts.apps, w.members.map((t) => laneOf.get(t.name)!)));
   const total = waveTargets.reduce((n, w) => n + w.length, 0);
   const progress = opts.progress ?? new Progress(total);
-  const notInWaves = [...mine].filter((n) => !inWaves.has(n)).length;
+  const notInWaves = [...mine].filter((n) => !inAnyWave.has(n)).length;
   if (notInWaves > 0) log.info(`${notInWaves} tenant(s) are beyond the last wave (${r.waves.at(-1)}) and stay as they are`);
 
   const loginFailures = await loginAll(lanes, dryRun ? undefined : 'deploy (import + publish)');
@@ -235,7 +246,10 @@ export async function rollout(config: ResolvedConfig, env: EnvironmentConfig, op
       rollback: null,
     };
     waves.push(wave);
-    if (targets.length === 0) continue;
+    if (targets.length === 0) {
+      if (one) progress.note(`wave ${w.index}/${allPlanned.length} (${w.spec}): none of this run's ${mine.size} tenant(s) are in it; nothing to deploy`);
+      continue;
+    }
     if (stopped) {
       for (const t of targets) {
         const s = blank(t, w.index, 'skipped');
@@ -246,7 +260,7 @@ export async function rollout(config: ResolvedConfig, env: EnvironmentConfig, op
       wave.counts.skipped = targets.length;
       continue;
     }
-    progress.note(`wave ${w.index}/${planned.length} (${w.spec}): ${w.members.length} tenant(s), ${targets.length} target(s)`);
+    progress.note(`wave ${w.index}/${allPlanned.length} (${w.spec}): ${w.members.length} tenant(s), ${targets.length} target(s)${one ? ' (this wave only; the pipeline gates it)' : ''}`);
 
     // 1. Deploy.
     const dep = await runUnits<RolloutTarget>(
@@ -303,12 +317,8 @@ export async function rollout(config: ResolvedConfig, env: EnvironmentConfig, op
       for (const x of results) if (x.smoke && !x.smoke.passed) failedIds.add(x.target);
       if (smoked.error) gate.reasons.push(`smoke could not run: ${smoked.error}`);
     }
-    gate.failedTargets = failedIds.size;
-    if (gate.failedTargets > gate.maxFailedTargets) gate.reasons.push(`${gate.failedTargets} failed target(s) (at most ${gate.maxFailedTargets} allowed)`);
-    if (gate.passRate !== null && gate.passRate < gate.minPassRate) gate.reasons.push(`smoke pass rate ${pct(gate.passRate)} below ${pct(gate.minPassRate)}`);
-    gate.passed = gate.reasons.length === 0;
+    const verdict = judge(gate, w.index, failedIds.size);
     wave.status = gate.passed ? 'passed' : 'failed';
-    const verdict = `wave ${w.index} gate ${gate.passed ? 'passed' : 'FAILED'}: ${gate.failedTargets} failed target(s)${gate.passRate !== null ? `, smoke pass rate ${pct(gate.passRate)}` : ''}${gate.passed ? '' : ` — ${gate.reasons.join('; ')}`}`;
     if (gate.passed) {
       log.ok(verdict);
       continue;
@@ -348,11 +358,100 @@ export async function rollout(config: ResolvedConfig, env: EnvironmentConfig, op
     failFast: Boolean(opts.failFast),
     stopped,
     tenants: { selected: opts.selected.length, run: inWaves.size, notInWaves, shard: opts.shard ? `${opts.shard.index}/${opts.shard.count}` : null },
+    wave: one ? { index: one.index, of: allPlanned.length, spec: one.spec } : null,
     targets: all,
     waves,
     counts,
     failures,
   };
+}
+
+/** Fills the gate's verdict from the failed targets and its pass rate; returns the verdict line. */
+function judge(gate: WaveGate, wave: number, failedTargets: number): string {
+  gate.failedTargets = failedTargets;
+  if (gate.failedTargets > gate.maxFailedTargets) gate.reasons.push(`${gate.failedTargets} failed target(s) (at most ${gate.maxFailedTargets} allowed)`);
+  if (gate.passRate !== null && gate.passRate < gate.minPassRate) gate.reasons.push(`smoke pass rate ${pct(gate.passRate)} below ${pct(gate.minPassRate)}`);
+  gate.passed = gate.reasons.length === 0;
+  return `wave ${wave} gate ${gate.passed ? 'passed' : 'FAILED'}: ${gate.failedTargets} failed target(s)${gate.passRate !== null ? `, smoke pass rate ${pct(gate.passRate)}` : ''}${gate.passed ? '' : ` — ${gate.reasons.join('; ')}`}`;
+}
+
+export interface WaveGateReport {
+  env: string;
+  wave: { index: number; of: number; spec: string };
+  status: 'passed' | 'failed';
+  tenants: string[];
+  gate: WaveGate;
+  targets: { target: string; tenant: string; app: string; smoke: RolloutTarget['smoke'] }[];
+  smokeReports: SmokeReports;
+}
+
+/**
+ * `smoke --wave K`: the rollout gate over the targets wave K added (every shard's), after the pipeline deployed
+ * them — the same smoke and the same verdict (rollout.gate) as the gate inside an unsharded rollout, without its
+ * deploy failures (a failed deploy has already failed its shard). No rollback: the pipeline rolls back.
+ */
+export async function gateWave(
+  config: ResolvedConfig,
+  env: EnvironmentConfig,
+  opts: { apps?: string; selected: TenantConfig[]; wave: number; environ?: NodeJS.ProcessEnv; reportDir?: string; smoke?: Partial<SmokeOptions> },
+): Promise<WaveGateReport> {
+  const r = env.rollout;
+  const order = new Map(opts.selected.map((t, i) => [t.name, i]));
+  const planned = planWaves(opts.selected, r.waves);
+  const k = checkWave(env, opts.wave, planned.length, opts.selected.length);
+  const w = planned[k - 1]!;
+  const members = [...w.members].sort((a, b) => order.get(a.name)! - order.get(b.name)!);
+  const lanes = tenantLanes(env, members, opts.environ);
+  const targets = tenantTargets(config, env, opts.apps, lanes);
+  const results = targets.map((t) => blank(t, k, 'unchanged'));
+  const gate: WaveGate = { smoke: r.gate.smoke, passed: true, failedTargets: 0, maxFailedTargets: r.gate.maxFailedTargets, passRate: null, minPassRate: r.gate.minPassRate, reasons: [] };
+  let reports: SmokeReports = {};
+  log.step(`gate of wave ${k}/${planned.length} (${w.spec}) in ${env.key}: ${members.length} tenant(s), ${targets.length} target(s)`);
+  if (!r.gate.smoke) log.warn('rollout.gate.smoke is false: the gate runs no smoke tests (the deploys already failed the build if any failed)');
+  else if (targets.length) {
+    const loginFailures = await loginAll(lanes);
+    const smoked = await smokeWave(config, env, targets, results, {
+      w: k,
+      reportDir: opts.reportDir ?? join(config.paths.reports, 'rollout', env.key, `wave-${k}`),
+      environ: opts.environ,
+      loginFailures,
+      engine: engineFor(env),
+      smoke: opts.smoke,
+    });
+    reports = smoked.reports;
+    gate.passRate = smoked.passRate;
+    if (smoked.error) gate.reasons.push(`smoke could not run: ${smoked.error}`);
+  }
+  const verdict = judge(gate, k, results.filter((x) => x.smoke && !x.smoke.passed).length);
+  if (gate.passed) log.ok(verdict);
+  else log.error(verdict);
+  return {
+    env: env.key,
+    wave: { index: k, of: planned.length, spec: w.spec },
+    status: gate.passed ? 'passed' : 'failed',
+    tenants: members.map((t) => t.name),
+    gate,
+    targets: results.map((x) => ({ target: x.target, tenant: x.tenant, app: x.app, smoke: x.smoke })),
+    smokeReports: reports,
+  };
+}
+
+/**
+ * `--wave K` (deploy and smoke): K must name one of the planned waves of a gray release (`rollout.waves` with two
+ * or more entries). Returns K.
+ */
+export function checkWave(env: EnvironmentConfig, wave: number, planned: number, selected: number): number {
+  if (env.rollout.waves.length < 2) {
+    throw usageError(`--wave needs a gray release: ${env.key} has rollout.waves [${env.rollout.waves.join(', ')}] (set two or more waves, e.g. ['1', '10%', '100%'])`);
+  }
+  if (wave > planned) throw usageError(`--wave ${wave}: ${env.key} has ${planned} wave(s) over the ${selected} selected tenant(s) (rollout.waves [${env.rollout.waves.join(', ')}])`);
+  return wave;
+}
+
+/** `--wave` as given (a string from argv or the params file): a whole number ≥ 1. */
+export function parseWave(spec: string): number {
+  if (!/^\d+$/.test(spec.trim()) || Number(spec) < 1) throw usageError(`--wave must be a wave number (1, 2, ...), got '${spec}'`);
+  return Number(spec);
 }
 
 function pct(x: number): string {
@@ -396,7 +495,8 @@ async function smokeWave(
   let error: string | undefined;
   if (smokeTargets.length) {
     try {
-      const run = await runSmoke(config, env, smokeTargets, { progress: false, reportDir: ctx.reportDir, title: `Smoke tests — ${env.key} wave ${ctx.w}`, ...ctx.smoke });
+      const extra = Object.fromEntries(Object.entries(ctx.smoke ?? {}).filter(([, v]) => v !== undefined));
+      const run = await runSmoke(config, env, smokeTargets, { progress: false, reportDir: ctx.reportDir, title: `Smoke tests — ${env.key} wave ${ctx.w}`, ...extra });
       reports = run.reports;
       const setupFailed = run.targets.filter((t) => t.error).length;
       const ran = run.targets.flatMap((t) => t.results.filter((x) => !x.skipped));

@@ -14,6 +14,8 @@ export interface TenantOptions {
   tenants?: string;
   tenant?: string;
   shard?: string;
+  /** `--wave K`: one wave of the gray release (deploy: its new targets; smoke: its gate). */
+  wave?: string;
 }
 
 /**
@@ -21,7 +23,7 @@ export interface TenantOptions {
  * Tenant options on an environment that does not fan out are a usage error, so they never silently do nothing.
  */
 export function fansOut(config: ResolvedConfig, env: EnvironmentConfig, opts: TenantOptions = {}): boolean {
-  const given = (['tenants', 'tenant', 'shard'] as const).filter((k) => opts[k] !== undefined && opts[k] !== '');
+  const given = (['tenants', 'tenant', 'shard', 'wave'] as const).filter((k) => opts[k] !== undefined && opts[k] !== '');
   const has = env.tenants && loadTenants(config).length > 0;
   if (!has && given.length) {
     const why = env.tenants ? 'no tenants are configured (tenants: in the config)' : `environments.${env.key}.tenants is false`;

@@ -5,7 +5,7 @@ import org.junit.Test
 
 /** Rules every var follows (jenkins-notes.md): what a mock cannot exercise is checked on the source text. */
 class ConventionTest {
-    static final Map<String, Integer> MAX_LINES = [difyRun: 150, difyPipeline: 400]
+    static final Map<String, Integer> MAX_LINES = [difyRun: 150, difyPipeline: 420]
     static final int STEP_MAX_LINES = 40
 
     /** Source without comments, so rules apply to code. */

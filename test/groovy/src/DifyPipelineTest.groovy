@@ -363,6 +363,101 @@ class DifyPipelineTest {
         assertEquals(seen.production, seen.staging)
     }
 
+    /** Production has a gray release of `waves` waves (what `dify-ci context` reports); staging has none. */
+    private void productionWaves(int waves, boolean hasSmoke = true) {
+        h.contextFor = { String step, String envName ->
+            Map c = defaultContext(step, envName)
+            c.pipeline = c.pipeline + pipelineSettings
+            c.environmentDetails.production.waves = waves
+            c.environmentDetails.production.hasSmoke = hasSmoke
+            c
+        }
+    }
+
+    /** "command env [wave K] [shard i/n]" for every runner invocation in `e`. */
+    private List<String> wavesLine(String e) {
+        return h.commands().findAll { it.params.env == e }.collect { Map r ->
+            ([r.command, r.params.env, r.params.wave != null ? "wave ${r.params.wave}" : null, r.params.shard ? "shard ${r.params.shard}" : null] - null).join(' ')
+        }
+    }
+
+    @Test
+    void shardedWavesDeployEveryShardsPartOfAWaveThenGateItBeforeTheNextInsideTheLock() {
+        pipelineSettings.shards = 2
+        productionWaves(3)
+        assertNull(runPipeline())
+        assertEquals(['plan production', 'deploy production wave 1 shard 1/2', 'deploy production wave 1 shard 2/2', 'smoke production wave 1',
+                      'deploy production wave 2 shard 1/2', 'deploy production wave 2 shard 2/2', 'smoke production wave 2',
+                      'deploy production wave 3 shard 1/2', 'deploy production wave 3 shard 2/2', 'smoke production wave 3',
+                      'smoke production'], wavesLine('production'))
+        assertEquals('staging (no gray release) keeps the plain sharded deploy',
+            ['plan staging', 'deploy staging shard 1/2', 'deploy staging shard 2/2', 'smoke staging'], wavesLine('staging'))
+        assertEquals(['Validate', 'Plan', 'Deploy staging', 'Smoke staging', 'Approve production',
+                      'Deploy production wave 1/3', 'Gate production wave 1/3', 'Deploy production wave 2/3', 'Gate production wave 2/3',
+                      'Deploy production wave 3/3', 'Gate production wave 3/3', 'Smoke production', 'Notify'], h.stages())
+        List prod = h.commands().findAll { it.params.env == 'production' && it.command != 'plan' }
+        for (Map r : prod) {
+            assertTrue("${r.command} ${r.params}".toString(), r.stack.contains('lock:dify-production'))
+            assertTrue(inNode(r))
+        }
+        assertEquals('one lock for all the waves', 1, h.named('lock').count { it.args[0].resource == 'dify-production' })
+        for (Map d : prod.findAll { it.command == 'deploy' }) {
+            assertTrue(d.stack.contains("parallel:shard ${d.params.shard}".toString()))
+            assertTrue(d.stack.contains("stage:Deploy production wave ${d.params.wave}/3".toString()))
+            assertEquals('alice', d.params.approvedBy)
+        }
+        List gates = prod.findAll { it.command == 'smoke' && it.params.wave != null }
+        assertEquals([[env: 'production', config: null, wave: 1, reportDir: '.dify-ci/reports/smoke-production-wave-1'],
+                      [env: 'production', config: null, wave: 2, reportDir: '.dify-ci/reports/smoke-production-wave-2'],
+                      [env: 'production', config: null, wave: 3, reportDir: '.dify-ci/reports/smoke-production-wave-3']], gates*.params)
+        assertTrue('a gate is not in a shard branch', gates.every { !it.stack.any { it.startsWith('parallel:') } && it.stack.contains("stage:Gate production wave ${it.params.wave}/3".toString()) })
+        List files = prod.findAll { it.command == 'deploy' }*.env*.DIFY_CI_RESULT_FILE
+        assertEquals('every wave of every shard keeps its own result file (the rollback reads them all)', files.unique(false), files)
+        assertEquals('.dify-ci/results/deploy-production-wave2-1_2.json', files[2])
+        assertNull(h.currentBuild.result)
+    }
+
+    @Test
+    void aFailedGateStopsBeforeTheNextWaveAndRollsBackEveryWaveThisBuildDeployed() {
+        pipelineSettings.shards = 2
+        productionWaves(3)
+        h.nodeWorkspaces = ['/agent-a', '/agent-b', '/agent-c']
+        Map seen = [:]
+        h.runner = recordingRunner(seen) { Map run -> run.command == 'smoke' && run.params.wave == 2 }
+        Throwable t = runPipeline()
+        assertEquals('dify-ci smoke: smoke failed [operation]', t.message)
+        assertEquals(['plan production', 'deploy production wave 1 shard 1/2', 'deploy production wave 1 shard 2/2', 'smoke production wave 1',
+                      'deploy production wave 2 shard 1/2', 'deploy production wave 2 shard 2/2', 'smoke production wave 2',
+                      'rollback production'], wavesLine('production'))
+        assertFalse('no wave 3', h.stages().contains('Deploy production wave 3/3'))
+        assertFalse('no smoke of the whole environment after a failed gate', h.stages().contains('Smoke production'))
+        assertEquals(['rollback production', 'rollback staging', 'notify failure'], commandLine()[-3..-1])
+        Map rb = assertThisBuildRollback('production', 'alice')
+        assertTrue('still holding the lock', rb.stack.contains('lock:dify-production'))
+        assertTrue(h.calls.findIndexOf { it.name == 'stage' && it.args[0] == 'Roll back production' } > h.calls.findIndexOf { it.name == 'stage' && it.args[0] == 'Gate production wave 2/3' })
+        assertEquals('the rollback agent sees both waves of both shards',
+            ['deploy-production-wave1-1_2.json': 7, 'deploy-production-wave1-2_2.json': 7, 'deploy-production-wave2-1_2.json': 7, 'deploy-production-wave2-2_2.json': 7,
+             'deploy-staging-1_2.json': 7, 'deploy-staging-2_2.json': 7], seen.production)
+        assertEquals('FAILURE', h.currentBuild.result)
+    }
+
+    @Test
+    void wavesWithoutShardsOrWithoutSmokeSuites() {
+        productionWaves(3)
+        assertNull(runPipeline())
+        assertEquals('one agent: the runner\'s own rollout gates the waves', ['plan production', 'deploy production', 'smoke production'], wavesLine('production'))
+        assertTrue(h.stages().contains('Deploy production'))
+
+        setUp()
+        pipelineSettings.shards = 2
+        productionWaves(2, false)
+        assertNull(runPipeline())
+        assertEquals('no smoke suite: each wave is gated by its deploys (a failed shard fails the build)',
+            ['plan production', 'deploy production wave 1 shard 1/2', 'deploy production wave 1 shard 2/2', 'deploy production wave 2 shard 1/2', 'deploy production wave 2 shard 2/2'],
+            wavesLine('production'))
+        assertEquals(['Deploy production wave 1/2', 'Deploy production wave 2/2'], h.stages().findAll { it.contains('production wave') })
+    }
+
     @Test
     void resultsLeftOnAnAgentByAnEarlierBuildNeverHideThisBuildsDeploysFromTheRollback() {
         pipelineSettings.shards = 2

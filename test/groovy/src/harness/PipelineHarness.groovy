@@ -142,8 +142,8 @@ class PipelineHarness {
             [type: 'file', credentialsId: 'ca-bundle', variables: ['DIFY_CA_FILE'], purpose: 'CA bundle'],
         ]
         Map details = [
-            staging   : [approvalRequired: false, submitter: null, message: 'Deploy to staging?', timeoutMinutes: 60, protected: false, hasSmoke: true],
-            production: [approvalRequired: true, submitter: 'release-managers,bob', message: 'Deploy to production?', timeoutMinutes: 30, protected: true, hasSmoke: true],
+            staging   : [approvalRequired: false, submitter: null, message: 'Deploy to staging?', timeoutMinutes: 60, protected: false, hasSmoke: true, waves: 0],
+            production: [approvalRequired: true, submitter: 'release-managers,bob', message: 'Deploy to production?', timeoutMinutes: 30, protected: true, hasSmoke: true, waves: 0],
         ]
         return [step: step, env: envName, credentials: bindings, approval: envName ? details[envName] : null,
                 protected: envName == 'production', environments: ['staging', 'production'], apps: ['support-bot', 'triage'],
