@@ -2,18 +2,16 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEmulator, type Emulator } from '../../runner/src/emulator/index.js';
+import type { Emulator } from '../../runner/src/emulator/index.js';
+import { useEmulator } from '../helpers/emulator.js';
 import { runCli } from '../helpers/cli.js';
 import { publishedIn, routeCount, tenantProject, type TenantProject } from './helpers.js';
 
 describe('tenants: CLI against the emulator', function () {
   this.timeout(60_000);
+  const current = useEmulator();
   let emu: Emulator;
-  before(async () => {
-    emu = await startEmulator({ port: 0 });
-  });
-  after(() => emu.close());
-  beforeEach(() => emu.reset());
+  beforeEach(() => (emu = current()));
 
   const gold = (i: number) => ({ tier: i % 2 === 0 ? 'gold' : 'silver', region: i < 3 ? 'cn' : 'eu' });
   const cli = (p: TenantProject, args: string[], env: Record<string, string> = {}) => runCli(args, { cwd: p.dir, env: { ...(p.environ as Record<string, string>), ...env } });

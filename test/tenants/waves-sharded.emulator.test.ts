@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEmulator, type Emulator } from '../../runner/src/emulator/index.js';
+import type { Emulator } from '../../runner/src/emulator/index.js';
+import { useEmulator } from '../helpers/emulator.js';
 import { runCli } from '../helpers/cli.js';
 import { publishedIn, routeCount, tenantName, tenantProject, type TenantProject } from './helpers.js';
 
@@ -17,12 +18,9 @@ const canary = (i: number) => (i === 4 ? 'canary: true' : '');
 
 describe('tenants: waves across shards (deploy --wave, smoke --wave) against the emulator', function () {
   this.timeout(120_000);
+  const current = useEmulator();
   let emu: Emulator;
-  before(async () => {
-    emu = await startEmulator({ port: 0 });
-  });
-  after(() => emu.close());
-  beforeEach(() => emu.reset());
+  beforeEach(() => (emu = current()));
 
   const cli = (p: TenantProject, args: string[]) => runCli(args, { cwd: p.dir, env: p.environ as Record<string, string> });
   const read = (p: TenantProject, file: string) => JSON.parse(readFileSync(join(p.dir, file), 'utf8'));
