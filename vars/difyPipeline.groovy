@@ -22,9 +22,11 @@ def call(Map overrides = [:]) {
             error("DIFY_DEPLOY_TAG '${state.tag}' is not a tag name")
         }
         onAgent(state) {
-            state.ctx = difyRun.context('pipeline', null, o.config)
-            state.p = settings(state.ctx.pipeline, o)
-            checkEnvironments(o, state.ctx.environments)
+            // The runner resolves the options over pipeline: of dify-ci.yml, checks them, and decides each
+            // environment's gate from this build's facts (state.branch is known: the checkout ran before this body).
+            state.ctx = difyRun.context('pipeline', null, o.config, [overrides: pipelineOptions(o), branch: state.branch,
+                                                                     tag: state.tag ?: (env.TAG_NAME ?: null), buildNumber: env.BUILD_NUMBER])
+            state.p = state.ctx.pipeline
             state.label = state.p.agentLabel
             if (state.p.nodejsTool && state.p.nodejsTool != state.nodejsTool) {
                 state.nodejsTool = state.p.nodejsTool // known only now that the configuration was read
@@ -81,7 +83,7 @@ def deliver(Map state) {
     for (int i = 0; i < envs.size(); i++) {
         String e = envs[i]
         Map d = state.ctx.environmentDetails[e]
-        String gate = gateFor(state, d)
+        String gate = d.gate // 'go' (no approval needed), 'ask' (input), or 'stop' (the policy keeps this build out)
         if (gate == 'stop') {
             echo("dify-ci: approval policy '${state.p.approvalPolicy}' does not offer this build for ${e}; stopping before it")
             return
@@ -117,31 +119,6 @@ def deliver(Map state) {
             return
         }
     }
-}
-
-// 'go' (no approval needed), 'ask' (input), or 'stop' (the policy keeps this build out of the environment).
-// A protected environment always gets an approver: the runner refuses to change it without one.
-String gateFor(Map state, Map d) {
-    String policy = state.p.approvalPolicy
-    if (!d.approvalRequired && !d.protected) {
-        return 'go'
-    }
-    if (policy == 'never') {
-        return d.protected ? 'ask' : 'go'
-    }
-    if (policy == 'always') {
-        return 'ask'
-    }
-    if (policy == 'main-branch') {
-        return state.branch == state.p.mainBranch ? 'ask' : 'stop'
-    }
-    if (policy == 'tags') {
-        return env.TAG_NAME || state.tag ? 'ask' : 'stop'
-    }
-    if (policy == 'every-nth') {
-        return (env.BUILD_NUMBER as int) % (state.p.everyNth as int) == 0 ? 'ask' : 'stop'
-    }
-    error("unknown approval policy '${policy}'")
 }
 
 // Waits for a human without holding an executor; milestones drop older builds still waiting.
@@ -263,7 +240,7 @@ def manualRollback(Map state) {
     if (d == null) {
         error("DIFY_ROLLBACK_ENV: no environment '${e}' in dify-ci.yml (known: ${state.ctx.environments.join(', ')})")
     }
-    String approver = gateFor(state, d) == 'go' ? null : approve(state, e, d, "Roll back ${e}", null)
+    String approver = d.gate == 'go' ? null : approve(state, e, d, "Roll back ${e}", null) // the policy's 'stop' still asks
     lock(resource: "dify-${e}", inversePrecedence: true) {
         stage("Roll back ${e}") {
             onAgent(state) {
@@ -360,6 +337,7 @@ def withNodejs(Map state, Closure body) {
     }
 }
 
+// Only the option names are checked here; the runner checks the values (and that the environments exist).
 Map checkOverrides(Map overrides) {
     List known = ['config', 'agentLabel', 'nodejsTool', 'environments', 'approvalPolicy', 'everyNth', 'mainBranch', 'shards',
                   'smokeUnstable', 'pollSCM', 'jobProperties']
@@ -369,37 +347,19 @@ Map checkOverrides(Map overrides) {
             error("difyPipeline: unknown option '${keys[i]}' (known: ${known.join(', ')})")
         }
     }
-    def n = overrides.everyNth
-    if (overrides.containsKey('everyNth') && !((n instanceof Integer || n instanceof Long) && n >= 1)) {
-        String got = n instanceof CharSequence ? "'${n}'" : "${n}" // '3' (a String, e.g. from a job parameter) is not 3
-        error("difyPipeline: everyNth must be a whole number \u2265 1 (got ${got})")
-    }
-    if (overrides.containsKey('environments') && !(overrides.environments instanceof List)) {
-        error("difyPipeline: environments must be a list of environment keys, e.g. ['staging', 'production'] (got ${overrides.environments})")
-    }
     return [:] + overrides
 }
 
-// The environments option names environments of dify-ci.yml (the runner's context lists them; Groovy parses nothing).
-def checkEnvironments(Map o, List known) {
-    List wanted = o.environments ?: []
-    for (int i = 0; i < wanted.size(); i++) {
-        if (!known.contains(wanted[i] as String)) {
-            error("difyPipeline: environments: no environment '${wanted[i]}' in dify-ci.yml (known: ${known.join(', ')})")
-        }
-    }
-}
-
-// Options given to difyPipeline(...) win over pipeline: in dify-ci.yml.
-Map settings(Map fromConfig, Map o) {
-    Map p = [:] + fromConfig
-    List keys = ['environments', 'approvalPolicy', 'everyNth', 'mainBranch', 'nodejsTool', 'agentLabel', 'shards', 'smokeUnstable']
+// The options for `dify-ci context` (which resolves them over pipeline: of dify-ci.yml): all but the Groovy-only ones.
+Map pipelineOptions(Map o) {
+    Map out = [:]
+    List keys = new ArrayList(o.keySet())
     for (int i = 0; i < keys.size(); i++) {
-        if (o.containsKey(keys[i])) {
-            p[keys[i]] = o[keys[i]]
+        if (!['config', 'pollSCM', 'jobProperties'].contains(keys[i])) {
+            out[keys[i] as String] = o[keys[i]]
         }
     }
-    return p
+    return out
 }
 
 List jobProperties(Map o) {

@@ -40,13 +40,15 @@ def call(String command, Map params = [:], Map options = [:]) {
 }
 
 // `dify-ci context`: the credentials to bind and what the pipeline decides on. Returns the result's `data`.
-Map context(String step, String envName = null, String config = null) {
+// extra: further context parameters (difyPipeline: overrides, branch, tag, buildNumber - the runner resolves them).
+Map context(String step, String envName = null, String config = null, Map extra = [:]) {
     String tmp = tmpDir()
-    return contextIn(tmp, materialise(tmp), step, envName, config)
+    return contextIn(tmp, materialise(tmp), step, envName, config, extra)
 }
 
-Map contextIn(String tmp, String runner, String step, String envName, String config) {
-    Map result = exec(tmp, runner, 'context', [step: step, env: envName, config: config], null, "dify-ci context ${step}${envName ? ' ' + envName : ''}")
+Map contextIn(String tmp, String runner, String step, String envName, String config, Map extra = [:]) {
+    Map params = [step: step, env: envName, config: config] + (extra ?: [:])
+    Map result = exec(tmp, runner, 'context', params, null, "dify-ci context ${step}${envName ? ' ' + envName : ''}")
     if (result.exitCode != 0) {
         error(result.message)
     }

@@ -86,3 +86,158 @@ tenants: {file: tenants.csv}
     ]);
   });
 });
+
+/** Three kinds of environment: plain, approval-required (not protected), protected (approval required by default). */
+const POLICY_CONFIG = `apps: {bot: {dsl: bot.yml}}
+environments:
+  dev: {url: 'http://127.0.0.1:5001', auth: {mode: token, tokenEnv: T, credentialsId: t}}
+  qa: {url: 'http://127.0.0.1:5001', auth: {mode: token, tokenEnv: T, credentialsId: t}, approval: {required: true}}
+  prod: {url: 'http://127.0.0.1:5001', auth: {mode: token, tokenEnv: T, credentialsId: t}, protected: true}
+pipeline:
+  environments: [dev, qa, prod]
+  approval: {policy: always, everyNth: 3, mainBranch: trunk}
+  shards: 2
+  agentLabel: linux
+`;
+
+/** `dify-ci context --step pipeline` with its parameters in DIFY_CI_PARAMS_FILE, the way difyRun passes them. */
+async function pipelineContext(params: Record<string, unknown>, config = POLICY_CONFIG) {
+  const dir = tempProject({ 'dify-ci.yml': config, 'params.json': JSON.stringify({ step: 'pipeline', ...params }) });
+  const r = await runCli(['context', '--result-file', join(dir, 'result.json')], { cwd: dir, env: { DIFY_CI_PARAMS_FILE: join(dir, 'params.json') } });
+  const result = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8'));
+  return { code: r.code, stderr: r.stderr, result, data: result.data };
+}
+
+async function gates(params: Record<string, unknown>): Promise<Record<string, string>> {
+  const c = await pipelineContext(params);
+  assert.equal(c.code, 0, c.stderr);
+  return Object.fromEntries(Object.entries(c.data.environmentDetails).map(([k, d]: [string, any]) => [k, d.gate]));
+}
+
+describe('dify-ci context --step pipeline: the approval policy', () => {
+  const facts = { branch: 'feature/x', tag: null, buildNumber: 7 };
+  const cases: [string, Record<string, unknown>, Record<string, string>][] = [
+    ['always asks for approval-required and protected environments', { ...facts }, { dev: 'go', qa: 'ask', prod: 'ask' }],
+    ['never: only the protected environment still asks (the runner needs an approver)', { ...facts, overrides: { approvalPolicy: 'never' } }, { dev: 'go', qa: 'go', prod: 'ask' }],
+    ['main-branch: another branch stops before the environments that need approval', { ...facts, overrides: { approvalPolicy: 'main-branch' } }, { dev: 'go', qa: 'stop', prod: 'stop' }],
+    ['main-branch: the main branch (pipeline.approval.mainBranch) asks', { ...facts, branch: 'trunk', overrides: { approvalPolicy: 'main-branch' } }, { dev: 'go', qa: 'ask', prod: 'ask' }],
+    ['main-branch: the mainBranch option wins over the file', { ...facts, branch: 'trunk', overrides: { approvalPolicy: 'main-branch', mainBranch: 'main' } }, { dev: 'go', qa: 'stop', prod: 'stop' }],
+    ['main-branch: no branch known stops', { buildNumber: 7, overrides: { approvalPolicy: 'main-branch' } }, { dev: 'go', qa: 'stop', prod: 'stop' }],
+    ['tags: a branch build stops', { ...facts, overrides: { approvalPolicy: 'tags' } }, { dev: 'go', qa: 'stop', prod: 'stop' }],
+    ['tags: an empty tag is no tag', { ...facts, tag: '', overrides: { approvalPolicy: 'tags' } }, { dev: 'go', qa: 'stop', prod: 'stop' }],
+    ['tags: a tag build (TAG_NAME or DIFY_DEPLOY_TAG) asks', { ...facts, tag: 'v1.2.0', overrides: { approvalPolicy: 'tags' } }, { dev: 'go', qa: 'ask', prod: 'ask' }],
+    ['every-nth: build 7 with everyNth 3 (the file) stops', { ...facts, overrides: { approvalPolicy: 'every-nth' } }, { dev: 'go', qa: 'stop', prod: 'stop' }],
+    ['every-nth: build 9 with everyNth 3 asks', { ...facts, buildNumber: '9', overrides: { approvalPolicy: 'every-nth' } }, { dev: 'go', qa: 'ask', prod: 'ask' }],
+    ['every-nth: the everyNth option wins over the file', { ...facts, overrides: { approvalPolicy: 'every-nth', everyNth: 7 } }, { dev: 'go', qa: 'ask', prod: 'ask' }],
+    ['every-nth: everyNth 1 asks every build', { ...facts, overrides: { approvalPolicy: 'every-nth', everyNth: 1 } }, { dev: 'go', qa: 'ask', prod: 'ask' }],
+  ];
+  for (const [title, params, expected] of cases) {
+    it(title, async () => {
+      assert.deepEqual(await gates(params), expected);
+    });
+  }
+
+  it('the policy of the file applies without overrides', async () => {
+    const file = POLICY_CONFIG.replace('policy: always', 'policy: main-branch');
+    const c = await pipelineContext({ branch: 'trunk' }, file);
+    assert.equal(c.code, 0, c.stderr);
+    assert.equal(c.data.pipeline.approvalPolicy, 'main-branch');
+    assert.deepEqual(Object.values(c.data.environmentDetails).map((d: any) => d.gate), ['go', 'ask', 'ask']);
+  });
+
+  it('every-nth without a build number is a usage error', async () => {
+    const c = await pipelineContext({ overrides: { approvalPolicy: 'every-nth' } });
+    assert.equal(c.code, 2);
+    assert.match(c.result.error.message, /'every-nth' needs the build number/);
+  });
+
+  it('other steps carry no gate', async () => {
+    const c = await context('deploy', 'staging');
+    assert.equal(c.environmentDetails.production.gate, null);
+  });
+});
+
+describe('dify-ci context --step pipeline: difyPipeline options', () => {
+  it('the options win over pipeline: of the file; the rest comes from the file', async () => {
+    const c = await pipelineContext({
+      buildNumber: 1,
+      overrides: { environments: ['qa'], approvalPolicy: 'never', shards: 4, smokeUnstable: true, nodejsTool: 'node-20' },
+    });
+    assert.equal(c.code, 0, c.stderr);
+    assert.deepEqual(c.data.pipeline, {
+      environments: ['qa'],
+      approvalPolicy: 'never',
+      everyNth: 3,
+      mainBranch: 'trunk',
+      nodejsTool: 'node-20',
+      agentLabel: 'linux',
+      shards: 4,
+      smokeUnstable: true,
+    });
+  });
+
+  it('without options the settings are the file\'s, with its defaults', async () => {
+    const c = await pipelineContext({ buildNumber: 1 });
+    assert.deepEqual(c.data.pipeline, {
+      environments: ['dev', 'qa', 'prod'],
+      approvalPolicy: 'always',
+      everyNth: 3,
+      mainBranch: 'trunk',
+      nodejsTool: null,
+      agentLabel: 'linux',
+      shards: 2,
+      smokeUnstable: false,
+    });
+  });
+
+  const errors: [string, Record<string, unknown>, string][] = [
+    ['an unknown environment', { environments: ['dev', 'prod2'] }, "difyPipeline: environments: no environment 'prod2' in dify-ci.yml (known: dev, qa, prod)"],
+    ['environments that are not a list', { environments: 'dev' }, "difyPipeline: environments must be a list of environment keys, e.g. ['staging', 'production'] (got dev)"],
+    ['everyNth as a string', { everyNth: '3' }, "difyPipeline: everyNth must be a whole number \u2265 1 (got '3')"],
+    ['everyNth 0', { everyNth: 0 }, 'difyPipeline: everyNth must be a whole number \u2265 1 (got 0)'],
+    ['everyNth -3', { everyNth: -3 }, 'difyPipeline: everyNth must be a whole number \u2265 1 (got -3)'],
+    ['everyNth 2.5', { everyNth: 2.5 }, 'difyPipeline: everyNth must be a whole number \u2265 1 (got 2.5)'],
+    ['everyNth null', { everyNth: null }, 'difyPipeline: everyNth must be a whole number \u2265 1 (got null)'],
+    ['an unknown policy', { approvalPolicy: 'sometimes' }, "difyPipeline: approvalPolicy must be one of always, never, main-branch, tags, every-nth (got 'sometimes')"],
+    ['shards above the schema maximum', { shards: 65 }, 'difyPipeline: shards must be a whole number from 1 to 64 (got 65)'],
+    ['smokeUnstable as a string', { smokeUnstable: 'true' }, "difyPipeline: smokeUnstable must be true or false (got 'true')"],
+    ['mainBranch that is not a string', { mainBranch: 1 }, 'difyPipeline: mainBranch must be a non-empty string (got 1)'],
+    ['agentLabel that is not a string', { agentLabel: ['a'] }, 'difyPipeline: agentLabel must be a string (got ["a"])'],
+    [
+      'an unknown option',
+      { aprovalPolicy: 'never' },
+      "difyPipeline: unknown option 'aprovalPolicy' (known: agentLabel, nodejsTool, environments, approvalPolicy, everyNth, mainBranch, shards, smokeUnstable)",
+    ],
+  ];
+  for (const [title, overrides, message] of errors) {
+    it(`${title} is a usage error naming the option (exit 2)`, async () => {
+      const c = await pipelineContext({ buildNumber: 1, overrides });
+      assert.equal(c.code, 2, c.stderr);
+      assert.equal(c.result.status, 'error');
+      assert.deepEqual([c.result.error.message, c.result.error.category], [message, 'usage']);
+      assert.equal(c.result.data, undefined);
+      assert.match(c.stderr, new RegExp(message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    });
+  }
+
+  it('--overrides must be a JSON object', async () => {
+    for (const bad of ['[1]', '{"a":', 'null']) {
+      const dir = tempProject({ 'dify-ci.yml': POLICY_CONFIG });
+      const r = await runCli(['context', '--overrides', bad], { cwd: dir });
+      assert.equal(r.code, 2, bad);
+      assert.match(r.stderr, /--overrides must be a JSON object/);
+    }
+  });
+
+  it('an unknown context parameter is still rejected', async () => {
+    const c = await pipelineContext({ buildNumber: 1, brnach: 'main' });
+    assert.equal(c.code, 2);
+    assert.match(c.result.error.message, /unknown parameter 'brnach' for 'context' \(known: .*branch.*\)/);
+  });
+
+  it('a build number that is not a number is a usage error', async () => {
+    const c = await pipelineContext({ buildNumber: 'seven' });
+    assert.equal(c.code, 2);
+    assert.match(c.result.error.message, /--build-number must be a whole number \(got 'seven'\)/);
+  });
+});

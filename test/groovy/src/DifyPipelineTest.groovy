@@ -522,6 +522,36 @@ class DifyPipelineTest {
     }
 
     @Test
+    void theRunnersGateDecidesTheManualRollbacksApproval() {
+        h.params.DIFY_ROLLBACK_ENV = 'staging' // needs no approval: 'go'
+        assertNull(runPipeline())
+        assertEquals([], h.named('input'))
+        assertNull(h.commands()[0].params.approvedBy)
+        h.calls.clear(); h.runs.clear()
+        h.params.DIFY_ROLLBACK_ENV = 'production'
+        pipelineSettings.approvalPolicy = 'tags' // no tag: 'stop' for a deploy, but a rollback still asks
+        assertNull(runPipeline())
+        assertEquals(1, h.named('input').size())
+        assertEquals('alice', h.commands()[0].params.approvedBy)
+    }
+
+    @Test
+    void theContextGetsTheOptionsAndTheBuildFactsAfterTheCheckout() {
+        h.env.BRANCH_NAME = null
+        h.params.DIFY_DEPLOY_TAG = 'v1.2.0'
+        runPipeline([approvalPolicy: 'tags', everyNth: 3, config: 'ci/dify-ci.yml', pollSCM: 'H/5 * * * *', jobProperties: true])
+        Map ctx = h.runs.find { it.command == 'context' && it.params.step == 'pipeline' }
+        assertEquals('Groovy-only options stay in Groovy; the branch is the checkout\'s',
+            [step: 'pipeline', env: null, config: 'ci/dify-ci.yml', overrides: [approvalPolicy: 'tags', everyNth: 3], branch: 'main', tag: 'v1.2.0', buildNumber: '7'], ctx.params)
+        assertTrue(h.calls.findIndexOf { it.name == 'checkout' } < h.calls.findIndexOf { it.name == 'sh' && it.args[0].label.toString() == 'dify-ci context pipeline' })
+        h.calls.clear(); h.runs.clear()
+        h.params.DIFY_DEPLOY_TAG = ''
+        h.env.TAG_NAME = 'v1.4.0'
+        runPipeline()
+        assertEquals('a multibranch tag build', 'v1.4.0', h.runs.find { it.command == 'context' && it.params.step == 'pipeline' }.params.tag)
+    }
+
+    @Test
     void manualRollbackOfAnUnknownEnvironmentFailsClearly() {
         h.params.DIFY_ROLLBACK_ENV = 'prod'
         Throwable t = runPipeline()
@@ -579,9 +609,12 @@ class DifyPipelineTest {
     void anUnknownEnvironmentInTheEnvironmentsOptionFailsClearlyBeforeAnyStage() {
         Throwable t = runPipeline([environments: ['staging', 'prod']])
         assertTrue(t instanceof PipelineError)
-        assertEquals("difyPipeline: environments: no environment 'prod' in dify-ci.yml (known: staging, production)", t.message)
-        assertEquals('nothing validated, planned or deployed; the failure is notified', ['notify failure'], commandLine())
-        assertEquals(['Notify'], h.stages())
+        assertEquals("dify-ci context: difyPipeline: environments: no environment 'prod' in dify-ci.yml (known: staging, production) [usage]", t.message)
+        assertEquals('the runner resolved the options', [overrides: [environments: ['staging', 'prod']], branch: 'main', tag: null, buildNumber: '7'],
+            h.runs[0].params.subMap(['overrides', 'branch', 'tag', 'buildNumber']))
+        // The context is what the pipeline notifies with: without one (options the runner refused) nothing is notified.
+        assertEquals('nothing validated, planned, deployed or notified', [], commandLine())
+        assertEquals([], h.stages())
         assertEquals('FAILURE', h.currentBuild.result)
     }
 
@@ -596,9 +629,9 @@ class DifyPipelineTest {
         assertNull(runPipeline([environments: ['qa']]))
         assertEquals(['validate', 'plan qa', 'deploy qa', 'smoke qa', 'notify success'], commandLine())
         Throwable t = runPipeline([environments: ["${'stag'}ing", 'dev']]) // a GString names an environment too
-        assertEquals("difyPipeline: environments: no environment 'dev' in dify-ci.yml (known: qa, staging, production)", t.message)
+        assertEquals("dify-ci context: difyPipeline: environments: no environment 'dev' in dify-ci.yml (known: qa, staging, production) [usage]", t.message)
         t = runPipeline([environments: 'staging'])
-        assertEquals("difyPipeline: environments must be a list of environment keys, e.g. ['staging', 'production'] (got staging)", t.message)
+        assertEquals("dify-ci context: difyPipeline: environments must be a list of environment keys, e.g. ['staging', 'production'] (got staging) [usage]", t.message)
     }
 
     @Test
@@ -608,8 +641,9 @@ class DifyPipelineTest {
             h.calls.clear(); h.runs.clear()
             Throwable t = runPipeline([approvalPolicy: 'every-nth', everyNth: value])
             assertTrue("${value}", t instanceof PipelineError)
-            assertEquals("difyPipeline: everyNth must be a whole number \u2265 1 (got ${shown})".toString(), t.message)
-            assertEquals('rejected before any agent or job property', [], h.named('node') + h.named('properties'))
+            assertEquals("dify-ci context: difyPipeline: everyNth must be a whole number \u2265 1 (got ${shown}) [usage]".toString(), t.message)
+            assertEquals('the runner got the value as given', value, h.runs[0].params.overrides.everyNth)
+            assertEquals('rejected by the context, before any stage', [[], []], [h.commands(), h.stages()])
         }
         h.calls.clear(); h.runs.clear()
         assertNull(runPipeline([approvalPolicy: 'every-nth', everyNth: 7])) // build 7

@@ -122,4 +122,53 @@ process.exit(r.status === null ? 1 : r.status);
             assertFalse(result.contains(secret))
         }
     }
+
+    /** The fixture plus qa (approval required, not protected) and production (protected), approval policy always. */
+    private void policyEnvironments() {
+        File config = new File(ws, 'dify-ci.yml')
+        String auth = "    url: http://127.0.0.1:9\n    auth: {mode: token, tokenEnv: DIFY_TOKEN, credentialsId: dify-staging-token}\n"
+        config.text = config.text + "  qa:\n" + auth + "    approval: {required: true}\n  production:\n" + auth + "    protected: true\n" +
+            "pipeline:\n  approval: {policy: always, everyNth: 3, mainBranch: trunk}\n"
+    }
+
+    private Map realContext(Map params) {
+        return h.vars['difyRun'].invokeMethod('context', ['pipeline', null, null, params] as Object[]) as Map
+    }
+
+    @Test
+    void theRealRunnerDecidesTheApprovalGateOfEveryEnvironmentAsTheHarnessFakeDoes() {
+        policyEnvironments()
+        Map facts = [branch: 'feature/x', tag: null, buildNumber: '7']
+        List cases = [
+            [[:], [staging: 'go', qa: 'ask', production: 'ask']],
+            [[overrides: [approvalPolicy: 'never']], [staging: 'go', qa: 'go', production: 'ask']],
+            [[overrides: [approvalPolicy: 'main-branch']], [staging: 'go', qa: 'stop', production: 'stop']],
+            [[overrides: [approvalPolicy: 'main-branch'], branch: 'trunk'], [staging: 'go', qa: 'ask', production: 'ask']],
+            [[overrides: [approvalPolicy: 'main-branch', mainBranch: 'feature/x']], [staging: 'go', qa: 'ask', production: 'ask']],
+            [[overrides: [approvalPolicy: 'tags']], [staging: 'go', qa: 'stop', production: 'stop']],
+            [[overrides: [approvalPolicy: 'tags'], tag: 'v1.2.0'], [staging: 'go', qa: 'ask', production: 'ask']],
+            [[overrides: [approvalPolicy: 'every-nth']], [staging: 'go', qa: 'stop', production: 'stop']],
+            [[overrides: [approvalPolicy: 'every-nth', everyNth: 7]], [staging: 'go', qa: 'ask', production: 'ask']],
+        ]
+        for (List c : cases) {
+            Map params = facts + (c[0] as Map)
+            Map real = realContext(params)
+            Map gates = real.environmentDetails.collectEntries { k, v -> [(k): v.gate] }
+            assertEquals("${params}: ${h.shellLog}".toString(), c[1], gates)
+            // The DifyPipelineTest harness answers context the same way: its fake, fed the file's settings, agrees.
+            Map fileOnly = realContext(facts)
+            Map fake = PipelineHarness.resolveContext(fileOnly, [step: 'pipeline'] + params).result.data
+            assertEquals("harness fake for ${params}".toString(), gates, fake.environmentDetails.collectEntries { k, v -> [(k): v.gate] })
+            assertEquals(real.pipeline, fake.pipeline)
+        }
+    }
+
+    @Test
+    void difyPipelineOptionsAreCheckedByTheRealRunner() {
+        PipelineError e = expectError { h.call('difyPipeline', [approvalPolicy: 'every-nth', everyNth: '3']) }
+        assertEquals("dify-ci context: difyPipeline: everyNth must be a whole number \u2265 1 (got '3') [usage]", e.message)
+        e = expectError { h.call('difyPipeline', [environments: ['staging', 'prod']]) }
+        assertEquals("dify-ci context: difyPipeline: environments: no environment 'prod' in dify-ci.yml (known: staging) [usage]", e.message)
+        assertEquals('nothing but the context ran', ['context'], h.runs*.command.unique())
+    }
 }

@@ -152,6 +152,60 @@ class PipelineHarness {
                 environmentDetails: details]
     }
 
+    /**
+     * What the real runner does with the context parameters (runner/src/config/context.ts; RealRunnerTest checks
+     * the real one): `overrides` (difyPipeline's options) checked and laid over `pipeline` (the file's settings, as
+     * contextFor returns them), and for `pipeline` each environment's gate from branch, tag and buildNumber.
+     */
+    static Map resolveContext(Map data, Map params) {
+        Map p = [:] + (data.pipeline ?: [:])
+        Map overrides = params.overrides ?: [:]
+        List known = data.environments ?: []
+        Closure fail = { String message -> [exitCode: 2, result: failResult('context', "difyPipeline: ${message}".toString(), 'usage', 2)] }
+        for (Map.Entry o : overrides.entrySet()) {
+            def v = o.value
+            String shown = v instanceof CharSequence ? "'${v}'" : "${v}"
+            if (o.key == 'environments') {
+                if (!(v instanceof List)) {
+                    return fail("environments must be a list of environment keys, e.g. ['staging', 'production'] (got ${v})")
+                }
+                def unknown = v.find { !known.contains(it) }
+                if (unknown != null) {
+                    return fail("environments: no environment '${unknown}' in dify-ci.yml (known: ${known.join(', ')})")
+                }
+            } else if (o.key == 'everyNth' && !(v instanceof Integer && v >= 1)) {
+                return fail("everyNth must be a whole number \u2265 1 (got ${shown})")
+            } else if (o.key == 'approvalPolicy' && !(v in ['always', 'never', 'main-branch', 'tags', 'every-nth'])) {
+                return fail("approvalPolicy must be one of always, never, main-branch, tags, every-nth (got ${shown})")
+            } else if (!(o.key in ['environments', 'everyNth', 'approvalPolicy', 'agentLabel', 'nodejsTool', 'mainBranch', 'shards', 'smokeUnstable'])) {
+                return fail("unknown option '${o.key}'")
+            }
+            p[o.key] = v
+        }
+        Map out = [:] + data
+        out.pipeline = p
+        if (params.step == 'pipeline' && data.environmentDetails != null) {
+            Map details = [:]
+            data.environmentDetails.each { String e, Map d -> details[e] = d + [gate: gate(p, d, params)] }
+            out.environmentDetails = details
+        }
+        return [exitCode: 0, result: okResult('context', [data: out])]
+    }
+
+    private static String gate(Map p, Map d, Map facts) {
+        if (!d.approvalRequired && !d.protected) {
+            return 'go'
+        }
+        switch (p.approvalPolicy) {
+            case 'never': return d.protected ? 'ask' : 'go'
+            case 'always': return 'ask'
+            case 'main-branch': return facts.branch != null && facts.branch == p.mainBranch ? 'ask' : 'stop'
+            case 'tags': return facts.tag ? 'ask' : 'stop'
+            case 'every-nth': return (facts.buildNumber as int) % (p.everyNth as int) == 0 ? 'ask' : 'stop'
+        }
+        throw new IllegalStateException("unknown approval policy '${p.approvalPolicy}'")
+    }
+
     /** The fake secret value withCredentials binds for a credentials id (tests assert it never reaches a script). */
     static String secretOf(String credentialsId, String variable) {
         return "s3cr3t-${credentialsId}-${variable}".toString()
@@ -246,7 +300,7 @@ class PipelineHarness {
             return realShell(m.script as String, e)
         }
         Map answer = run.command == 'context' && contextRunner != null ? contextRunner.call(run)
-            : run.command == 'context' ? [exitCode: 0, result: okResult('context', [data: contextFor.call(run.params.step, run.params.env)])]
+            : run.command == 'context' ? resolveContext(contextFor.call(run.params.step, run.params.env) as Map, run.params)
             : runner.call(run)
         if (answer.result != null) {
             fileWrite(resultFile, JsonOutput.toJson(answer.result))
