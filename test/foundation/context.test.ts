@@ -176,6 +176,12 @@ describe('dify-ci context --step pipeline: difyPipeline options', () => {
     });
   });
 
+  it('agentLabel and nodejsTool may be null (none), overriding the file', async () => {
+    const c = await pipelineContext({ buildNumber: 1, overrides: { agentLabel: null, nodejsTool: null } });
+    assert.equal(c.code, 0, c.stderr);
+    assert.deepEqual([c.data.pipeline.agentLabel, c.data.pipeline.nodejsTool], [null, null]);
+  });
+
   it('without options the settings are the file\'s, with its defaults', async () => {
     const c = await pipelineContext({ buildNumber: 1 });
     assert.deepEqual(c.data.pipeline, {
@@ -202,7 +208,7 @@ describe('dify-ci context --step pipeline: difyPipeline options', () => {
     ['shards above the schema maximum', { shards: 65 }, 'difyPipeline: shards must be a whole number from 1 to 64 (got 65)'],
     ['smokeUnstable as a string', { smokeUnstable: 'true' }, "difyPipeline: smokeUnstable must be true or false (got 'true')"],
     ['mainBranch that is not a string', { mainBranch: 1 }, 'difyPipeline: mainBranch must be a non-empty string (got 1)'],
-    ['agentLabel that is not a string', { agentLabel: ['a'] }, 'difyPipeline: agentLabel must be a string (got ["a"])'],
+    ['agentLabel that is not a string', { agentLabel: ['a'] }, 'difyPipeline: agentLabel must be a string or null (got ["a"])'],
     [
       'an unknown option',
       { aprovalPolicy: 'never' },

@@ -122,10 +122,14 @@ export function resolvePipeline(config: ResolvedConfig, overrides: Record<string
         p.smokeUnstable = v;
         break;
       case 'mainBranch':
+        if (typeof v !== 'string' || v === '') throw bad(`mainBranch must be a non-empty string (got ${shown(v)})`);
+        p.mainBranch = v;
+        break;
       case 'nodejsTool':
       case 'agentLabel':
-        if (typeof v !== 'string' || (key === 'mainBranch' && v === '')) throw bad(`${key} must be a${key === 'mainBranch' ? ' non-empty' : ''} string (got ${shown(v)})`);
-        p[key] = v;
+        // null: none (the node on the agent's PATH; any agent), even when the file names one
+        if (v !== null && typeof v !== 'string') throw bad(`${key} must be a string or null (got ${shown(v)})`);
+        p[key] = v === '' ? null : v;
         break;
       default:
         throw bad(`unknown option '${key}' (known: ${PIPELINE_OPTIONS.join(', ')})`);
