@@ -11,7 +11,7 @@ import { BoundedCache, plainJson } from '../core/plain-json.js';
 import { log } from '../core/log.js';
 import { registerSecret } from '../core/mask.js';
 import type { EnvironmentConfig } from '../config/types.js';
-import { aliasProblem, lexerDepthProblem, type LimitProblem } from '../yaml/limits.js';
+import { aliasProblem, lexerDepthProblem } from '../yaml/limits.js';
 import { loadSourceFile, parseSource, pyyamlTags } from '../yaml/source.js';
 import { contentHash, encryptedDatasetIds, isWrappedExport, SECRET_MARKER } from './normalise.js';
 
@@ -66,13 +66,7 @@ function parseBounded(text: string, label: string): unknown {
     throw fail((e as Error).message.split('\n')[0]!);
   }
   if (doc.errors.length) throw fail(doc.errors[0]!.message.split('\n')[0]!);
-  let limit: LimitProblem | null;
-  try {
-    limit = aliasProblem(doc);
-  } catch (e) {
-    if (!(e instanceof RangeError)) throw e;
-    limit = { offset: 0, message: 'nesting too deep' };
-  }
+  const limit = aliasProblem(doc);
   if (limit) throw fail(limit.message);
   return doc.toJS({ maxAliasCount: -1 });
 }

@@ -10,7 +10,7 @@ import { displayPath, positionOf, pathToString, pyyamlTags, type PathSegment, ty
 
 export { pyyamlTags };
 import type { Finding, ParsedDsl, Severity } from './types.js';
-import { MAX_ALIAS_EXPANSION, MAX_DSL_DEPTH, aliasProblem, cstDepthProblem, firstNonPrintable, lexerDepthProblem } from '../yaml/limits.js';
+import { MAX_ALIAS_EXPANSION, MAX_DSL_DEPTH, aliasProblem, cstDepthProblem, firstNonPrintable, lexerDepthProblem, textPosition } from '../yaml/limits.js';
 
 export { MAX_ALIAS_EXPANSION, MAX_DSL_DEPTH };
 
@@ -143,9 +143,8 @@ export function parseDslText(text: string, opts: ParseDslOptions & { name: strin
   }
   const np = firstNonPrintable(text);
   if (np) {
-    const before = text.slice(0, np.offset);
-    const line = before.split('\n').length;
-    findings.push(finding('DSL001', np.message, file, line, np.offset - before.lastIndexOf('\n')));
+    const at = textPosition(text, np.offset);
+    findings.push(finding('DSL001', np.message, file, at.line, at.column));
     return failed(file, findings);
   }
   if (text.trim() === '') {

@@ -31,6 +31,12 @@ export interface LimitProblem {
   message: string;
 }
 
+/** 1-based line and column of an offset, for problems found before a LineCounter has seen the text. */
+export function textPosition(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  return { line: before.split('\n').length, column: offset - before.lastIndexOf('\n') };
+}
+
 const hex = (cp: number) => cp.toString(16).toUpperCase().padStart(4, '0');
 
 /** The first character PyYAML would refuse, with a message naming it; null when there is none. */
@@ -183,6 +189,8 @@ export function aliasProblem(doc: Document): LimitProblem | null {
     measure(doc.contents, 0);
   } catch (e) {
     if (e instanceof Stop) return e.problem;
+    // Block nesting is not bounded before this walk (only DSL files get the exact CST check): too deep to walk.
+    if (e instanceof RangeError) return { offset: 0, message: tooDeep() };
     throw e;
   }
   return null;

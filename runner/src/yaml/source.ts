@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node, type Tags } from 'yaml';
 import { DifyCiError, type ErrorCategory, type SourcePosition } from '../core/errors.js';
-import { aliasProblem, lexerDepthProblem, MAX_DSL_DEPTH, type LimitProblem } from './limits.js';
+import { aliasProblem, lexerDepthProblem, textPosition } from './limits.js';
 
 export type PathSegment = string | number;
 
@@ -22,7 +22,6 @@ export interface ParseOptions {
   /** 'yaml-1.1' for Dify DSL (PyYAML safe_load semantics); '1.2' for our own files. */
   version?: '1.1' | '1.2';
   category?: ErrorCategory;
-  maxAliasCount?: number;
 }
 
 export function readSourceFile(file: string, category: ErrorCategory = 'config'): string {
@@ -94,8 +93,8 @@ export function parseSource(file: string, text: string, opts: ParseOptions = {})
   const lines = new LineCounter();
   const deep = lexerDepthProblem(text); // before the recursive composer can overflow the stack
   if (deep) {
-    const before = text.slice(0, deep.offset).split('\n');
-    throw new DifyCiError(deep.message, category, { position: { file, line: before.length, column: before.at(-1)!.length + 1 } });
+    const at = textPosition(text, deep.offset);
+    throw new DifyCiError(deep.message, category, { position: { file, line: at.line, column: at.column } });
   }
   const doc = parseDocument(text, {
     lineCounter: lines,
@@ -120,20 +119,14 @@ export function parseSource(file: string, text: string, opts: ParseOptions = {})
   }
   // The library's own alias counter refuses a tenant file where 101 rows merge one `<<: *defaults`: measure what
   // aliases expand to instead (billion-laughs files are still refused, at the alias that crosses the limit).
-  let limit: LimitProblem | null;
-  try {
-    limit = aliasProblem(doc);
-  } catch (e) {
-    if (!(e instanceof RangeError)) throw e;
-    limit = { offset: 0, message: `nesting too deep (more than ${MAX_DSL_DEPTH} levels)` };
-  }
+  const limit = aliasProblem(doc);
   if (limit) {
     const p = lines.linePos(limit.offset);
     throw new DifyCiError(limit.message, category, { position: { file, line: p.line, column: p.col } });
   }
   let value: unknown;
   try {
-    value = doc.toJS({ maxAliasCount: opts.maxAliasCount ?? -1 });
+    value = doc.toJS({ maxAliasCount: -1 }); // bounded by aliasProblem above
   } catch (e) {
     throw new DifyCiError(`cannot load YAML: ${(e as Error).message}`, category, { position: { file } });
   }
