@@ -7,6 +7,7 @@ import type { SmokeCliOptions } from '../commands/smoke.js';
 import type { ResolvedConfig, EnvironmentConfig } from '../config/types.js';
 import type { ResponseMode } from './types.js';
 import { runSmoke, type SmokeOptions, type SmokeTarget } from './runner.js';
+import { recordSmokeReports } from './artifacts.js';
 
 function int(v: string | undefined, name: string, min: number): number | undefined {
   if (v === undefined) return undefined;
@@ -98,8 +99,7 @@ export async function smokeCommand(ctx: RunContext, opts: SmokeCliOptions): Prom
 
   try {
     const run = await runSmoke(config, env, targets, runOpts);
-    const kinds: Record<string, string> = { json: 'smoke-json', junit: 'junit', markdown: 'smoke-markdown', html: 'smoke-html' };
-    for (const [k, p] of Object.entries(run.reports)) if (p) ctx.artifact(p, kinds[k]!);
+    recordSmokeReports(ctx, run.reports);
     const d = run.data as { totals: { runs: number; runsPassed: number; runsFailed: number; skipped: number; casesPassed: number; casesFailed: number; retries: number } };
     const where = env?.key ?? targets[0]!.env;
     const summary = `smoke ${where}: ${d.totals.runsPassed}/${d.totals.runs - d.totals.skipped} run(s) passed (${(run.passRate * 100).toFixed(1)}%), gate ${run.passed ? 'passed' : 'FAILED'}`;

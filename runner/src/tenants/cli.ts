@@ -17,6 +17,7 @@ import { loginAll, tenantLanes } from './lanes.js';
 import { formatTable, Progress, type TableRow } from './progress.js';
 import { checkWave, engineFor, gateWave, jobTarget, keyedSmokeTargets, parseWave, rollout, unitsOf, type RolloutReport } from './rollout.js';
 import { planWaves } from './waves.js';
+import { recordSmokeReports } from '../smoke/artifacts.js';
 import type { SmokeOptions } from '../smoke/runner.js';
 import { chooseTenants, tenantTargets, type TenantOptions, type TenantTarget } from './targets.js';
 
@@ -61,15 +62,12 @@ export async function deployTenants(ctx: RunContext, config: ResolvedConfig, env
   if (opts.plan) throw usageError('--plan is not supported for multi-tenant deploys (plan files hold one workspace); deploy without --plan, or use --dry-run to see what would change');
   const wave = opts.wave === undefined ? undefined : parseWave(opts.wave);
   const { selected, mine, shard } = chooseTenants(config, opts);
-  if (wave !== undefined) {
-    // Checked here too, so a shard without tenants still refuses a wave that does not exist.
-    const planned = planWaves(selected, env.rollout.waves).length;
-    checkWave(env, wave, planned, selected.length);
-  }
+  const planned = wave !== undefined ? planWaves(selected, env.rollout.waves) : [];
+  // Checked here too, so a shard without tenants still refuses a wave that does not exist.
+  if (wave !== undefined) checkWave(env, wave, planned.length, selected.length);
   if (mine.length === 0) {
-    const of = wave !== undefined ? planWaves(selected, env.rollout.waves) : [];
-    const waveInfo = wave !== undefined ? { index: wave, of: of.length, spec: of[wave - 1]!.spec } : null;
-    return { status: 'success', summary: `deploy to ${env.key}${wave !== undefined ? ` wave ${wave}/${of.length}` : ''}: shard ${opts.shard} has no tenants (${selected.length} selected)`, counts: { targets: 0 }, data: { env: env.key, fanOut: true, wave: waveInfo, targets: [], waves: [] }, stdout: '' };
+    const waveInfo = wave !== undefined ? { index: wave, of: planned.length, spec: planned[wave - 1]!.spec } : null;
+    return { status: 'success', summary: `deploy to ${env.key}${wave !== undefined ? ` wave ${wave}/${planned.length}` : ''}: shard ${opts.shard} has no tenants (${selected.length} selected)`, counts: { targets: 0 }, data: { env: env.key, fanOut: true, wave: waveInfo, targets: [], waves: [] }, stdout: '' };
   }
   log.step(`deploy to ${env.key}: ${mine.length} tenant(s)${shard ? ` (shard ${shard.index}/${shard.count} of ${selected.length})` : ''}, waves ${env.rollout.waves.join(' → ')}${wave !== undefined ? `, wave ${wave} only` : ''}`);
   return closing(async () => {
@@ -86,8 +84,7 @@ export async function deployTenants(ctx: RunContext, config: ResolvedConfig, env
       wave,
     });
     for (const t of report.targets) for (const b of t.backups) ctx.artifact(b, 'backup');
-    const kinds: Record<string, string> = { json: 'smoke-json', junit: 'junit', markdown: 'smoke-markdown', html: 'smoke-html' };
-    for (const w of report.waves) for (const [k, p] of Object.entries(w.smokeReports)) if (p) ctx.artifact(p, kinds[k]!);
+    for (const w of report.waves) recordSmokeReports(ctx, w.smokeReports);
     const c = report.counts;
     const failedWave = report.waves.find((w) => w.status === 'failed');
     const parts = opts.dryRun
@@ -155,8 +152,7 @@ export async function smokeWaveGate(ctx: RunContext, config: ResolvedConfig, env
   const { selected } = chooseTenants(config, opts);
   return closing(async () => {
     const report = await gateWave(config, env, { apps: opts.app, selected, wave, reportDir: opts.reportDir, smoke });
-    const kinds: Record<string, string> = { json: 'smoke-json', junit: 'junit', markdown: 'smoke-markdown', html: 'smoke-html' };
-    for (const [k, p] of Object.entries(report.smokeReports)) if (p) ctx.artifact(p, kinds[k]!);
+    recordSmokeReports(ctx, report.smokeReports);
     const g = report.gate;
     const failed = report.targets.filter((t) => t.smoke && !t.smoke.passed);
     const w = report.wave;
