@@ -206,13 +206,7 @@ export async function rollout(config: ResolvedConfig, env: EnvironmentConfig, op
   const gated = !dryRun && r.waves.length > 1 && opts.wave === undefined;
   const reportDir = opts.reportDir ?? join(paths.reports, 'rollout', env.key);
 
-  // Membership by wave order (canaries, then hash); within a wave, tenants run and report in file order.
-  const order = new Map(opts.selected.map((t, i) => [t.name, i]));
-  const allPlanned = planWaves(opts.selected, r.waves).map((w, i) => ({
-    index: i + 1,
-    spec: w.spec,
-    members: w.members.filter((t) => mine.has(t.name)).sort((a, b) => order.get(a.name)! - order.get(b.name)!),
-  }));
+  const allPlanned = wavesInFileOrder(opts.selected, r.waves).map((w) => ({ ...w, members: w.members.filter((t) => mine.has(t.name)) }));
   const inAnyWave = new Set(allPlanned.flatMap((w) => w.members.map((t) => t.name)));
   const one = opts.wave === undefined ? undefined : allPlanned[checkWave(env, opts.wave, allPlanned.length, opts.selected.length) - 1]!;
   const planned = one ? [one] : allPlanned;
@@ -366,6 +360,12 @@ export async function rollout(config: ResolvedConfig, env: EnvironmentConfig, op
   };
 }
 
+/** Membership by wave order (canaries, then hash), as planWaves decides it; within a wave, tenants in file order. */
+function wavesInFileOrder(selected: TenantConfig[], specs: string[]): { index: number; spec: string; members: TenantConfig[] }[] {
+  const order = new Map(selected.map((t, i) => [t.name, i]));
+  return planWaves(selected, specs).map((w, i) => ({ index: i + 1, spec: w.spec, members: [...w.members].sort((a, b) => order.get(a.name)! - order.get(b.name)!) }));
+}
+
 /** Fills the gate's verdict from the failed targets and its pass rate; returns the verdict line. */
 function judge(gate: WaveGate, wave: number, failedTargets: number): string {
   gate.failedTargets = failedTargets;
@@ -396,11 +396,10 @@ export async function gateWave(
   opts: { apps?: string; selected: TenantConfig[]; wave: number; environ?: NodeJS.ProcessEnv; reportDir?: string; smoke?: Partial<SmokeOptions> },
 ): Promise<WaveGateReport> {
   const r = env.rollout;
-  const order = new Map(opts.selected.map((t, i) => [t.name, i]));
-  const planned = planWaves(opts.selected, r.waves);
+  const planned = wavesInFileOrder(opts.selected, r.waves);
   const k = checkWave(env, opts.wave, planned.length, opts.selected.length);
   const w = planned[k - 1]!;
-  const members = [...w.members].sort((a, b) => order.get(a.name)! - order.get(b.name)!);
+  const members = w.members;
   const lanes = tenantLanes(env, members, opts.environ);
   const targets = tenantTargets(config, env, opts.apps, lanes);
   const results = targets.map((t) => blank(t, k, 'unchanged'));
