@@ -184,6 +184,11 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const strOrNull = (v: unknown) => (typeof v === 'string' && v ? v : null);
 
+/** A target's first deploy by this build, before later records fill in what it left live. */
+function newDeploy(target: string, tenant: string | null | undefined, firstVersionId: string | null, time: string | null, before: string | null): BuildDeploy {
+  return { target, ...(tenant ? { tenant } : {}), versionId: null, publishedHash: null, firstVersionId, time, before, backups: [], created: false, undone: false, newer: null };
+}
+
 /**
  * The targets this build deployed to one environment: its records in the deploy history (this agent's), merged
  * with the deploy result files in `resultsDir` — the pipeline unstashes every agent's results there, so shards
@@ -196,19 +201,7 @@ export function thisBuildDeploys(historyDir: string, resultsDir: string, envKey:
     const mine = targets.get(r.target);
     if (r.buildUrl === build) {
       if (r.action === 'deploy' && r.status === 'deployed') {
-        const e: BuildDeploy = mine ?? {
-          target: r.target,
-          ...(r.tenant ? { tenant: r.tenant } : {}),
-          versionId: null,
-          publishedHash: null,
-          firstVersionId: r.versionId ?? null,
-          time: r.time,
-          before: lastTime.get(r.target) ?? null,
-          backups: [],
-          created: false,
-          undone: false,
-          newer: null,
-        };
+        const e = mine ?? newDeploy(r.target, r.tenant, r.versionId ?? null, r.time, lastTime.get(r.target) ?? null);
         Object.assign(e, { versionId: r.versionId ?? null, publishedHash: r.publishedHash ?? null, undone: false, newer: null });
         targets.set(r.target, e);
       } else if (mine && r.action === 'rollback' && r.status === 'rolled-back') mine.undone = true;
@@ -231,7 +224,8 @@ export function thisBuildDeploys(historyDir: string, resultsDir: string, envKey:
     if (!isObj(o) || o.command !== 'deploy' || !isObj(o.data) || o.data.env !== envKey || o.data.buildUrl !== build) continue;
     runs.push({ startedAt: strOrNull(o.startedAt) ?? '', name, targets: Array.isArray(o.data.targets) ? o.data.targets.filter(isObj) : [] });
   }
-  runs.sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+  runs.sort((a, b) => cmp(a.startedAt, b.startedAt) || cmp(a.name, b.name));
   for (const run of runs) {
     for (const t of run.targets) {
       const id = strOrNull(t.target);
@@ -239,8 +233,7 @@ export function thisBuildDeploys(historyDir: string, resultsDir: string, envKey:
       let e = targets.get(id);
       if (!e) {
         if (t.status !== 'deployed') continue; // deployed and rolled back by the rollout: nothing of ours is live
-        const tenant = strOrNull(t.tenant);
-        e = { target: id, ...(tenant ? { tenant } : {}), versionId: null, publishedHash: null, firstVersionId: strOrNull(t.versionId), time: null, before: null, backups: [], created: false, undone: false, newer: null };
+        e = newDeploy(id, strOrNull(t.tenant), strOrNull(t.versionId), null, null);
         targets.set(id, e);
       }
       if (!known.has(id)) {

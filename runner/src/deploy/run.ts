@@ -12,7 +12,7 @@ import { closeConsoles, getConsole } from '../dify/console.js';
 import { buildInfo } from './build-info.js';
 import { deployTargets, type DeployTargetResult } from './deploy.js';
 import { formatPlanMarkdown, formatPlanText, prepareTarget, readPlanFile, toTargetPlan, type PlanFile, type TargetPlan } from './plan.js';
-import { checkRollbackOptions, rollbackSummary, rollbackTargets, type RollbackTargetResult } from './rollback.js';
+import { rollbackSummary, rollbackTargets, type RollbackTargetResult } from './rollback.js';
 import { backupEnvironment, stamp } from './backup.js';
 import { formatStatusText, statusTargets } from './status.js';
 import { prefixed, selectTargets } from './targets.js';
@@ -202,8 +202,8 @@ export function rollbackLine(r: RollbackTargetResult): string {
 export async function runRollback(ctx: RunContext, opts: RollbackCliOptions): Promise<CommandOutcome> {
   const config = await ctx.config();
   const env = requireEnv(config);
-  checkRollbackOptions(opts);
   const tenants = await import('../tenants/cli.js');
+  // Both paths check the options (checkRollbackOptions) before any request.
   if (tenants.fansOut(config, env, opts)) return tenants.rollbackTenants(ctx, config, env, opts);
   return withConsoles(async () => {
     const report = await rollbackTargets(config, env, opts.app, { to: opts.to, approvedBy: opts.approvedBy, dryRun: opts.dryRun, thisBuild: opts.thisBuild, results: opts.results });
