@@ -31,6 +31,7 @@ const result = await build({
   charset: 'ascii',
   legalComments: 'none',
   write: false,
+  metafile: true,
   logLevel: 'warning',
   define: {
     __DIFY_CI_SOURCE_HASH__: JSON.stringify(hash),
@@ -38,6 +39,18 @@ const result = await build({
   },
   banner: { js: 'var __difyCiImportMetaUrl=require("url").pathToFileURL(__filename).href;' },
 });
+
+// A dynamic import() of anything esbuild leaves outside the bundle (a Node built-in, an external package) survives
+// as a real import() call, which Node refuses inside the vm.Script compile-cache wrapper below
+// (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING). Refuse to build one, naming the file and the import.
+const dynamicExternals = Object.entries(result.metafile.inputs).flatMap(([file, input]) =>
+  input.imports.filter((i) => i.kind === 'dynamic-import' && i.external).map((i) => `${file}: import('${i.original ?? i.path}')`),
+);
+if (dynamicExternals.length) {
+  console.error('bundle: dynamic import() of a module outside the bundle fails in runner.cjs; import it statically:');
+  for (const d of dynamicExternals) console.error(`  ${d}`);
+  process.exit(1);
+}
 
 /**
  * The bundle is ~1.4 MB; parsing and compiling it dominated start-up (node -e 0: 60 ms, runner: 100 ms). So the

@@ -3,7 +3,10 @@
  * (environments.<env>.apps.<app>.apiKeyEnv), else through the console client (existing key, else a new one).
  * Every key is registered for masking and only ever held in memory.
  */
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import { DifyCiError } from '../core/errors.js';
+import { log } from '../core/log.js';
 import { registerSecret } from '../core/mask.js';
 import type { EnvironmentConfig, ResolvedConfig, TenantConfig } from '../config/types.js';
 import type { ConsoleClient } from '../dify/console.js';
@@ -32,11 +35,11 @@ async function appName(r: KeyRequest): Promise<string | undefined> {
   if (app?.name) return app.name;
   if (!app?.dsl) return undefined;
   try {
-    const { readFileSync } = await import('node:fs');
-    const { parse } = await import('yaml');
     const doc = parse(readFileSync(app.dsl, 'utf8')) as { app?: { name?: unknown } } | null;
     return typeof doc?.app?.name === 'string' ? doc.app.name : undefined;
-  } catch {
+  } catch (e) {
+    // An unreadable DSL is reported by validate/deploy; here it only means "no name", which the caller explains.
+    log.debug(`reading app.name from ${app.dsl}: ${(e as Error).message}`);
     return undefined;
   }
 }
