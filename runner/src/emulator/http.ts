@@ -23,6 +23,7 @@ export interface Reply {
 export const envelope = (status: number, code: string, message: string): HttpError =>
   new HttpError(status, { code, message, status });
 export const invalidParam = (message: string): HttpError => envelope(400, 'invalid_param', message);
+export const appUnavailable = (): HttpError => envelope(400, 'app_unavailable', 'App unavailable, please check your app configurations.');
 export const appNotFound = (): HttpError => envelope(404, 'app_not_found', 'App not found.');
 export const forbidden = (): HttpError =>
   envelope(

@@ -3,26 +3,16 @@
  * listing with Dify's `has_more = len(data) == limit`, deletion.
  */
 import { ADMINS, EDITORS, authenticate, requireRole } from './auth.js';
+import { apiKeyOf } from './api-key-auth.js';
 import type { Core } from './core.js';
 import { Ctx, HttpError, envelope, invalidParam, json, type Router } from './http.js';
 import type { ApiKey, Dataset, KDocument } from './state.js';
 import { uuid } from './util.js';
 
-const WWW_AUTH = { 'WWW-Authenticate': 'Bearer realm="api"' };
 const INDEXING_MS = 2000;
 const DOC_FORMS = ['text_model', 'hierarchical_model', 'qa_model'];
 
-function datasetAuth(core: Core, ctx: Ctx): ApiKey {
-  const h = ctx.header('authorization');
-  const unauthorized = (m: string) => new HttpError(401, { code: 'unauthorized', message: m, status: 401 }, WWW_AUTH);
-  if (!h || !h.includes(' ')) throw unauthorized("Authorization header must be provided and start with 'Bearer'");
-  const i = h.search(/\s/);
-  if (h.slice(0, i).toLowerCase() !== 'bearer') throw unauthorized("Authorization scheme must be 'Bearer'");
-  const key = core.store.keyByToken(h.slice(i).trim());
-  if (!key || key.type !== 'dataset') throw unauthorized('Access token is invalid');
-  key.lastUsedAt = core.clock.nowSec();
-  return key;
-}
+const datasetAuth = (core: Core, ctx: Ctx): ApiKey => apiKeyOf(core, ctx, 'dataset');
 
 function getDataset(core: Core, key: ApiKey, id: string): Dataset {
   const ds = core.store.data.datasets[id];

@@ -2,7 +2,9 @@
 import { EDITORS, authenticate, requireRole, type Principal } from './auth.js';
 import { WORKFLOW_MODES, getApp } from './apps.js';
 import type { Core } from './core.js';
-import { checkDependencies, confirmImport, exportReply, importReply, runImport, syncDraft } from './dsl.js';
+import { syncDraft } from './drafts.js';
+import { exportReply } from './export.js';
+import { checkDependencies, confirmImport, importReply, runImport } from './import.js';
 import { Ctx, HttpError, appNotFound, envelope, invalidParam, json, type Router } from './http.js';
 import type { App, WorkflowRow } from './state.js';
 import { workflowHash } from './state.js';
