@@ -854,7 +854,11 @@ describe('emulator contract (dify-api.md §11)', function () {
     names = ev.map((e) => e.event);
     assert.equal(names[0], 'workflow_started');
     assert.ok(names.includes('node_started') && names.includes('message'));
-    assert.deepEqual(names.slice(-2), ['message_end', 'workflow_finished']);
+    // Dify's order (generate_task_pipeline.py): workflow_finished, then message_end with the usage.
+    assert.deepEqual(names.slice(-2), ['workflow_finished', 'message_end']);
+    assert.equal(ev[ev.length - 2]!.data.status, 'succeeded');
+    assert.ok(ev[ev.length - 1]!.metadata.usage.total_tokens > 0);
+    assert.equal(ev[ev.length - 1]!.metadata.usage.total_tokens, ev[ev.length - 2]!.data.total_tokens);
     for (const e of ev) assert.match(e.conversation_id, UUID);
     assert.match(ev.filter((e) => e.event === 'message').map((e) => e.answer).join(''), /hello flow/);
     const agent = await deployApp(c, chatDsl('agent-chat'));

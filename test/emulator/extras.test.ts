@@ -204,7 +204,7 @@ describe('emulator extras', function () {
       const cf = await deployApp(qc, chatflowDsl());
       const r = await service(q, cf.key, 'POST', '/chat-messages', { inputs: {}, query: 'hi', user: 'u', response_mode: 'blocking' });
       assert.equal(r.headers.get('content-type'), 'text/event-stream; charset=utf-8');
-      assert.equal(parseSse(r.text).pop()!.event, 'workflow_finished');
+      assert.deepEqual(parseSse(r.text).slice(-2).map((e) => e.event), ['workflow_finished', 'message_end']);
       const wf = await deployApp(qc, workflowDsl());
       const b = await service(q, wf.key, 'POST', '/workflows/run', { inputs: { q: 'x' }, user: 'u', response_mode: 'blocking' });
       assert.equal(b.json.data.status, 'succeeded');

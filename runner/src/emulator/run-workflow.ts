@@ -198,13 +198,12 @@ export async function runWorkflowLike(env: RunEnv, app: App, args: RunArgs, pinn
       return;
     }
     commit();
-    if (chat) {
-      if (out.status === 'failed') {
-        await sse.send({ ...base('workflow_finished'), data: finishedData() });
-        await sse.send({ event: 'error', conversation_id: conv!.id, message_id: messageId, created_at: createdAt, code: 'invalid_param', status: 400, message: `Run failed: ${out.error}` });
-        sse.end();
-        return;
-      }
+    // Dify's advanced-chat pipeline yields workflow_finished, then queues the message end
+    // (api/core/app/apps/advanced_chat/generate_task_pipeline.py, _handle_workflow_succeeded_event).
+    await sse.send({ ...base('workflow_finished'), data: finishedData() });
+    if (chat && out.status === 'failed') {
+      await sse.send({ event: 'error', conversation_id: conv!.id, message_id: messageId, created_at: createdAt, code: 'invalid_param', status: 400, message: `Run failed: ${out.error}` });
+    } else if (chat) {
       await sse.send({
         event: 'message_end',
         conversation_id: conv!.id,
@@ -216,7 +215,6 @@ export async function runWorkflowLike(env: RunEnv, app: App, args: RunArgs, pinn
         files: [],
       });
     }
-    await sse.send({ ...base('workflow_finished'), data: finishedData() });
     sse.end();
   } finally {
     if (!ctx.streaming) release();
