@@ -128,7 +128,13 @@ export function registerWorkflows(core: Core, r: Router): void {
     if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw invalidParam('limit must be between 1 and 100');
     const userId = ctx.query.get('user_id') ?? '';
     const namedOnly = boolParam(ctx, 'named_only');
-    let items = app.workflowId ? [...app.versions].reverse() : [];
+    // get_all_published_workflow (api/services/workflow_service.py): nothing before the first publish; then every
+    // row of the app — the draft too, which sorts first — by `version` descending, has_more = one more row exists.
+    let items: WorkflowRow[] = [];
+    if (app.workflowId) {
+      const newestFirst = [...app.versions].reverse();
+      items = [...(app.draft ? [app.draft] : []), ...newestFirst].sort((a, b) => (a.version < b.version ? 1 : a.version > b.version ? -1 : 0));
+    }
     if (userId) items = items.filter((w) => w.createdBy === userId);
     if (namedOnly) items = items.filter((w) => w.marked_name !== '');
     const slice = items.slice((page - 1) * limit, page * limit);
