@@ -22,6 +22,7 @@ interface EmulatorCliOpts {
   workspaces: string;
   fresh?: boolean;
   cookieDomain?: string;
+  draftHash: string;
 }
 
 export function registerEmulator(program: Command): void {
@@ -44,6 +45,7 @@ export function registerEmulator(program: Command): void {
     .option('--cookie-domain <domain>', "Dify's COOKIE_DOMAIN: cookies get Domain=<domain> and never the __Host- prefix")
     .option('--fresh', 'start as an uninstalled Dify: no seeded account or workspace until POST /console/api/setup')
     .option('--openapi', 'enable /openapi/v1 (dfoa_ bearer tokens)')
+    .addOption(new Option('--draft-hash <scope>', 'what the draft hash covers: graph+features (Dify 2024-2025) or graph (newest)').choices(['graph+features', 'graph']).default('graph+features'))
     .addOption(new Option('--admin-api-key <key>', 'enable the admin API key (with X-WORKSPACE-ID)').env('DIFY_CI_EMULATOR_ADMIN_API_KEY'))
     .addOption(
       new Option('--quirk <name...>', 'reproduce a known Dify bug (repeatable)').choices(['chatflow-streams-blocking', 'blocking-workflow-empty-outputs']),
@@ -93,6 +95,7 @@ export function registerEmulator(program: Command): void {
       workspaces: num(opts.workspaces, '--workspaces'),
       fresh: Boolean(opts.fresh),
       cookieDomain: opts.cookieDomain,
+      draftHash: opts.draftHash as 'graph+features' | 'graph',
     });
   });
 }

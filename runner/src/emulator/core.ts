@@ -1,6 +1,6 @@
 /** The emulator's shared runtime: options, state, clock, RNG, faults, script, counters. */
 import type { EmulatorOptions, EmulatorStats, FaultRule, Quirk, ScriptRule } from './types.js';
-import { Store, type Account, type App, type Workspace } from './state.js';
+import { Store, workflowHash, type Account, type App, type DraftHashScope, type Workspace, type WorkflowRow } from './state.js';
 import { Clock, Rng, uuid } from './util.js';
 
 export const DEFAULT_ADMIN = { email: 'admin@dify-ci.local', password: 'dify-ci-Passw0rd' };
@@ -30,6 +30,7 @@ export interface Resolved {
   /** COOKIE_DOMAIN as Dify normalises it (trimmed, no leading dot, no port); undefined = not set. */
   cookieDomain?: string;
   stateWriteDelayMs: number;
+  draftHash: DraftHashScope;
 }
 
 /** `libs/token.py` `_cookie_domain()` (strip, drop one leading dot) + Werkzeug's `dump_cookie` (no port, no dots). */
@@ -62,6 +63,7 @@ export function resolveOptions(o: EmulatorOptions): Resolved {
     fresh: o.fresh ?? false,
     cookieDomain: normalizeCookieDomain(o.cookieDomain),
     stateWriteDelayMs: o.stateWriteDelayMs ?? 200,
+    draftHash: o.draftHash ?? 'graph+features',
   };
 }
 
@@ -209,6 +211,11 @@ export class Core {
   latency(base?: number): number {
     const b = base ?? this.opts.latencyMs;
     return Math.max(0, b + (this.opts.jitterMs > 0 ? Math.round(this.jitterRng.next() * this.opts.jitterMs) : 0));
+  }
+
+  /** The draft hash this server computes for a workflow row. */
+  hashOf(w: Pick<WorkflowRow, 'graph' | 'features'>): string {
+    return workflowHash(w, this.opts.draftHash);
   }
 
   appAuthor(app: App): string {

@@ -8,7 +8,7 @@ import { validateFaults } from './faults.js';
 import { createDataset } from './knowledge.js';
 import { mintToken } from './openapi.js';
 import { createEmulatorServer, listen } from './server.js';
-import { Store, workflowHash } from './state.js';
+import { Store } from './state.js';
 import type { EmulatorOptions, EmulatorStats, FaultRule, Role, ScriptRule } from './types.js';
 
 export type { EmulatorOptions, FaultRule, ScriptRule, EmulatorStats, Role, AppMode, AuthEra, Quirk } from './types.js';
@@ -199,9 +199,9 @@ function view(core: Core): EmulatorStateView {
       workspaceId: a.workspaceId,
       enableApi: a.enable_api,
       draft: a.draft
-        ? { id: a.draft.id, hash: workflowHash(a.draft.graph), graph: a.draft.graph, features: a.draft.features, environmentVariables: a.draft.environment_variables }
+        ? { id: a.draft.id, hash: core.hashOf(a.draft), graph: a.draft.graph, features: a.draft.features, environmentVariables: a.draft.environment_variables }
         : null,
-      published: a.versions.map((v) => ({ id: v.id, version: v.version, markedName: v.marked_name, hash: workflowHash(v.graph) })),
+      published: a.versions.map((v) => ({ id: v.id, version: v.version, markedName: v.marked_name, hash: core.hashOf(v) })),
       workflowId: a.workflowId,
       modelConfig: a.modelConfig,
     })),

@@ -179,9 +179,16 @@ export interface StateData {
   setupAt: number | null;
 }
 
-/** Dify's draft hash: sha256(json.dumps({"graph": graph}, sort_keys=True) + "None"). */
-export function workflowHash(graph: unknown): string {
-  return sha256Hex(pyDumps({ graph }, { sortKeys: true }) + 'None');
+/** What Dify's `Workflow.unique_hash` covers: graph and features (2024–2025 releases) or the graph only (2026). */
+export type DraftHashScope = 'graph+features' | 'graph';
+
+/**
+ * Dify's draft hash (`api/models/workflow.py` `unique_hash`, `libs/helper.py` `generate_text_hash`):
+ * sha256(json.dumps({"graph": …, "features": …}, sort_keys=True) + "None"), or of `{"graph": …}` on the newest servers.
+ */
+export function workflowHash(w: { graph: unknown; features: unknown }, scope: DraftHashScope = 'graph+features'): string {
+  const entity = scope === 'graph' ? { graph: w.graph } : { graph: w.graph, features: w.features };
+  return sha256Hex(pyDumps(entity, { sortKeys: true }) + 'None');
 }
 
 export function emptyState(): StateData {

@@ -74,6 +74,11 @@ export interface EmulatorOptions {
   cookieDomain?: string;
   /** With statePath: service-API (`/v1`) changes are written at most this long after the request (default 200 ms). */
   stateWriteDelayMs?: number;
+  /**
+   * What the draft `hash` covers (dify-api.md §5.1): `graph+features` (default: the Dify releases of 2024–2025) or
+   * `graph` (the newest, 2026: a features-only edit leaves the hash unchanged).
+   */
+  draftHash?: 'graph+features' | 'graph';
 }
 
 /**

@@ -7,7 +7,6 @@ import { exportReply } from './export.js';
 import { checkDependencies, confirmImport, importReply, runImport } from './import.js';
 import { Ctx, HttpError, appNotFound, envelope, invalidParam, json, type Router } from './http.js';
 import type { App, WorkflowRow } from './state.js';
-import { workflowHash } from './state.js';
 import { deepClone, isObject } from './util.js';
 import { VariableError, buildConversationVariables, buildEnvironmentVariables, mergeSecrets, variableView } from './variables.js';
 
@@ -28,7 +27,7 @@ export function workflowView(core: Core, w: WorkflowRow): Record<string, unknown
     id: w.id,
     graph: w.graph,
     features: w.features,
-    hash: workflowHash(w.graph),
+    hash: core.hashOf(w),
     version: w.version,
     marked_name: w.marked_name,
     marked_comment: w.marked_comment,
@@ -76,12 +75,12 @@ export function registerWorkflows(core: Core, r: Router): void {
       if (e instanceof VariableError) throw invalidParam(e.message);
       throw e;
     }
-    if (app.draft && workflowHash(app.draft.graph) !== b.hash) {
+    if (app.draft && core.hashOf(app.draft) !== b.hash) {
       throw envelope(409, 'draft_workflow_not_sync', 'Workflow graph might have been modified, please refresh and resubmit.');
     }
     env = mergeSecrets(env, app.draft?.environment_variables ?? []);
     const w = syncDraft(core, app, p.account.id, { graph: deepClone(b.graph), features: deepClone(b.features), environment_variables: env, conversation_variables: conv });
-    return json(200, { result: 'success', hash: workflowHash(w.graph), updated_at: w.updatedAt });
+    return json(200, { result: 'success', hash: core.hashOf(w), updated_at: w.updatedAt });
   });
 
   r.add('POST', '/console/api/apps/:id/workflows/publish', (ctx) => {
@@ -189,7 +188,7 @@ export function registerWorkflows(core: Core, r: Router): void {
       environment_variables: deepClone(src.environment_variables),
       conversation_variables: deepClone(src.conversation_variables),
     });
-    return json(200, { result: 'success', hash: workflowHash(w.graph), updated_at: w.updatedAt });
+    return json(200, { result: 'success', hash: core.hashOf(w), updated_at: w.updatedAt });
   });
 
   // ---- imports and export ----
