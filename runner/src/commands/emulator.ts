@@ -12,6 +12,7 @@ interface EmulatorCliOpts {
   jitter?: string;
   faults?: string;
   script?: string;
+  plugins?: string;
   admin?: string;
   authEra: string;
   secureCookies?: boolean;
@@ -39,6 +40,7 @@ export function registerEmulator(program: Command): void {
     .option('--workspaces <n>', 'workspaces in all: the seeded one plus ws-001, ws-002, ... (the admin owns each)', '1')
     .option('--faults <file>', 'fault rules (YAML/JSON list)')
     .option('--script <file>', 'scripted model answers (YAML/JSON list)')
+    .option('--plugins <file>', 'installed plugins (YAML/JSON: a list, or workspace -> list) for check-dependencies')
     .addOption(new Option('--admin <email:password>', 'seeded owner account').env('DIFY_CI_EMULATOR_ADMIN'))
     .addOption(new Option('--auth-era <era>', 'console auth profile').choices(['modern', 'legacy']).default('modern'))
     .option('--secure-cookies', 'cookie names with the __Host- prefix and Secure (Dify on https)')
@@ -86,6 +88,7 @@ export function registerEmulator(program: Command): void {
       seed: num(opts.seed, '--seed'),
       faultsFile: opts.faults,
       scriptFile: opts.script,
+      pluginsFile: opts.plugins,
       admin,
       authEra: opts.authEra as 'modern' | 'legacy',
       secureCookies: Boolean(opts.secureCookies),

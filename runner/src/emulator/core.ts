@@ -1,4 +1,5 @@
 /** The emulator's shared runtime: options, state, clock, RNG, faults, script, counters. */
+import { normalisePlugins } from './plugins.js';
 import type { EmulatorOptions, EmulatorStats, FaultRule, Quirk, ScriptRule } from './types.js';
 import { Store, workflowHash, type Account, type App, type DraftHashScope, type Workspace, type WorkflowRow } from './state.js';
 import { Clock, Rng, uuid } from './util.js';
@@ -31,6 +32,8 @@ export interface Resolved {
   cookieDomain?: string;
   stateWriteDelayMs: number;
   draftHash: DraftHashScope;
+  /** Declared plugins (normalised), or undefined: then a loaded state keeps its own. */
+  plugins?: Record<string, string[]>;
 }
 
 /** `libs/token.py` `_cookie_domain()` (strip, drop one leading dot) + Werkzeug's `dump_cookie` (no port, no dots). */
@@ -64,6 +67,7 @@ export function resolveOptions(o: EmulatorOptions): Resolved {
     cookieDomain: normalizeCookieDomain(o.cookieDomain),
     stateWriteDelayMs: o.stateWriteDelayMs ?? 200,
     draftHash: o.draftHash ?? 'graph+features',
+    plugins: o.plugins === undefined ? undefined : normalisePlugins(o.plugins),
   };
 }
 
@@ -103,6 +107,7 @@ export class Core {
       this.store = new Store();
       if (!opts.fresh) this.seed();
     }
+    if (opts.plugins) this.store.data.plugins = structuredClone(opts.plugins);
   }
 
   /** Dify's setup step is done (DifySetup row; a state file from before `setupAt` counts when it has accounts). */
@@ -148,6 +153,7 @@ export class Core {
     this.defaultWorkspaceId = '';
     this.adminAccountId = '';
     if (!this.opts.fresh) this.seed();
+    if (this.opts.plugins) this.store.data.plugins = structuredClone(this.opts.plugins);
     this.faults = [];
     this.script = [];
     this.stats = { requests: 0, logins: 0, byRoute: {}, stateWrites: 0 };

@@ -6,6 +6,7 @@ import { safeLoad } from './dsl.js';
 import { fetchYaml } from './fetch-yaml.js';
 import { invalidParam, json, type Reply } from './http.js';
 import { WORKFLOW_MODES, newApp } from './apps.js';
+import { installedIn, leakedDependencies } from './plugins.js';
 import type { App, PendingImport } from './state.js';
 import type { AppMode } from './types.js';
 import { decryptDatasetId, deepClone, isObject } from './util.js';
@@ -262,10 +263,9 @@ export function confirmImport(core: Core, actor: Actor, importId: string): Impor
   }
 }
 
+/** §3.4: the dependencies of the last import (cached 10 min, then nothing) that the app's workspace lacks. */
 export function checkDependencies(core: Core, app: App): Record<string, unknown> {
   const fresh = app.dependenciesAt > 0 && core.clock.nowMs() - app.dependenciesAt < DEPENDENCIES_TTL_MS;
-  const leaked = fresh
-    ? app.dependencies.map((d) => ({ type: (d as Record<string, unknown>).type, value: (d as Record<string, unknown>).value, current_identifier: null }))
-    : [];
-  return { leaked_dependencies: leaked };
+  const ws = core.store.data.workspaces[app.workspaceId] ?? { id: app.workspaceId, name: '' };
+  return { leaked_dependencies: fresh ? leakedDependencies(app.dependencies, installedIn(core.store.data.plugins, ws)) : [] };
 }

@@ -177,6 +177,8 @@ export interface StateData {
   loginFailures: Record<string, { count: number; untilMs: number }>;
   /** Unix seconds of Dify's setup step (the DifySetup row); null on a fresh instance. */
   setupAt: number | null;
+  /** Installed plugins by workspace id or name, `*` = every workspace (plugins.ts). */
+  plugins: Record<string, string[]>;
 }
 
 /** What Dify's `Workflow.unique_hash` covers: graph and features (2024–2025 releases) or the graph only (2026). */
@@ -208,6 +210,7 @@ export function emptyState(): StateData {
     datasets: {},
     loginFailures: {},
     setupAt: null,
+    plugins: {},
   };
 }
 
