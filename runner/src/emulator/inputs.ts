@@ -86,6 +86,8 @@ export interface RunArgs {
   streaming: boolean;
   conversationId: string;
   workflowId?: string;
+  /** `auto_generate_name` (chat): name a new conversation from its first query (default true). */
+  autoGenerateName: boolean;
 }
 
 export function parseArgs(ctx: Ctx, kind: 'chat' | 'completion' | 'workflow', payloadName: string): RunArgs {
@@ -114,6 +116,7 @@ export function parseArgs(ctx: Ctx, kind: 'chat' | 'completion' | 'workflow', pa
     streaming: mode === 'streaming',
     conversationId: conv,
     workflowId: typeof b.workflow_id === 'string' && b.workflow_id ? b.workflow_id : undefined,
+    autoGenerateName: b.auto_generate_name !== false,
   };
 }
 

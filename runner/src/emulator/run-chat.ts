@@ -1,10 +1,11 @@
 /** Runs of chat, agent-chat and completion apps (their live `model_config`): blocking bodies and §7.6 streams. */
 import { getConversation, newConversation, saveTurn } from './conversations.js';
+import { rememberMessage } from './records.js';
 import { appUnavailable, envelope, invalidParam, json, type Reply } from './http.js';
 import { chatForm, formVars, validateInputs, type RunArgs } from './inputs.js';
 import { chunkText, countTokens, llmText, makeUsage, renderSimple, type Usage } from './model.js';
 import { toText } from './model-values.js';
-import { cutSocket, enter, matchScript, openStream, scriptError, scriptLatency, type RunEnv } from './runs.js';
+import { cutSocket, enter, matchScript, messageRecord, openStream, scriptError, scriptLatency, type RunEnv } from './runs.js';
 import { sleep } from './sse.js';
 import type { App } from './state.js';
 import { isObject, uuid } from './util.js';
@@ -16,7 +17,7 @@ export async function runEasyApp(env: RunEnv, app: App, args: RunArgs, kind: 'ch
     if (app.mode === 'agent-chat' && !args.streaming) throw invalidParam('Agent Chat App does not support blocking mode');
     const mc = app.modelConfig;
     if (!mc) throw appUnavailable();
-    const conv = kind === 'chat' ? (args.conversationId ? getConversation(core, app, args.user, args.conversationId) : newConversation(core, app, args.user, {})) : undefined;
+    const conv = kind === 'chat' ? (args.conversationId ? getConversation(core, app, args.user, args.conversationId) : newConversation(core, app, args.user, { introduction: mc.opening_statement })) : undefined;
     const inputs = validateInputs(formVars(chatForm(mc)), args.inputs);
     const script = matchScript(core, app, kind === 'chat' ? args.query : JSON.stringify(args.inputs));
     const modelName = isObject(mc.model) ? String(mc.model.name ?? 'model') : 'model';
@@ -35,6 +36,12 @@ export async function runEasyApp(env: RunEnv, app: App, args: RunArgs, kind: 'ch
     const createdAt = core.clock.nowSec();
     const usageOf = (): Usage =>
       makeUsage(script?.usage?.prompt_tokens ?? countTokens(prompt), script?.usage?.completion_tokens ?? countTokens(answer), (Date.now() - started) / 1000);
+    /** The message row (and the conversation's turn) of a finished call. */
+    const commit = (u: Usage): void => {
+      const m = messageRecord(core, app, args, { id: messageId, conversationId: conv?.id ?? null, answer, inputs, createdAt, usage: u, workflowRunId: null });
+      if (conv) saveTurn(core, conv, m, args.autoGenerateName);
+      else rememberMessage(core, m);
+    };
 
     if (!args.streaming) {
       await sleep(latency);
@@ -43,10 +50,11 @@ export async function runEasyApp(env: RunEnv, app: App, args: RunArgs, kind: 'ch
         const e = scriptError(script);
         throw envelope(e.status, e.code, e.message);
       }
-      if (conv) saveTurn(core, conv, args.query, answer);
+      const usage = usageOf();
+      commit(usage);
       const body: Record<string, unknown> = { event: 'message', task_id: taskId, id: messageId, message_id: messageId };
       if (conv) body.conversation_id = conv.id;
-      Object.assign(body, { mode: app.mode, answer, metadata: { usage: usageOf(), retriever_resources: [] }, created_at: createdAt });
+      Object.assign(body, { mode: app.mode, answer, metadata: { usage, retriever_resources: [] }, created_at: createdAt });
       return json(200, body);
     }
 
@@ -95,8 +103,9 @@ export async function runEasyApp(env: RunEnv, app: App, args: RunArgs, kind: 'ch
       return;
     }
     if (agent) await sse.send(thought(answer));
-    if (conv) saveTurn(core, conv, args.query, answer);
-    await sse.send({ ...head('message_end'), task_id: taskId, id: messageId, metadata: { usage: usageOf(), retriever_resources: [] }, files: null });
+    const usage = usageOf();
+    commit(usage);
+    await sse.send({ ...head('message_end'), task_id: taskId, id: messageId, metadata: { usage, retriever_resources: [] }, files: null });
     sse.end();
   } finally {
     if (!ctx.streaming) release();

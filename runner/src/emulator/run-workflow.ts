@@ -4,7 +4,9 @@ import { runGraph, type Emission, type NodeExec, type RunOutput } from './graph.
 import { envelope, invalidParam, json, type Reply } from './http.js';
 import { formVars, validateInputs, workflowForm, type RunArgs } from './inputs.js';
 import { makeUsage, type Usage } from './model.js';
-import { cutSocket, enter, matchScript, openStream, runError, scriptError, scriptLatency, type RunEnv } from './runs.js';
+import { endUserOf } from './records.js';
+import { cutSocket, enter, matchScript, messageRecord, openStream, runError, scriptError, scriptLatency, type RunEnv } from './runs.js';
+import { recordRun } from './workflow-runs.js';
 import { sleep } from './sse.js';
 import type { App, Conversation, WorkflowRow } from './state.js';
 import type { Core } from './core.js';
@@ -67,11 +69,13 @@ export async function runWorkflowLike(env: RunEnv, app: App, args: RunArgs, pinn
     const wf = pickWorkflow(core, app, pinned);
     let conv: Conversation | undefined;
     if (chat) {
-      const defaults = Object.fromEntries(wf.conversation_variables.map((v) => [v.name, v.value]));
-      conv = args.conversationId ? getConversation(core, app, args.user, args.conversationId) : newConversation(core, app, args.user, defaults);
+      conv = args.conversationId
+        ? getConversation(core, app, args.user, args.conversationId)
+        : newConversation(core, app, args.user, { variables: wf.conversation_variables, introduction: wf.features.opening_statement });
     }
     const inputs = validateInputs(formVars(workflowForm(wf)), args.inputs);
     const script = matchScript(core, app, chat ? args.query : JSON.stringify(args.inputs));
+    const endUser = endUserOf(core, app, args.user);
     const runId = uuid();
     const taskId = uuid();
     const messageId = uuid();
@@ -102,17 +106,24 @@ export async function runWorkflowLike(env: RunEnv, app: App, args: RunArgs, pinn
       elapsed_time: (Date.now() - started) / 1000,
       total_tokens: script?.usage ? (script.usage.prompt_tokens ?? 0) + (script.usage.completion_tokens ?? 0) : out.totalTokens,
       total_steps: out.nodes.length,
-      created_by: { id: uuid(), user: args.user },
+      created_by: { id: endUser.id, user: args.user },
       created_at: createdAt,
       finished_at: core.clock.nowSec(),
       exceptions_count: out.nodes.filter((n) => n.status === 'exception').length,
       files: [],
     });
-    const commit = (): void => {
-      if (conv && out.status === 'succeeded') {
+    /** What a finished run leaves: the workflow run (and app log), for a chatflow the message and the turn. */
+    const commit = (failure?: string): { data: Record<string, unknown>; usage: Usage } => {
+      const data = finishedData();
+      if (failure !== undefined) Object.assign(data, { status: 'failed', error: failure, outputs: {} });
+      const usage = usageOf();
+      recordRun(core, app, wf, { id: runId, inputs: { ...inputs, ...Object.fromEntries(Object.entries(sys).map(([k, v]) => [`sys.${k}`, v])) }, data, endUserId: endUser.id });
+      if (conv && data.status === 'succeeded') {
         conv.variables = out.conversation;
-        saveTurn(core, conv, args.query, out.answer);
+        const m = messageRecord(core, app, args, { id: messageId, conversationId: conv.id, answer: out.answer, inputs, createdAt, usage, workflowRunId: runId });
+        saveTurn(core, conv, m, args.autoGenerateName);
       }
+      return { data, usage };
     };
 
     if (!args.streaming) {
@@ -120,9 +131,10 @@ export async function runWorkflowLike(env: RunEnv, app: App, args: RunArgs, pinn
       if (script?.cutAfterChunks !== undefined) return cutSocket(ctx);
       if (runError(script)) {
         const e = scriptError(script!);
+        commit(e.message);
         throw envelope(e.status, e.code, e.message);
       }
-      commit();
+      const { data, usage } = commit();
       if (chat) {
         if (out.status === 'failed') throw invalidParam(`Run failed: ${out.error}`);
         return json(200, {
@@ -133,11 +145,10 @@ export async function runWorkflowLike(env: RunEnv, app: App, args: RunArgs, pinn
           conversation_id: conv!.id,
           mode: 'advanced-chat',
           answer: out.answer,
-          metadata: { usage: usageOf(), retriever_resources: [] },
+          metadata: { usage, retriever_resources: [] },
           created_at: createdAt,
         });
       }
-      const data = finishedData();
       if (core.opts.quirks.includes('blocking-workflow-empty-outputs') && out.status === 'succeeded') data.outputs = {};
       return json(200, { task_id: taskId, workflow_run_id: runId, data });
     }
@@ -190,6 +201,7 @@ export async function runWorkflowLike(env: RunEnv, app: App, args: RunArgs, pinn
     }
     if (errored || runError(script)) {
       const e = scriptError(script!);
+      commit(e.message);
       const h: Record<string, unknown> = chat
         ? { event: 'error', conversation_id: conv!.id, message_id: messageId, created_at: createdAt }
         : { event: 'error', workflow_run_id: runId };
@@ -197,10 +209,10 @@ export async function runWorkflowLike(env: RunEnv, app: App, args: RunArgs, pinn
       sse.end();
       return;
     }
-    commit();
+    const { data, usage } = commit();
     // Dify's advanced-chat pipeline yields workflow_finished, then queues the message end
     // (api/core/app/apps/advanced_chat/generate_task_pipeline.py, _handle_workflow_succeeded_event).
-    await sse.send({ ...base('workflow_finished'), data: finishedData() });
+    await sse.send({ ...base('workflow_finished'), data });
     if (chat && out.status === 'failed') {
       await sse.send({ event: 'error', conversation_id: conv!.id, message_id: messageId, created_at: createdAt, code: 'invalid_param', status: 400, message: `Run failed: ${out.error}` });
     } else if (chat) {
@@ -211,7 +223,7 @@ export async function runWorkflowLike(env: RunEnv, app: App, args: RunArgs, pinn
         created_at: createdAt,
         task_id: taskId,
         id: messageId,
-        metadata: { usage: usageOf(), retriever_resources: [] },
+        metadata: { usage, retriever_resources: [] },
         files: [],
       });
     }

@@ -3,6 +3,9 @@ import type { Core } from './core.js';
 import { Ctx, envelope, type Reply } from './http.js';
 import type { ActiveFault } from './faults.js';
 import { SseStream } from './sse.js';
+import type { RunArgs } from './inputs.js';
+import type { Usage } from './model.js';
+import { endUserOf, type MessageRecord } from './records.js';
 import type { App } from './state.js';
 import type { ScriptRule } from './types.js';
 import { nameGlob } from './util.js';
@@ -91,4 +94,29 @@ export function cutSocket(ctx: Ctx): Reply {
   ctx.streaming = true;
   ctx.res.destroy();
   return { status: 0 };
+}
+
+/** The message row a finished chat-family or completion call leaves (records.ts). */
+export function messageRecord(
+  core: Core,
+  app: App,
+  args: RunArgs,
+  m: { id: string; conversationId: string | null; answer: string; inputs: Record<string, unknown>; createdAt: number; usage: Usage; workflowRunId: string | null },
+): MessageRecord {
+  return {
+    id: m.id,
+    appId: app.id,
+    conversationId: m.conversationId,
+    endUserId: endUserOf(core, app, args.user).id,
+    query: args.query,
+    answer: m.answer,
+    inputs: m.inputs,
+    createdAt: m.createdAt,
+    messageTokens: m.usage.prompt_tokens,
+    answerTokens: m.usage.completion_tokens,
+    totalPrice: m.usage.total_price,
+    latency: m.usage.latency,
+    workflowRunId: m.workflowRunId,
+    feedback: null,
+  };
 }

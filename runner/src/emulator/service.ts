@@ -3,15 +3,22 @@
  * completion, workflow; blocking and streaming, §7.6), stop endpoints, conversations.
  */
 import { appAuth } from './api-key-auth.js';
-import { WORKFLOW_MODES } from './apps.js';
+import { WORKFLOW_MODES, site } from './apps.js';
+import { registerConversations } from './conversations.js';
 import type { Core } from './core.js';
 import type { ActiveFault } from './faults.js';
-import { Ctx, appUnavailable, envelope, invalidParam, json, type Reply, type Router } from './http.js';
+import { Ctx, appUnavailable, envelope, json, notChatApp, notWorkflowApp, type Reply, type Router } from './http.js';
 import { parseArgs, requireUser, workflowForm } from './inputs.js';
+import { registerFiles } from './files.js';
+import { registerMessages } from './messages.js';
 import { runEasyApp } from './run-chat.js';
 import { runWorkflowLike } from './run-workflow.js';
 import type { RunEnv } from './runs.js';
 import type { App } from './state.js';
+import { registerWorkflowRuns } from './workflow-runs.js';
+
+/** `GET /v1/site` (`service_api/app/site.py`, `build_site_model`): these fields of the app's Site. */
+const SITE_FIELDS = ['title', 'chat_color_theme', 'chat_color_theme_inverted', 'icon_type', 'icon', 'icon_background', 'icon_url', 'description', 'copyright', 'privacy_policy', 'input_placeholder', 'custom_disclaimer', 'default_language', 'show_workflow_steps', 'use_icon_as_answer_icon'];
 
 function parameters(core: Core, app: App): Record<string, unknown> {
   let features: Record<string, unknown>;
@@ -63,7 +70,7 @@ export function registerService(core: Core, r: Router, faultOf: (ctx: Ctx) => Ac
   r.add('POST', '/v1/chat-messages', (ctx) => {
     const { app } = appAuth(core, ctx);
     requireUser(ctx);
-    if (!['chat', 'agent-chat', 'advanced-chat'].includes(app.mode)) throw envelope(400, 'not_chat_app', 'Please check if your app mode matches the right API route.');
+    if (!['chat', 'agent-chat', 'advanced-chat'].includes(app.mode)) throw notChatApp();
     const args = parseArgs(ctx, 'chat', 'ChatRequestPayload');
     const env = { core, ctx, fault: faultOf(ctx) };
     return app.mode === 'advanced-chat' ? runWorkflowLike(env, app, args, args.workflowId) : runEasyApp(env, app, args, 'chat');
@@ -78,14 +85,14 @@ export function registerService(core: Core, r: Router, faultOf: (ctx: Ctx) => Ac
   r.add('POST', '/v1/workflows/run', (ctx) => {
     const { app } = appAuth(core, ctx);
     requireUser(ctx);
-    if (app.mode !== 'workflow') throw envelope(400, 'not_workflow_app', 'Please check if your app mode matches the right API route.');
+    if (app.mode !== 'workflow') throw notWorkflowApp();
     const args = parseArgs(ctx, 'workflow', 'WorkflowRunPayload');
     return runWorkflowLike({ core, ctx, fault: faultOf(ctx) }, app, args, undefined);
   });
   r.add('POST', '/v1/workflows/:workflowId/run', (ctx) => {
     const { app } = appAuth(core, ctx);
     requireUser(ctx);
-    if (app.mode !== 'workflow') throw envelope(400, 'not_workflow_app', 'Please check if your app mode matches the right API route.');
+    if (app.mode !== 'workflow') throw notWorkflowApp();
     const args = parseArgs(ctx, 'workflow', 'WorkflowRunPayload');
     return runWorkflowLike({ core, ctx, fault: faultOf(ctx) }, app, args, ctx.params.workflowId);
   });
@@ -98,28 +105,15 @@ export function registerService(core: Core, r: Router, faultOf: (ctx: Ctx) => Ac
   r.add('POST', '/v1/completion-messages/:taskId/stop', stop);
   r.add('POST', '/v1/workflows/tasks/:taskId/stop', stop);
 
-  r.add('GET', '/v1/conversations', (ctx) => {
-    const { app } = appAuth(core, ctx);
-    const user = ctx.query.get('user') ?? '';
-    if (!user) throw invalidParam('Arg user must be provided.');
-    const limit = Math.min(100, Math.max(1, Number(ctx.query.get('limit') ?? 20) || 20));
-    const list = Object.values(core.store.data.conversations)
-      .filter((c) => c.appId === app.id && c.user === user)
-      .sort((a, b) => b.createdAt - a.createdAt);
-    return json(200, {
-      limit,
-      has_more: list.length > limit,
-      data: list.slice(0, limit).map((c) => ({
-        id: c.id,
-        name: c.turns[0]?.query.slice(0, 20) ?? 'New conversation',
-        inputs: {},
-        status: 'normal',
-        introduction: '',
-        created_at: c.createdAt,
-        updated_at: c.createdAt,
-      })),
-    });
+  r.add('GET', '/v1/site', (ctx) => {
+    const s = site(core, appAuth(core, ctx).app);
+    return json(200, Object.fromEntries(SITE_FIELDS.map((k) => [k, s[k] ?? null])));
   });
+
+  registerConversations(core, r);
+  registerMessages(core, r);
+  registerFiles(core, r);
+  registerWorkflowRuns(core, r);
 }
 
 /** `/openapi/v1/apps/{id}:run`: the same runs, streaming unless `response_mode` says otherwise. */

@@ -6,6 +6,7 @@ import { readFileSync, renameSync, writeFileSync, existsSync, mkdirSync } from '
 import { dirname } from 'node:path';
 import type { AppMode, Role } from './types.js';
 import { pyDumps } from './pyjson.js';
+import type { EndUser, MessageRecord, UploadFileRecord, WorkflowRunRecord } from './records.js';
 import { randomAlnum, randomHex, sha256Hex, uuid } from './util.js';
 
 export interface Workspace {
@@ -105,13 +106,36 @@ export interface Session {
   accountId: string;
   expiresAtMs: number;
 }
+export interface ConversationVariableRow {
+  id: string;
+  name: string;
+  value_type: string;
+  description: string;
+  createdAt: number;
+  updatedAt: number;
+}
 export interface Conversation {
   id: string;
   appId: string;
+  /** The end user's `user` value (session id). */
   user: string;
+  name: string;
+  /** The app's opening statement when the conversation began. */
+  introduction: string;
+  /** The inputs of the first message. */
+  inputs: Record<string, unknown>;
   createdAt: number;
+  updatedAt: number;
+  /** Strictly increasing ms keys: the `created_at`/`updated_at` order of Dify's datetimes, which are finer than seconds. */
+  createdKey: number;
+  updatedKey: number;
+  /** The latest turns (the model's memory, at most 50). */
   turns: { query: string; answer: string }[];
+  /** Every message of the conversation, oldest first (records.ts holds them). */
+  messageIds: string[];
+  /** Conversation variables (advanced-chat): current values by name, and their rows. */
   variables: Record<string, unknown>;
+  variableRows: ConversationVariableRow[];
 }
 export interface OpenApiToken {
   token: string;
@@ -179,6 +203,11 @@ export interface StateData {
   setupAt: number | null;
   /** Installed plugins by workspace id or name, `*` = every workspace (plugins.ts). */
   plugins: Record<string, string[]>;
+  /** Service-API records (records.ts); end users keyed by `<app id>/<user>`. */
+  endUsers: Record<string, EndUser>;
+  messages: Record<string, MessageRecord>;
+  workflowRuns: Record<string, WorkflowRunRecord>;
+  uploadFiles: Record<string, UploadFileRecord>;
 }
 
 /** What Dify's `Workflow.unique_hash` covers: graph and features (2024–2025 releases) or the graph only (2026). */
@@ -211,6 +240,10 @@ export function emptyState(): StateData {
     loginFailures: {},
     setupAt: null,
     plugins: {},
+    endUsers: {},
+    messages: {},
+    workflowRuns: {},
+    uploadFiles: {},
   };
 }
 
@@ -278,6 +311,9 @@ export class Store {
     delete this.data.apps[appId];
     for (const k of Object.values(this.data.apiKeys)) if (k.appId === appId) this.deleteKey(k.id);
     for (const c of Object.values(this.data.conversations)) if (c.appId === appId) delete this.data.conversations[c.id];
+    for (const table of [this.data.messages, this.data.workflowRuns, this.data.uploadFiles, this.data.endUsers] as Record<string, { appId: string }>[]) {
+      for (const [k, r] of Object.entries(table)) if (r.appId === appId) delete table[k];
+    }
   }
   findWorkflow(app: App, id: string): WorkflowRow | undefined {
     if (app.draft?.id === id) return app.draft;
@@ -326,6 +362,18 @@ export class Store {
     if (!existsSync(path)) return undefined;
     const data = JSON.parse(readFileSync(path, 'utf8')) as StateData;
     if (data?.version !== 1 || typeof data.jwtSecret !== 'string') throw new Error(`${path} is not an emulator state file`);
-    return new Store({ ...emptyState(), ...data });
+    const store = new Store({ ...emptyState(), ...data });
+    // State files written before conversations had names, messages and variable rows.
+    for (const c of Object.values(store.data.conversations)) {
+      c.name ??= c.turns[0]?.query.slice(0, 20) ?? 'New conversation';
+      c.inputs ??= {};
+      c.introduction ??= '';
+      c.updatedAt ??= c.createdAt;
+      c.createdKey ??= c.createdAt * 1000;
+      c.updatedKey ??= c.updatedAt * 1000;
+      c.messageIds ??= [];
+      c.variableRows ??= [];
+    }
+    return store;
   }
 }

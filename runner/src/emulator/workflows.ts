@@ -48,7 +48,7 @@ function boolParam(ctx: Ctx, name: string): boolean {
 }
 
 export function registerWorkflows(core: Core, r: Router): void {
-  const draftPath = '/console/api/apps/:id/workflows/draft';
+  const draftPath = '/console/api/apps/<uuid:id>/workflows/draft';
   r.add('GET', draftPath, (ctx) => {
     const p = authenticate(core, ctx);
     const app = workflowApp(core, p, ctx.params.id!);
@@ -83,7 +83,7 @@ export function registerWorkflows(core: Core, r: Router): void {
     return json(200, { result: 'success', hash: core.hashOf(w), updated_at: w.updatedAt });
   });
 
-  r.add('POST', '/console/api/apps/:id/workflows/publish', (ctx) => {
+  r.add('POST', '/console/api/apps/<uuid:id>/workflows/publish', (ctx) => {
     const p = authenticate(core, ctx);
     const app = workflowApp(core, p, ctx.params.id!);
     requireRole(p, EDITORS);
@@ -111,14 +111,14 @@ export function registerWorkflows(core: Core, r: Router): void {
     return json(200, { result: 'success', created_at: now });
   });
 
-  r.add('GET', '/console/api/apps/:id/workflows/publish', (ctx) => {
+  r.add('GET', '/console/api/apps/<uuid:id>/workflows/publish', (ctx) => {
     const p = authenticate(core, ctx);
     const app = workflowApp(core, p, ctx.params.id!);
     const w = core.store.published(app);
     return json(200, w ? workflowView(core, w) : null);
   });
 
-  r.add('GET', '/console/api/apps/:id/workflows', (ctx) => {
+  r.add('GET', '/console/api/apps/<uuid:id>/workflows', (ctx) => {
     const p = authenticate(core, ctx);
     const app = workflowApp(core, p, ctx.params.id!);
     const page = Number(ctx.query.get('page') ?? 1);
@@ -140,7 +140,7 @@ export function registerWorkflows(core: Core, r: Router): void {
     return json(200, { items: slice.map((w) => workflowView(core, w)), page, limit, has_more: items.length > page * limit });
   });
 
-  const versionPath = '/console/api/apps/:id/workflows/:wid';
+  const versionPath = '/console/api/apps/<uuid:id>/workflows/:wid';
   r.add('PATCH', versionPath, (ctx) => {
     const p = authenticate(core, ctx);
     const app = workflowApp(core, p, ctx.params.id!);
@@ -174,7 +174,7 @@ export function registerWorkflows(core: Core, r: Router): void {
     return { status: 204 };
   });
 
-  r.add('POST', '/console/api/apps/:id/workflows/:wid/restore', (ctx) => {
+  r.add('POST', '/console/api/apps/<uuid:id>/workflows/:wid/restore', (ctx) => {
     const p = authenticate(core, ctx);
     const app = workflowApp(core, p, ctx.params.id!);
     requireRole(p, EDITORS);
@@ -208,7 +208,7 @@ export function registerWorkflows(core: Core, r: Router): void {
     requireRole(p, EDITORS);
     return json(200, checkDependencies(core, getApp(core, p, ctx.params.id!)));
   });
-  r.add('GET', '/console/api/apps/:id/export', (ctx) => {
+  r.add('GET', '/console/api/apps/<uuid:id>/export', (ctx) => {
     const p = authenticate(core, ctx);
     requireRole(p, EDITORS);
     const app = getApp(core, p, ctx.params.id!);
