@@ -31,6 +31,11 @@ export interface Actor {
   workspaceId: string;
 }
 
+/** The Import object of a failure (§3.2): no app, no imported version. */
+function failedImport(core: Core, id: string, error: string): ImportResult {
+  return { id, status: 'failed', app_id: null, app_mode: null, current_dsl_version: core.opts.dslVersion, imported_dsl_version: '', error };
+}
+
 export function importReply(r: ImportResult): Reply {
   return json(r.status === 'failed' ? 400 : r.status === 'pending' ? 202 : 200, r);
 }
@@ -71,16 +76,7 @@ export async function runImport(core: Core, actor: Actor, req: ImportRequest, op
   sweepExpiredImports(core);
   const id = core.newId();
   const cur = core.opts.dslVersion;
-  const failed = (error: string, extra: Partial<ImportResult> = {}): ImportResult => ({
-    id,
-    status: 'failed',
-    app_id: null,
-    app_mode: null,
-    current_dsl_version: cur,
-    imported_dsl_version: '',
-    error,
-    ...extra,
-  });
+  const failed = (error: string): ImportResult => failedImport(core, id, error);
   const mode = req.mode;
   if (mode !== 'yaml-content' && mode !== 'yaml-url') throw invalidParam(`Invalid import_mode: ${String(mode ?? 'None')}`);
 
@@ -225,15 +221,7 @@ function createOrUpdate(
 
 export function confirmImport(core: Core, actor: Actor, importId: string): ImportResult {
   const cur = core.opts.dslVersion;
-  const failed = (error: string): ImportResult => ({
-    id: importId,
-    status: 'failed',
-    app_id: null,
-    app_mode: null,
-    current_dsl_version: cur,
-    imported_dsl_version: '',
-    error,
-  });
+  const failed = (error: string): ImportResult => failedImport(core, importId, error);
   const p = core.store.data.pendingImports[importId];
   if (p && p.expiresAtMs <= core.clock.nowMs()) delete core.store.data.pendingImports[importId];
   // Newer releases bind a pending import to the account and workspace that created it.
