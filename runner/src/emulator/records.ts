@@ -78,10 +78,6 @@ export function endUserOf(core: Core, app: App, user: string | null | undefined)
   return (all[key] ??= { id: uuid(), appId: app.id, sessionId, createdAt: core.clock.nowSec() });
 }
 
-export function endUserById(core: Core, id: string): EndUser | undefined {
-  return Object.values(core.store.data.endUsers).find((u) => u.id === id);
-}
-
 /** Adds a record, dropping the oldest once a table holds more than MAX_RECORDS (checked every 1000 inserts). */
 function remember<T extends { id: string }>(table: Record<string, T>, r: T, counter: { n: number }): T {
   table[r.id] = r;
