@@ -70,6 +70,8 @@ describe('emulator service API: conversations, variables, site, workflow runs, u
     }
     const unknown = await chat('user=u&last_id=00000000-0000-0000-0000-000000000000');
     assert.deepEqual(unknown.json, { code: 'not_found', message: 'Last Conversation Not Exists.', status: 404 });
+    assert.deepEqual((await service(emu, keys.chat!, 'GET', '/messages?user=u&conversation_id=')).json, { limit: 20, has_more: false, data: [] }, 'an empty conversation_id lists nothing');
+    assert.equal((await service(emu, keys.chat!, 'GET', '/messages?user=u')).json.message, '1 validation error for MessageListQuery\nconversation_id\n  Field required');
     const wf = await service(emu, keys.workflow!, 'GET', '/conversations?user=u&limit=500');
     assert.equal(wf.json.code, 'not_chat_app', 'the mode is checked before the query');
 

@@ -45,7 +45,9 @@ export function registerMessages(core: Core, r: Router): void {
     const firstId = uuidParam(ctx.query.get('first_id'), 'first_id', M);
     const limit = intParam(ctx.query, 'limit', 20, 1, 100, M);
     if (![...CHAT_MODES, 'agent'].includes(app.mode)) throw notChatApp();
-    const c = getConversation(core, app, user, conversationId ?? '');
+    // An empty conversation_id is valid and lists nothing (pagination_by_first_id).
+    if (!conversationId) return json(200, { limit, has_more: false, data: [] });
+    const c = getConversation(core, app, user, conversationId);
     let ids = c.messageIds;
     if (firstId) {
       const i = ids.findIndex((id) => id.toLowerCase() === firstId);
