@@ -14,6 +14,8 @@ import { Client, adminClient, chatDsl, chatflowDsl, deployApp, importApp, parseS
 const A1 = { code: 'unauthorized', message: 'Invalid Authorization token.', status: 401 };
 const A3 = { code: 'unauthorized', message: 'CSRF token is missing or invalid.', status: 401 };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Ids of the published rows of a `GET …/workflows` answer (the draft is one of the rows, §5.2). */
+const publishedIds = (r: { json: { items: { id: string; version: string }[] } }): string[] => r.json.items.filter((w) => w.version !== 'draft').map((w) => w.id);
 
 function cookieAttrs(setCookies: string[], name: string): string[] {
   const c = setCookies.find((s) => s.startsWith(`${name}=`));
@@ -589,7 +591,7 @@ describe('emulator contract (dify-api.md §11)', function () {
   it('§11.33 export: kind, version, sorted keys, blanked secrets, include_secret, workflow_id, 500 without draft', async () => {
     const env = [{ id: 'e1', name: 'TOKEN', value: 's3cr3t-value', value_type: 'secret', description: '' }];
     const { appId } = await deployApp(c, workflowDsl({ env, tool: true, prompt: 'v1' }));
-    const published = (await c.req('GET', `/console/api/apps/${appId}/workflows`)).json.items[0].id;
+    const published = publishedIds(await c.req('GET', `/console/api/apps/${appId}/workflows`))[0];
     const draft = await c.req('GET', `/console/api/apps/${appId}/workflows/draft`);
     draft.json.graph.nodes[1].data.prompt_template[0].text = 'v2';
     await c.req('POST', `/console/api/apps/${appId}/workflows/draft`, { body: { graph: draft.json.graph, features: {}, hash: draft.json.hash, environment_variables: draft.json.environment_variables } });
@@ -663,16 +665,16 @@ describe('emulator contract (dify-api.md §11)', function () {
     await c.req('POST', `/console/api/apps/${id}/workflows/publish`, { body: { marked_name: 'v2' } });
     r = await c.req('GET', `/console/api/apps/${id}/workflows?page=1&limit=10`);
     assert.deepEqual(Object.keys(r.json).sort(), ['has_more', 'items', 'limit', 'page']);
-    assert.deepEqual(r.json.items.map((w: { marked_name: string }) => w.marked_name), ['v2', 'v1']);
-    assert.notEqual(r.json.items[0].version, 'draft');
+    // The draft is one of the rows and sorts first (`version` descending: "draft" > "2025-…"), as in Dify.
+    assert.deepEqual(r.json.items.map((w: { version: string; marked_name: string }) => (w.version === 'draft' ? 'draft' : w.marked_name)), ['draft', 'v2', 'v1']);
     const app = await c.req('GET', `/console/api/apps/${id}`);
-    assert.equal(app.json.workflow.id, r.json.items[0].id);
+    assert.equal(app.json.workflow.id, r.json.items[1].id);
   });
 
   it('§11.37 restore a published id → draft = that version; a draft id → 400 bad_request; unknown → 404', async () => {
     const id = (await importApp(c, workflowDsl({ prompt: 'one' }))).json.app_id;
     await c.req('POST', `/console/api/apps/${id}/workflows/publish`, { body: {} });
-    const v1 = (await c.req('GET', `/console/api/apps/${id}/workflows`)).json.items[0];
+    const v1 = (await c.req('GET', `/console/api/apps/${id}/workflows`)).json.items.find((w: { version: string }) => w.version !== 'draft');
     await importApp(c, workflowDsl({ prompt: 'two' }), { app_id: id });
     let d = (await c.req('GET', `/console/api/apps/${id}/workflows/draft`)).json;
     assert.equal(d.graph.nodes[1].data.prompt_template[0].text, 'two');
@@ -691,7 +693,7 @@ describe('emulator contract (dify-api.md §11)', function () {
 
   it('§11.38 /v1/workflows/{id}/run: published id runs; draft id → 400 bad_request; unknown → 404', async () => {
     const { appId, key } = await deployApp(c, workflowDsl());
-    const pub = (await c.req('GET', `/console/api/apps/${appId}/workflows`)).json.items[0].id;
+    const pub = publishedIds(await c.req('GET', `/console/api/apps/${appId}/workflows`))[0];
     const draftId = (await c.req('GET', `/console/api/apps/${appId}/workflows/draft`)).json.id;
     let s = await service(emu, key, 'POST', `/workflows/${pub}/run`, { inputs: { q: 'pinned' }, user: 'u', response_mode: 'blocking' });
     assert.equal(s.status, 200);
@@ -854,7 +856,11 @@ describe('emulator contract (dify-api.md §11)', function () {
     names = ev.map((e) => e.event);
     assert.equal(names[0], 'workflow_started');
     assert.ok(names.includes('node_started') && names.includes('message'));
-    assert.deepEqual(names.slice(-2), ['message_end', 'workflow_finished']);
+    // Dify's order (generate_task_pipeline.py): workflow_finished, then message_end with the usage.
+    assert.deepEqual(names.slice(-2), ['workflow_finished', 'message_end']);
+    assert.equal(ev[ev.length - 2]!.data.status, 'succeeded');
+    assert.ok(ev[ev.length - 1]!.metadata.usage.total_tokens > 0);
+    assert.equal(ev[ev.length - 1]!.metadata.usage.total_tokens, ev[ev.length - 2]!.data.total_tokens);
     for (const e of ev) assert.match(e.conversation_id, UUID);
     assert.match(ev.filter((e) => e.event === 'message').map((e) => e.answer).join(''), /hello flow/);
     const agent = await deployApp(c, chatDsl('agent-chat'));

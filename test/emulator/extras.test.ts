@@ -22,14 +22,17 @@ describe('emulator extras', function () {
     c = await adminClient(emu);
   });
 
-  it('draft hash is byte-for-byte Dify\'s: sha256(json.dumps({"graph": g}, sort_keys=True) + "None")', () => {
+  it('draft hash is byte-for-byte Dify\'s: sha256(json.dumps({"graph": g, "features": f}, sort_keys=True) + "None"), graph only on the newest', () => {
     const g = { nodes: [{ id: '1', data: { title: 'Début', x: 0.1, y: 1e-5, z: 1e16, w: 123.456, emoji: '🤖', n: null, t: true } }], edges: [] };
     // Expected values computed with CPython's json.dumps and hashlib.
     assert.equal(
       pyDumps({ graph: g }, { sortKeys: true }),
       '{"graph": {"edges": [], "nodes": [{"data": {"emoji": "\\ud83e\\udd16", "n": null, "t": true, "title": "D\\u00e9but", "w": 123.456, "x": 0.1, "y": 1e-05, "z": 1e+16}, "id": "1"}]}}',
     );
-    assert.equal(workflowHash(g), 'c39ecc9e1db5043aa88a124cf7d9dd602e91ddc0f40b9887ce6ae563958997a2');
+    const f = { opening_statement: 'Grüß', suggested_questions: ['a'], file_upload: { enabled: false } };
+    assert.equal(workflowHash({ graph: g, features: f }), 'b51899071c623e84341af2611f8bd14267e13d6dc4bf007562adcbd3d37d2e14');
+    assert.equal(workflowHash({ graph: g, features: {} }), 'a2981ae3985564052bda9bee74b189f1a8364f7ad95ec6fc376a5fd2c6a15b8f');
+    assert.equal(workflowHash({ graph: g, features: f }, 'graph'), 'c39ecc9e1db5043aa88a124cf7d9dd602e91ddc0f40b9887ce6ae563958997a2');
     assert.deepEqual([1.5, 100, 1e-7, 0.0001, 12345678901234567890, -2.5e-10].map(pyNumber), ['1.5', '100', '1e-07', '0.0001', '1.2345678901234567e+19', '-2.5e-10']);
   });
 
@@ -204,7 +207,7 @@ describe('emulator extras', function () {
       const cf = await deployApp(qc, chatflowDsl());
       const r = await service(q, cf.key, 'POST', '/chat-messages', { inputs: {}, query: 'hi', user: 'u', response_mode: 'blocking' });
       assert.equal(r.headers.get('content-type'), 'text/event-stream; charset=utf-8');
-      assert.equal(parseSse(r.text).pop()!.event, 'workflow_finished');
+      assert.deepEqual(parseSse(r.text).slice(-2).map((e) => e.event), ['workflow_finished', 'message_end']);
       const wf = await deployApp(qc, workflowDsl());
       const b = await service(q, wf.key, 'POST', '/workflows/run', { inputs: { q: 'x' }, user: 'u', response_mode: 'blocking' });
       assert.equal(b.json.data.status, 'succeeded');

@@ -159,8 +159,12 @@ describe('real DSL fixtures: import, export, publish, run', function () {
         const events = parseSse(s.text).filter((e) => !e.ping);
         const last = events[events.length - 1]!;
         assert.notEqual(last.event, 'error', JSON.stringify(last));
-        assert.equal(last.event, mode === 'advanced-chat' ? 'workflow_finished' : 'message_end');
-        if (mode === 'advanced-chat') assert.equal(last.data.status, 'succeeded', last.data.error);
+        assert.equal(last.event, 'message_end');
+        if (mode === 'advanced-chat') {
+          const finished = events[events.length - 2]!;
+          assert.equal(finished.event, 'workflow_finished');
+          assert.equal(finished.data.status, 'succeeded', finished.data.error);
+        }
       }
     });
   }

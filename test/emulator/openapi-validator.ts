@@ -16,17 +16,28 @@ type Json = Record<string, any>;
 export const SPEC_ADJUSTMENTS = [
   'user_input_form items use oneOf over wrappers whose properties are all optional, so every item matches all three branches and oneOf can never pass: validated as anyOf',
   'Dataset.data_source_type / embedding_model / embedding_model_provider / doc_form are plain strings in the spec, but Dify returns null before the first document and for economy indexing: validated as nullable',
+  'WebAppSettingsResponse.chat_color_theme / copyright / privacy_policy are plain strings in the spec, but Dify\'s Site row holds NULL until they are set in the UI (models/model.py Site): validated as nullable',
+  '`nullable` beside a `$ref` without a `type` (HumanInputContent.form_definition, …) is not valid for Ajv: validated as anyOf [the $ref, null]',
   'OpenAPI discriminators without oneOf (ChunkChatEvent, ChunkWorkflowEvent, ChunkCompletionEvent) are resolved by hand through their mapping',
 ];
 
-const NULLABLE_DATASET_FIELDS = ['data_source_type', 'embedding_model', 'embedding_model_provider', 'doc_form'];
+/** Fields the spec types as plain strings that Dify returns as null (SPEC_ADJUSTMENTS), by schema. */
+const NULLABLE_FIELDS: Record<string, string[]> = {
+  Dataset: ['data_source_type', 'embedding_model', 'embedding_model_provider', 'doc_form'],
+  WebAppSettingsResponse: ['chat_color_theme', 'copyright', 'privacy_policy'],
+};
 
 function prepare(node: unknown, path: string[] = []): unknown {
-  if (path.length >= 3 && path[path.length - 3] === 'Dataset' && path[path.length - 2] === 'properties' && NULLABLE_DATASET_FIELDS.includes(path[path.length - 1]!)) {
+  if (path.length >= 3 && path[path.length - 2] === 'properties' && NULLABLE_FIELDS[path[path.length - 3]!]?.includes(path[path.length - 1]!)) {
     return { ...(node as Json), nullable: true };
   }
   if (Array.isArray(node)) return node.map((x, i) => prepare(x, [...path, String(i)]));
   if (node === null || typeof node !== 'object') return node;
+  const n = node as Json;
+  if (n.nullable === true && n.$ref && n.type === undefined) {
+    const { nullable: _n, ...rest } = n;
+    return { anyOf: [prepare(rest, path), { enum: [null] }] };
+  }
   const out: Json = {};
   for (const [k, v] of Object.entries(node as Json)) {
     if (k === 'discriminator' || k === 'example' || k === 'examples') continue;

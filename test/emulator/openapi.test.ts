@@ -29,7 +29,7 @@ describe('emulator responses match openapi_service.json', function () {
       keys[name] = d.key;
       if (name === 'workflow') wfAppId = d.appId;
     }
-    pinned = (await c.req('GET', `/console/api/apps/${wfAppId}/workflows`)).json.items[0].id;
+    pinned = (await c.req('GET', `/console/api/apps/${wfAppId}/workflows`)).json.items.find((w: { version: string }) => w.version !== 'draft').id;
   });
   after(async () => {
     await emu.close();

@@ -172,11 +172,12 @@ describe('smoke: service API client (loopback server)', () => {
     c.close();
     await server!.close();
     c = await client((_req, res) =>
-      sse(res, [chatEvent('streamed'), { event: 'message_end', metadata: {} }, { event: 'workflow_finished', data: { status: 'succeeded', outputs: {} } }]),
+      sse(res, [chatEvent('streamed'), { event: 'workflow_finished', data: { status: 'succeeded', outputs: {}, total_tokens: 1 } }, { event: 'message_end', metadata: { usage: USAGE } }]),
     );
     o = await c.run({ mode: 'advanced-chat', responseMode: 'blocking', query: 'x', inputs: {}, user: 'ci' });
     assert.equal(o.status, 'succeeded');
     assert.equal(o.answer, 'streamed');
+    assert.equal(o.usage.totalTokens, 30, 'usage from message_end, which follows workflow_finished');
     assert.ok(o.notes.some((n) => /streamed although blocking/.test(n)));
     c.close();
   });

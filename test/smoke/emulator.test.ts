@@ -225,9 +225,15 @@ cases:
     assert.equal(c.tokens, t1!.observation.usage.totalTokens! + t2!.observation.usage.totalTokens!);
     assert.equal(c.caseAssertions[0]!.pass, true);
 
-    // Chatflows too (advanced-chat: message events, message_end, then workflow_finished).
+    // Chatflows too (advanced-chat: message events, workflow_finished, then message_end with the usage).
     const f = await run(flow, `cases:\n  - name: flow\n    conversation:\n      - { query: 'hi there', assert: [ { contains: 'hi there' } ] }\n      - { query: again, assert: [ { status: succeeded } ] }\n`);
     assert.equal(byName(f, 'flow').pass, true, byName(f, 'flow').reasons.join('; '));
+    for (const t of byName(f, 'flow').turns) {
+      const o = t.observation;
+      assert.match(o.usage.totalPrice ?? '', /^0\.\d+$/, 'the price arrives only in message_end, after workflow_finished');
+      assert.equal(o.usage.totalTokens, (o.usage.promptTokens ?? 0) + (o.usage.completionTokens ?? 0));
+      assert.equal(o.usage.currency, 'USD');
+    }
   });
 
   it('a workflow node failure is status failed: it fails the case unless the suite expects it', async () => {

@@ -25,7 +25,22 @@ describe('smoke: SSE events → observation', () => {
     assert.equal(o.status, 'succeeded');
   });
 
-  it('advanced-chat: message_end is not terminal; workflow_finished failed wins; events after the end are ignored', () => {
+  it('advanced-chat in Dify\'s order: workflow_finished is not the end; usage and price come from message_end', () => {
+    const ok = stream('advanced-chat', [
+      { event: 'workflow_started', data: {} },
+      { event: 'message', answer: 'fine', conversation_id: 'c1' },
+      { event: 'workflow_finished', data: { status: 'succeeded', outputs: { answer: 'fine' }, total_tokens: 7 } },
+      { event: 'message_end', metadata: { usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7, total_price: '0.0000110', currency: 'USD' } } },
+      { event: 'message', answer: ' ignored' },
+    ]);
+    assert.equal(ok.status, 'succeeded');
+    assert.equal(ok.answer, 'fine', 'events after message_end are ignored');
+    assert.deepEqual(ok.usage, { promptTokens: 3, completionTokens: 4, totalTokens: 7, totalPrice: '0.000011', currency: 'USD' });
+    assert.equal(ok.events, 4);
+    assert.deepEqual(ok.notes, []);
+  });
+
+  it('advanced-chat failure: workflow_finished failed, then error; the failed status and its error win', () => {
     const o = stream('advanced-chat', [
       { event: 'message', answer: 'partial', conversation_id: 'c1' },
       { event: 'workflow_finished', data: { status: 'failed', error: 'LLM quota', outputs: {} } },
@@ -34,10 +49,24 @@ describe('smoke: SSE events → observation', () => {
     assert.equal(o.status, 'failed');
     assert.equal(o.error?.message, 'LLM quota');
     assert.equal(o.conversationId, 'c1');
-    const ok = stream('advanced-chat', [{ event: 'message', answer: 'fine' }, { event: 'message_end', metadata: { usage: { total_tokens: 5, total_price: '0.01', currency: 'USD' } } }]);
-    assert.equal(ok.status, 'succeeded', 'a chatflow stream that ends after message_end still has the whole answer');
-    assert.match(ok.notes[0]!, /without workflow_finished/);
-    assert.equal(ok.usage.totalPrice, '0.01');
+    assert.equal(o.events, 3, 'the error event was read');
+  });
+
+  it('advanced-chat streams that end early: after workflow_finished (no usage), after message_end (older order)', () => {
+    const noEnd = stream('advanced-chat', [{ event: 'message', answer: 'fine' }, { event: 'workflow_finished', data: { status: 'succeeded', outputs: {}, total_tokens: 5 } }]);
+    assert.equal(noEnd.status, 'succeeded');
+    assert.equal(noEnd.usage.totalTokens, 5);
+    assert.equal(noEnd.usage.totalPrice, undefined);
+    assert.match(noEnd.notes[0]!, /without message_end: no usage or price/);
+    const older = stream('advanced-chat', [
+      { event: 'message', answer: 'fine' },
+      { event: 'message_end', metadata: { usage: { total_tokens: 5, total_price: '0.01', currency: 'USD' } } },
+      { event: 'workflow_finished', data: { status: 'failed', outputs: {} } },
+    ]);
+    assert.equal(older.status, 'succeeded', 'message_end is the last event a chat mode sends');
+    assert.equal(older.usage.totalPrice, '0.01');
+    const cut = stream('advanced-chat', [{ event: 'message', answer: 'fi' }]);
+    assert.equal(cut.status, 'incomplete');
   });
 
   it('workflow_paused is terminal with status paused; a running/unknown final status is a failure', () => {

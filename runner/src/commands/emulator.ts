@@ -12,6 +12,7 @@ interface EmulatorCliOpts {
   jitter?: string;
   faults?: string;
   script?: string;
+  plugins?: string;
   admin?: string;
   authEra: string;
   secureCookies?: boolean;
@@ -22,6 +23,7 @@ interface EmulatorCliOpts {
   workspaces: string;
   fresh?: boolean;
   cookieDomain?: string;
+  draftHash: string;
 }
 
 export function registerEmulator(program: Command): void {
@@ -38,12 +40,14 @@ export function registerEmulator(program: Command): void {
     .option('--workspaces <n>', 'workspaces in all: the seeded one plus ws-001, ws-002, ... (the admin owns each)', '1')
     .option('--faults <file>', 'fault rules (YAML/JSON list)')
     .option('--script <file>', 'scripted model answers (YAML/JSON list)')
+    .option('--plugins <file>', 'installed plugins (YAML/JSON: a list, or workspace -> list) for check-dependencies')
     .addOption(new Option('--admin <email:password>', 'seeded owner account').env('DIFY_CI_EMULATOR_ADMIN'))
     .addOption(new Option('--auth-era <era>', 'console auth profile').choices(['modern', 'legacy']).default('modern'))
     .option('--secure-cookies', 'cookie names with the __Host- prefix and Secure (Dify on https)')
     .option('--cookie-domain <domain>', "Dify's COOKIE_DOMAIN: cookies get Domain=<domain> and never the __Host- prefix")
     .option('--fresh', 'start as an uninstalled Dify: no seeded account or workspace until POST /console/api/setup')
     .option('--openapi', 'enable /openapi/v1 (dfoa_ bearer tokens)')
+    .addOption(new Option('--draft-hash <scope>', 'what the draft hash covers: graph+features (Dify 2024-2025) or graph (newest)').choices(['graph+features', 'graph']).default('graph+features'))
     .addOption(new Option('--admin-api-key <key>', 'enable the admin API key (with X-WORKSPACE-ID)').env('DIFY_CI_EMULATOR_ADMIN_API_KEY'))
     .addOption(
       new Option('--quirk <name...>', 'reproduce a known Dify bug (repeatable)').choices(['chatflow-streams-blocking', 'blocking-workflow-empty-outputs']),
@@ -84,6 +88,7 @@ export function registerEmulator(program: Command): void {
       seed: num(opts.seed, '--seed'),
       faultsFile: opts.faults,
       scriptFile: opts.script,
+      pluginsFile: opts.plugins,
       admin,
       authEra: opts.authEra as 'modern' | 'legacy',
       secureCookies: Boolean(opts.secureCookies),
@@ -93,6 +98,7 @@ export function registerEmulator(program: Command): void {
       workspaces: num(opts.workspaces, '--workspaces'),
       fresh: Boolean(opts.fresh),
       cookieDomain: opts.cookieDomain,
+      draftHash: opts.draftHash as 'graph+features' | 'graph',
     });
   });
 }

@@ -70,21 +70,27 @@ export async function publish(c: ConsoleClient, appId: string, opts: PublishOpti
   return after;
 }
 
-/** One page of published versions, newest first. */
-export async function listVersions(c: ConsoleClient, appId: string, page = 1, limit = 50, where?: string): Promise<{ items: WorkflowVersion[]; has_more: boolean }> {
+/**
+ * One page of `GET …/workflows`, newest first. Dify lists the draft among the rows (it sorts first: dify-api.md
+ * §5.2, `get_all_published_workflow`); it is dropped from `items`, and `has_more` is Dify's, for the whole page.
+ */
+export async function listVersions(c: ConsoleClient, appId: string, page = 1, limit = 100, where?: string): Promise<{ items: WorkflowVersion[]; has_more: boolean; rows: number }> {
   c.requireConsole('list versions', where);
   const res = await c.call({ method: 'GET', path: wf(appId), searchParams: { page, limit, named_only: 'false' }, what: 'list workflow versions', where });
   const b = res.body as { items?: WorkflowVersion[]; has_more?: boolean };
-  const items = (Array.isArray(b?.items) ? b.items : []).filter((v) => v.version !== 'draft');
-  return { items, has_more: Boolean(b?.has_more) && items.length > 0 };
+  const rows = Array.isArray(b?.items) ? b.items : [];
+  return { items: rows.filter((v) => v.version !== 'draft'), has_more: b?.has_more === true, rows: rows.length };
 }
 
+/** Published versions, newest first, at most `max`: pages while Dify says `has_more`. */
 export async function listAllVersions(c: ConsoleClient, appId: string, max = 200, where?: string): Promise<WorkflowVersion[]> {
   const out: WorkflowVersion[] = [];
+  const seen = new Set<string>();
   for (let page = 1; out.length < max; page++) {
-    const p = await listVersions(c, appId, page, 50, where);
-    out.push(...p.items);
-    if (!p.has_more || p.items.length < 50) break;
+    const p = await listVersions(c, appId, page, 100, where);
+    for (const v of p.items) if (!seen.has(v.id)) seen.add(v.id), out.push(v);
+    // An empty page that claims more would page for ever.
+    if (!p.has_more || p.rows === 0) break;
   }
   return out.slice(0, max);
 }

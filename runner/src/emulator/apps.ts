@@ -20,7 +20,8 @@ function workflowPartial(w: WorkflowRow | undefined): Record<string, unknown> | 
   return { id: w.id, created_by: w.createdBy, created_at: w.createdAt, updated_by: w.updatedBy, updated_at: w.updatedAt };
 }
 
-function site(core: Core, app: App): Record<string, unknown> {
+/** The app's Site row (created with the app: `title` = its name, no theme, copyright or privacy policy). */
+export function site(core: Core, app: App): Record<string, unknown> {
   return {
     access_token: app.id.replace(/-/g, '').slice(0, 16),
     code: app.id.replace(/-/g, '').slice(0, 16),
@@ -40,6 +41,7 @@ function site(core: Core, app: App): Record<string, unknown> {
     customize_token_strategy: 'not_allow',
     prompt_public: false,
     app_base_url: core.opts.publicUrl ?? core.url,
+    input_placeholder: null,
     show_workflow_steps: true,
     use_icon_as_answer_icon: app.use_icon_as_answer_icon,
     created_by: app.createdBy,
@@ -218,12 +220,12 @@ export function registerApps(core: Core, r: Router): void {
     return json(201, appDetail(core, app));
   });
 
-  r.add('GET', '/console/api/apps/:id', (ctx) => {
+  r.add('GET', '/console/api/apps/<uuid:id>', (ctx) => {
     const p = authenticate(core, ctx);
     return json(200, appDetail(core, getApp(core, p, ctx.params.id!)));
   });
 
-  r.add('PUT', '/console/api/apps/:id', (ctx) => {
+  r.add('PUT', '/console/api/apps/<uuid:id>', (ctx) => {
     const p = authenticate(core, ctx);
     requireRole(p, EDITORS);
     const app = getApp(core, p, ctx.params.id!);
@@ -249,7 +251,7 @@ export function registerApps(core: Core, r: Router): void {
     return json(200, appDetail(core, app));
   });
 
-  r.add('DELETE', '/console/api/apps/:id', (ctx) => {
+  r.add('DELETE', '/console/api/apps/<uuid:id>', (ctx) => {
     const p = authenticate(core, ctx);
     requireRole(p, EDITORS);
     const app = getApp(core, p, ctx.params.id!);
@@ -257,7 +259,7 @@ export function registerApps(core: Core, r: Router): void {
     return { status: 204 };
   });
 
-  r.add('POST', '/console/api/apps/:id/api-enable', (ctx) => {
+  r.add('POST', '/console/api/apps/<uuid:id>/api-enable', (ctx) => {
     const p = authenticate(core, ctx);
     const app = getApp(core, p, ctx.params.id!);
     requireRole(p, ADMINS);
@@ -266,7 +268,7 @@ export function registerApps(core: Core, r: Router): void {
     app.enable_api = v;
     return json(200, appDetail(core, app));
   });
-  r.add('POST', '/console/api/apps/:id/site-enable', (ctx) => {
+  r.add('POST', '/console/api/apps/<uuid:id>/site-enable', (ctx) => {
     const p = authenticate(core, ctx);
     const app = getApp(core, p, ctx.params.id!);
     requireRole(p, EDITORS);
@@ -276,7 +278,7 @@ export function registerApps(core: Core, r: Router): void {
     return json(200, appDetail(core, app));
   });
 
-  // ---- API keys (§6) ----
+  // ---- API keys (§6, api/controllers/console/apikey.py): failures are flask_restx.abort bodies, not envelopes ----
   const keyView = (k: { id: string; token: string; lastUsedAt: number | null; createdAt: number }) => ({
     id: k.id,
     type: 'app',
@@ -284,23 +286,28 @@ export function registerApps(core: Core, r: Router): void {
     last_used_at: k.lastUsedAt,
     created_at: k.createdAt,
   });
-  r.add('GET', '/console/api/apps/:id/api-keys', (ctx) => {
-    const p = authenticate(core, ctx);
-    const app = getApp(core, p, ctx.params.id!);
+  /** `_get_resource`: another workspace's or an unknown app is `404 {"message": "App not found."}`. */
+  const keyedApp = (p: Principal, id: string): App => {
+    const app = core.store.data.apps[id];
+    if (!app || app.workspaceId !== p.workspace.id) throw new HttpError(404, { message: 'App not found.' });
+    return app;
+  };
+  r.add('GET', '/console/api/apps/<uuid:id>/api-keys', (ctx) => {
+    const app = keyedApp(authenticate(core, ctx), ctx.params.id!);
     return json(200, { data: core.store.keysOf(app.id).sort((a, b) => a.createdAt - b.createdAt).map(keyView) });
   });
-  r.add('POST', '/console/api/apps/:id/api-keys', (ctx) => {
+  r.add('POST', '/console/api/apps/<uuid:id>/api-keys', (ctx) => {
     const p = authenticate(core, ctx);
-    const app = getApp(core, p, ctx.params.id!);
-    requireRole(p, EDITORS);
+    requireRole(p, EDITORS); // edit_permission_required runs before the view looks the app up
+    const app = keyedApp(p, ctx.params.id!);
     if (core.store.keysOf(app.id).length >= 10) {
       throw new HttpError(400, { message: 'Cannot create more than 10 API keys for this resource type.', custom: 'max_keys_exceeded' });
     }
     return json(201, keyView(core.store.addKey(app.id, app.workspaceId, core.clock.nowSec())));
   });
-  r.add('DELETE', '/console/api/apps/:id/api-keys/:keyId', (ctx) => {
+  r.add('DELETE', '/console/api/apps/<uuid:id>/api-keys/<uuid:keyId>', (ctx) => {
     const p = authenticate(core, ctx);
-    const app = getApp(core, p, ctx.params.id!);
+    const app = keyedApp(p, ctx.params.id!);
     requireRole(p, ADMINS);
     const k = core.store.data.apiKeys[ctx.params.keyId!];
     if (!k || k.appId !== app.id) throw new HttpError(404, { message: 'API key not found' });
@@ -309,7 +316,7 @@ export function registerApps(core: Core, r: Router): void {
   });
 
   // ---- model config (§5.4) ----
-  r.add('POST', '/console/api/apps/:id/model-config', (ctx) => {
+  r.add('POST', '/console/api/apps/<uuid:id>/model-config', (ctx) => {
     const p = authenticate(core, ctx);
     const app = getApp(core, p, ctx.params.id!);
     if (WORKFLOW_MODES.includes(app.mode)) throw appNotFound();

@@ -4,12 +4,13 @@ import type { CommandOutcome } from '../core/command.js';
 import { DifyCiError, usageError } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { startEmulator, type Emulator } from './index.js';
-import { loadFaultsFile, loadScriptFile } from './rules-file.js';
+import { loadFaultsFile, loadPluginsFile, loadScriptFile } from './rules-file.js';
 import type { EmulatorOptions } from './types.js';
 
 export interface EmulatorCliOptions extends EmulatorOptions {
   faultsFile?: string;
   scriptFile?: string;
+  pluginsFile?: string;
   /** Workspaces in all, the seeded one included (default 1). */
   workspaces?: number;
 }
@@ -46,9 +47,10 @@ export async function runEmulatorCli(o: EmulatorCliOptions): Promise<CommandOutc
   }
   const faults = o.faultsFile ? loadFaultsFile(o.faultsFile) : undefined;
   const script = o.scriptFile ? loadScriptFile(o.scriptFile) : undefined;
+  const plugins = o.pluginsFile ? loadPluginsFile(o.pluginsFile) : o.plugins;
   let emu;
   try {
-    emu = await startEmulator({ ...o, port: o.port ?? 5001, faults, script, statePath: o.statePath ? resolve(o.statePath) : undefined });
+    emu = await startEmulator({ ...o, port: o.port ?? 5001, faults, script, plugins, statePath: o.statePath ? resolve(o.statePath) : undefined });
   } catch (e) {
     if (e instanceof DifyCiError) throw e;
     const err = e as NodeJS.ErrnoException;
@@ -68,6 +70,8 @@ export async function runEmulatorCli(o: EmulatorCliOptions): Promise<CommandOutc
   if (o.statePath) log.info(`  state: ${resolve(o.statePath)}`);
   if (faults?.length) log.info(`  faults: ${faults.length} rule(s)`);
   if (script?.length) log.info(`  script: ${script.length} rule(s)`);
+  const declared = Object.entries(emu.state.plugins).filter(([, l]) => l.length > 0);
+  if (declared.length) log.info(`  plugins: ${declared.map(([ws, l]) => `${ws === '*' ? 'every workspace' : ws}: ${l.join(', ')}`).join('; ')}`);
   log.info('  stop with Ctrl-C (SIGINT) or SIGTERM');
   // `workspaces` (seeded first) was added after `workspaceId`; readers of the older fields are unaffected.
   // A fresh instance has no credentials: `fresh: true` and no email/password/workspace fields.

@@ -1,6 +1,7 @@
 /** The emulator's shared runtime: options, state, clock, RNG, faults, script, counters. */
+import { normalisePlugins } from './plugins.js';
 import type { EmulatorOptions, EmulatorStats, FaultRule, Quirk, ScriptRule } from './types.js';
-import { Store, type Account, type App, type Workspace } from './state.js';
+import { Store, workflowHash, type Account, type App, type DraftHashScope, type Workspace, type WorkflowRow } from './state.js';
 import { Clock, Rng, uuid } from './util.js';
 
 export const DEFAULT_ADMIN = { email: 'admin@dify-ci.local', password: 'dify-ci-Passw0rd' };
@@ -30,6 +31,9 @@ export interface Resolved {
   /** COOKIE_DOMAIN as Dify normalises it (trimmed, no leading dot, no port); undefined = not set. */
   cookieDomain?: string;
   stateWriteDelayMs: number;
+  draftHash: DraftHashScope;
+  /** Declared plugins (normalised), or undefined: then a loaded state keeps its own. */
+  plugins?: Record<string, string[]>;
 }
 
 /** `libs/token.py` `_cookie_domain()` (strip, drop one leading dot) + Werkzeug's `dump_cookie` (no port, no dots). */
@@ -62,6 +66,8 @@ export function resolveOptions(o: EmulatorOptions): Resolved {
     fresh: o.fresh ?? false,
     cookieDomain: normalizeCookieDomain(o.cookieDomain),
     stateWriteDelayMs: o.stateWriteDelayMs ?? 200,
+    draftHash: o.draftHash ?? 'graph+features',
+    plugins: o.plugins === undefined ? undefined : normalisePlugins(o.plugins),
   };
 }
 
@@ -101,6 +107,7 @@ export class Core {
       this.store = new Store();
       if (!opts.fresh) this.seed();
     }
+    if (opts.plugins) this.store.data.plugins = structuredClone(opts.plugins);
   }
 
   /** Dify's setup step is done (DifySetup row; a state file from before `setupAt` counts when it has accounts). */
@@ -146,6 +153,7 @@ export class Core {
     this.defaultWorkspaceId = '';
     this.adminAccountId = '';
     if (!this.opts.fresh) this.seed();
+    if (this.opts.plugins) this.store.data.plugins = structuredClone(this.opts.plugins);
     this.faults = [];
     this.script = [];
     this.stats = { requests: 0, logins: 0, byRoute: {}, stateWrites: 0 };
@@ -209,6 +217,11 @@ export class Core {
   latency(base?: number): number {
     const b = base ?? this.opts.latencyMs;
     return Math.max(0, b + (this.opts.jitterMs > 0 ? Math.round(this.jitterRng.next() * this.opts.jitterMs) : 0));
+  }
+
+  /** The draft hash this server computes for a workflow row. */
+  hashOf(w: Pick<WorkflowRow, 'graph' | 'features'>): string {
+    return workflowHash(w, this.opts.draftHash);
   }
 
   appAuthor(app: App): string {

@@ -23,6 +23,10 @@ export interface Reply {
 export const envelope = (status: number, code: string, message: string): HttpError =>
   new HttpError(status, { code, message, status });
 export const invalidParam = (message: string): HttpError => envelope(400, 'invalid_param', message);
+export const appUnavailable = (): HttpError => envelope(400, 'app_unavailable', 'App unavailable, please check your app configurations.');
+const WRONG_ROUTE = 'Please check if your app mode matches the right API route.';
+export const notChatApp = (): HttpError => envelope(400, 'not_chat_app', WRONG_ROUTE);
+export const notWorkflowApp = (): HttpError => envelope(400, 'not_workflow_app', WRONG_ROUTE);
 export const appNotFound = (): HttpError => envelope(404, 'app_not_found', 'App not found.');
 export const forbidden = (): HttpError =>
   envelope(
@@ -103,6 +107,29 @@ export class Ctx {
     }
     return v as Record<string, unknown>;
   }
+
+  /**
+   * Flask's `request.get_json()` as the `user`-in-JSON routes call it: a non-JSON Content-Type is 415, an empty body
+   * 400 (Dify's handler rewrites Werkzeug's decode error, `libs/external_api.py`).
+   */
+  jsonStrict(): Record<string, unknown> {
+    if (!(this.header('content-type') ?? '').toLowerCase().includes('application/json')) {
+      throw envelope(415, 'unsupported_media_type', "Did not attempt to load JSON data because the request Content-Type was not 'application/json'.");
+    }
+    if (this.raw.length === 0) throw envelope(400, 'bad_request', 'Invalid JSON payload received or JSON payload is empty.');
+    return this.json();
+  }
+
+  /** A multipart/form-data body (undici's parser, built into Node); undefined when it is not one. */
+  async formData(): Promise<FormData | undefined> {
+    const ct = this.header('content-type') ?? '';
+    if (!/^multipart\/form-data\b/i.test(ct)) return undefined;
+    try {
+      return await new Response(this.raw, { headers: { 'content-type': ct } }).formData();
+    } catch {
+      return undefined;
+    }
+  }
 }
 
 function decodeURIComponentSafe(s: string): string {
@@ -121,6 +148,8 @@ export function serialize(reply: Reply): { body: Buffer; contentType: string } {
 }
 
 // ---- router ----
+/** Werkzeug's `UUIDConverter` regex. */
+const UUID_SEGMENT = '[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}';
 export type Handler = (ctx: Ctx) => Reply | void | Promise<Reply | void>;
 interface Route {
   method: string;
@@ -133,14 +162,20 @@ interface Route {
 export class Router {
   private routes: Route[] = [];
 
+  /**
+   * `:name` matches one path segment; `<uuid:name>` only a UUID, like Werkzeug's converter — any other segment is
+   * no route at all (Flask's 404), so such ids never reach the handler.
+   */
   add(method: string, pattern: string, handler: Handler): this {
     const names: string[] = [];
     const re = new RegExp(
       '^' +
-        pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:([a-zA-Z_]+)/g, (_m, n: string) => {
-          names.push(n);
-          return '([^/]+)';
-        }) +
+        pattern
+          .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+          .replace(/<uuid:([a-zA-Z_]+)>|:([a-zA-Z_]+)/g, (_m, u: string | undefined, n: string | undefined) => {
+            names.push((u ?? n)!);
+            return u ? `(${UUID_SEGMENT})` : '([^/]+)';
+          }) +
         '/?$',
     );
     this.routes.push({ method, pattern, re, names, handler });

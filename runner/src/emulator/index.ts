@@ -8,10 +8,11 @@ import { validateFaults } from './faults.js';
 import { createDataset } from './knowledge.js';
 import { mintToken } from './openapi.js';
 import { createEmulatorServer, listen } from './server.js';
-import { Store, workflowHash } from './state.js';
-import type { EmulatorOptions, EmulatorStats, FaultRule, Role, ScriptRule } from './types.js';
+import { Store } from './state.js';
+import { normalisePlugins } from './plugins.js';
+import type { EmulatorOptions, EmulatorStats, FaultRule, PluginsDecl, Role, ScriptRule } from './types.js';
 
-export type { EmulatorOptions, FaultRule, ScriptRule, EmulatorStats, Role, AppMode, AuthEra, Quirk } from './types.js';
+export type { EmulatorOptions, FaultRule, ScriptRule, EmulatorStats, Role, AppMode, AuthEra, Quirk, PluginsDecl } from './types.js';
 export { QUIRKS } from './types.js';
 export { DEFAULT_ADMIN } from './core.js';
 
@@ -34,6 +35,8 @@ export interface EmulatorStateView {
   apiKeys: { id: string; appId: string; token: string; type: string }[];
   pendingImports: { id: string; workspaceId: string; expiresAtMs: number }[];
   datasets: { id: string; workspaceId: string; name: string }[];
+  /** Installed plugins by workspace id or name (`*` = every workspace). */
+  plugins: Record<string, string[]>;
 }
 
 export interface Emulator {
@@ -66,6 +69,8 @@ export interface Emulator {
   createDataset(opts: { name: string; workspaceId?: string; indexingTechnique?: 'high_quality' | 'economy' | null; enableApi?: boolean }): { id: string };
   /** Addition: a workspace knowledge API key (`dataset-…`). */
   createDatasetApiKey(workspaceId?: string): string;
+  /** Addition: declare the installed plugins (replaces the current declaration; see option `plugins`). */
+  setPlugins(plugins: PluginsDecl): void;
 }
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
@@ -179,6 +184,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       core.persist();
       return k.token;
     },
+    setPlugins(plugins) {
+      core.store.data.plugins = normalisePlugins(plugins);
+      core.persist();
+    },
   };
   return emu;
 }
@@ -199,14 +208,15 @@ function view(core: Core): EmulatorStateView {
       workspaceId: a.workspaceId,
       enableApi: a.enable_api,
       draft: a.draft
-        ? { id: a.draft.id, hash: workflowHash(a.draft.graph), graph: a.draft.graph, features: a.draft.features, environmentVariables: a.draft.environment_variables }
+        ? { id: a.draft.id, hash: core.hashOf(a.draft), graph: a.draft.graph, features: a.draft.features, environmentVariables: a.draft.environment_variables }
         : null,
-      published: a.versions.map((v) => ({ id: v.id, version: v.version, markedName: v.marked_name, hash: workflowHash(v.graph) })),
+      published: a.versions.map((v) => ({ id: v.id, version: v.version, markedName: v.marked_name, hash: core.hashOf(v) })),
       workflowId: a.workflowId,
       modelConfig: a.modelConfig,
     })),
     apiKeys: Object.values(d.apiKeys).map((k) => ({ id: k.id, appId: k.appId, token: k.token, type: k.type })),
     pendingImports: Object.values(d.pendingImports).map((p) => ({ id: p.id, workspaceId: p.workspaceId, expiresAtMs: p.expiresAtMs })),
     datasets: Object.values(d.datasets).map((x) => ({ id: x.id, workspaceId: x.workspaceId, name: x.name })),
+    plugins: structuredClone(d.plugins),
   };
 }

@@ -3,26 +3,16 @@
  * listing with Dify's `has_more = len(data) == limit`, deletion.
  */
 import { ADMINS, EDITORS, authenticate, requireRole } from './auth.js';
+import { apiKeyOf } from './api-key-auth.js';
 import type { Core } from './core.js';
 import { Ctx, HttpError, envelope, invalidParam, json, type Router } from './http.js';
 import type { ApiKey, Dataset, KDocument } from './state.js';
 import { uuid } from './util.js';
 
-const WWW_AUTH = { 'WWW-Authenticate': 'Bearer realm="api"' };
 const INDEXING_MS = 2000;
 const DOC_FORMS = ['text_model', 'hierarchical_model', 'qa_model'];
 
-function datasetAuth(core: Core, ctx: Ctx): ApiKey {
-  const h = ctx.header('authorization');
-  const unauthorized = (m: string) => new HttpError(401, { code: 'unauthorized', message: m, status: 401 }, WWW_AUTH);
-  if (!h || !h.includes(' ')) throw unauthorized("Authorization header must be provided and start with 'Bearer'");
-  const i = h.search(/\s/);
-  if (h.slice(0, i).toLowerCase() !== 'bearer') throw unauthorized("Authorization scheme must be 'Bearer'");
-  const key = core.store.keyByToken(h.slice(i).trim());
-  if (!key || key.type !== 'dataset') throw unauthorized('Access token is invalid');
-  key.lastUsedAt = core.clock.nowSec();
-  return key;
-}
+const datasetAuth = (core: Core, ctx: Ctx): ApiKey => apiKeyOf(core, ctx, 'dataset');
 
 function getDataset(core: Core, key: ApiKey, id: string): Dataset {
   const ds = core.store.data.datasets[id];
@@ -164,7 +154,7 @@ export function registerKnowledge(core: Core, r: Router): void {
     if (n >= 10) throw new HttpError(400, { message: 'Cannot create more than 10 API keys for this resource type.', custom: 'max_keys_exceeded' });
     return json(200, keyView(core.store.addKey('', p.workspace.id, core.clock.nowSec(), 'dataset')));
   });
-  r.add('DELETE', '/console/api/datasets/api-keys/:keyId', (ctx) => {
+  r.add('DELETE', '/console/api/datasets/api-keys/<uuid:keyId>', (ctx) => {
     const p = authenticate(core, ctx);
     requireRole(p, ADMINS);
     const k = core.store.data.apiKeys[ctx.params.keyId!];
@@ -182,7 +172,7 @@ export function registerKnowledge(core: Core, r: Router): void {
     requireRole(p, EDITORS);
     return json(201, datasetView(core, createDataset(core, p.workspace.id, p.account.id, ctx.json())));
   });
-  r.add('POST', '/console/api/datasets/:id/api-keys/:status', (ctx) => {
+  r.add('POST', '/console/api/datasets/<uuid:id>/api-keys/:status', (ctx) => {
     const p = authenticate(core, ctx);
     requireRole(p, EDITORS);
     const ds = core.store.data.datasets[ctx.params.id!];
@@ -209,7 +199,7 @@ export function registerKnowledge(core: Core, r: Router): void {
     const owner = core.store.ownerOf(key.workspaceId);
     return json(200, datasetView(core, createDataset(core, key.workspaceId, owner?.id ?? '', ctx.json())));
   });
-  r.add('GET', '/v1/datasets/:ds', (ctx) => json(200, datasetView(core, getDataset(core, datasetAuth(core, ctx), ctx.params.ds!))));
+  r.add('GET', '/v1/datasets/<uuid:ds>', (ctx) => json(200, datasetView(core, getDataset(core, datasetAuth(core, ctx), ctx.params.ds!))));
 
   const createByText = (ctx: Ctx) => {
     const key = datasetAuth(core, ctx);
@@ -242,8 +232,8 @@ export function registerKnowledge(core: Core, r: Router): void {
     ds.documents[doc.id] = doc;
     return json(200, { document: documentView(core, doc), batch: doc.batch });
   };
-  r.add('POST', '/v1/datasets/:ds/document/create-by-text', createByText);
-  r.add('POST', '/v1/datasets/:ds/document/create_by_text', createByText);
+  r.add('POST', '/v1/datasets/<uuid:ds>/document/create-by-text', createByText);
+  r.add('POST', '/v1/datasets/<uuid:ds>/document/create_by_text', createByText);
 
   const updateByText = (ctx: Ctx) => {
     const key = datasetAuth(core, ctx);
@@ -263,10 +253,10 @@ export function registerKnowledge(core: Core, r: Router): void {
     }
     return json(200, { document: documentView(core, doc), batch: doc.batch });
   };
-  r.add('POST', '/v1/datasets/:ds/documents/:doc/update-by-text', updateByText);
-  r.add('POST', '/v1/datasets/:ds/documents/:doc/update_by_text', updateByText);
+  r.add('POST', '/v1/datasets/<uuid:ds>/documents/<uuid:doc>/update-by-text', updateByText);
+  r.add('POST', '/v1/datasets/<uuid:ds>/documents/<uuid:doc>/update_by_text', updateByText);
 
-  r.add('GET', '/v1/datasets/:ds/documents', (ctx) => {
+  r.add('GET', '/v1/datasets/<uuid:ds>/documents', (ctx) => {
     const key = datasetAuth(core, ctx);
     const ds = getDataset(core, key, ctx.params.ds!);
     const page = Math.max(1, Number(ctx.query.get('page') ?? 1) || 1);
@@ -280,7 +270,7 @@ export function registerKnowledge(core: Core, r: Router): void {
     const data = docs.slice((page - 1) * limit, page * limit).map((d) => documentView(core, d));
     return json(200, { data, has_more: data.length === limit, limit, total: docs.length, page });
   });
-  r.add('GET', '/v1/datasets/:ds/documents/:batch/indexing-status', (ctx) => {
+  r.add('GET', '/v1/datasets/<uuid:ds>/documents/:batch/indexing-status', (ctx) => {
     const key = datasetAuth(core, ctx);
     const ds = getDataset(core, key, ctx.params.ds!);
     const docs = Object.values(ds.documents).filter((d) => d.batch === ctx.params.batch);
@@ -308,13 +298,13 @@ export function registerKnowledge(core: Core, r: Router): void {
       }),
     });
   });
-  r.add('GET', '/v1/datasets/:ds/documents/:doc', (ctx) => {
+  r.add('GET', '/v1/datasets/<uuid:ds>/documents/<uuid:doc>', (ctx) => {
     const key = datasetAuth(core, ctx);
     const doc = getDataset(core, key, ctx.params.ds!).documents[ctx.params.doc!];
     if (!doc) throw envelope(404, 'not_found', 'Document not found.');
     return json(200, documentView(core, doc));
   });
-  r.add('DELETE', '/v1/datasets/:ds/documents/:doc', (ctx) => {
+  r.add('DELETE', '/v1/datasets/<uuid:ds>/documents/<uuid:doc>', (ctx) => {
     const key = datasetAuth(core, ctx);
     const ds = getDataset(core, key, ctx.params.ds!);
     const doc = ds.documents[ctx.params.doc!];

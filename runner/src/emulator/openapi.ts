@@ -5,7 +5,8 @@
 import { authenticate } from './auth.js';
 import { listApps } from './apps.js';
 import type { Core } from './core.js';
-import { checkDependencies, confirmImport, exportReply, importReply, runImport } from './dsl.js';
+import { exportReply } from './export.js';
+import { checkDependencies, confirmImport, importReply, runImport } from './import.js';
 import { Ctx, HttpError, appNotFound, envelope, forbidden, json, type Router } from './http.js';
 import type { App, Account } from './state.js';
 import { randomAlnum, randomHex } from './util.js';

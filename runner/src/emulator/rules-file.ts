@@ -1,9 +1,10 @@
-/** Loads `--faults` / `--script` files (YAML or JSON) and reports bad rules with file:line:column. */
+/** Loads `--faults` / `--script` / `--plugins` files (YAML or JSON) and reports bad entries with file:line:column. */
 import { createAjv } from '../core/ajv.js';
 import { inputError } from '../core/errors.js';
 import { schemaProblems } from '../core/schema-errors.js';
 import { loadSourceFile, positionOf } from '../yaml/source.js';
-import type { FaultRule, ScriptRule } from './types.js';
+import { PLUGIN_ENTRY } from './plugins.js';
+import type { FaultRule, PluginsDecl, ScriptRule } from './types.js';
 
 const str = { type: 'string' };
 const int0 = { type: 'integer', minimum: 0 };
@@ -58,9 +59,9 @@ const SCRIPT_SCHEMA = {
   },
 };
 
-function load<T>(file: string, schema: object, what: string): T[] {
+function load<T>(file: string, schema: object, what: string): T {
   const src = loadSourceFile(file, { category: 'input' });
-  if (src.value === null || src.value === undefined) return [];
+  if (src.value === null || src.value === undefined) return [] as T;
   const validate = createAjv().compile(schema);
   if (!validate(src.value)) {
     const problems = schemaProblems(src, validate.errors ?? []);
@@ -70,6 +71,7 @@ function load<T>(file: string, schema: object, what: string): T[] {
       details: problems.slice(1).map((p) => `${p.position.file}:${p.position.line}:${p.position.column}: ${p.message}`),
     });
   }
+  if (!Array.isArray(src.value)) return src.value as T;
   const list = src.value as Record<string, unknown>[];
   list.forEach((r, i) => {
     for (const key of ['regex', 'query'] as const) {
@@ -83,8 +85,13 @@ function load<T>(file: string, schema: object, what: string): T[] {
       }
     }
   });
-  return list as T[];
+  return list as T;
 }
 
-export const loadFaultsFile = (file: string): FaultRule[] => load<FaultRule>(file, FAULT_SCHEMA, 'faults');
-export const loadScriptFile = (file: string): ScriptRule[] => load<ScriptRule>(file, SCRIPT_SCHEMA, 'script');
+const PLUGIN_LIST = { type: 'array', items: { type: 'string', pattern: PLUGIN_ENTRY.source } };
+/** A list (every workspace) or a map from workspace id or name (`*` = all) to a list. */
+const PLUGINS_SCHEMA = { anyOf: [PLUGIN_LIST, { type: 'object', additionalProperties: PLUGIN_LIST }] };
+
+export const loadFaultsFile = (file: string): FaultRule[] => load<FaultRule[]>(file, FAULT_SCHEMA, 'faults');
+export const loadScriptFile = (file: string): ScriptRule[] => load<ScriptRule[]>(file, SCRIPT_SCHEMA, 'script');
+export const loadPluginsFile = (file: string): PluginsDecl => load<PluginsDecl>(file, PLUGINS_SCHEMA, 'plugins');

@@ -22,17 +22,12 @@ export function buildRouter(core: Core): { router: Router; faults: WeakMap<Ctx, 
   const faults = new WeakMap<Ctx, ActiveFault>();
   const faultOf = (ctx: Ctx): ActiveFault | undefined => faults.get(ctx);
   registerAuth(core, router);
-  registerImportsFirst(core, router);
+  registerWorkflows(core, router);
   registerApps(core, router);
   registerService(core, router, faultOf);
   registerKnowledge(core, router);
   registerOpenApi(core, router, (ctx, app) => runDirect({ core, ctx, fault: faultOf(ctx) }, app));
   return { router, faults };
-}
-
-/** Import routes are registered before `/apps/:id` so `imports` is never taken for an app id. */
-function registerImportsFirst(core: Core, router: Router): void {
-  registerWorkflows(core, router);
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {

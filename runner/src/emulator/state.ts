@@ -6,6 +6,7 @@ import { readFileSync, renameSync, writeFileSync, existsSync, mkdirSync } from '
 import { dirname } from 'node:path';
 import type { AppMode, Role } from './types.js';
 import { pyDumps } from './pyjson.js';
+import type { EndUser, MessageRecord, UploadFileRecord, WorkflowRunRecord } from './records.js';
 import { randomAlnum, randomHex, sha256Hex, uuid } from './util.js';
 
 export interface Workspace {
@@ -105,13 +106,36 @@ export interface Session {
   accountId: string;
   expiresAtMs: number;
 }
+export interface ConversationVariableRow {
+  id: string;
+  name: string;
+  value_type: string;
+  description: string;
+  createdAt: number;
+  updatedAt: number;
+}
 export interface Conversation {
   id: string;
   appId: string;
+  /** The end user's `user` value (session id). */
   user: string;
+  name: string;
+  /** The app's opening statement when the conversation began. */
+  introduction: string;
+  /** The inputs of the first message. */
+  inputs: Record<string, unknown>;
   createdAt: number;
+  updatedAt: number;
+  /** Strictly increasing ms keys: the `created_at`/`updated_at` order of Dify's datetimes, which are finer than seconds. */
+  createdKey: number;
+  updatedKey: number;
+  /** The latest turns (the model's memory, at most 50). */
   turns: { query: string; answer: string }[];
+  /** Every message of the conversation, oldest first (records.ts holds them). */
+  messageIds: string[];
+  /** Conversation variables (advanced-chat): current values by name, and their rows. */
   variables: Record<string, unknown>;
+  variableRows: ConversationVariableRow[];
 }
 export interface OpenApiToken {
   token: string;
@@ -177,11 +201,25 @@ export interface StateData {
   loginFailures: Record<string, { count: number; untilMs: number }>;
   /** Unix seconds of Dify's setup step (the DifySetup row); null on a fresh instance. */
   setupAt: number | null;
+  /** Installed plugins by workspace id or name, `*` = every workspace (plugins.ts). */
+  plugins: Record<string, string[]>;
+  /** Service-API records (records.ts); end users keyed by `<app id>/<user>`. */
+  endUsers: Record<string, EndUser>;
+  messages: Record<string, MessageRecord>;
+  workflowRuns: Record<string, WorkflowRunRecord>;
+  uploadFiles: Record<string, UploadFileRecord>;
 }
 
-/** Dify's draft hash: sha256(json.dumps({"graph": graph}, sort_keys=True) + "None"). */
-export function workflowHash(graph: unknown): string {
-  return sha256Hex(pyDumps({ graph }, { sortKeys: true }) + 'None');
+/** What Dify's `Workflow.unique_hash` covers: graph and features (2024–2025 releases) or the graph only (2026). */
+export type DraftHashScope = 'graph+features' | 'graph';
+
+/**
+ * Dify's draft hash (`api/models/workflow.py` `unique_hash`, `libs/helper.py` `generate_text_hash`):
+ * sha256(json.dumps({"graph": …, "features": …}, sort_keys=True) + "None"), or of `{"graph": …}` on the newest servers.
+ */
+export function workflowHash(w: { graph: unknown; features: unknown }, scope: DraftHashScope = 'graph+features'): string {
+  const entity = scope === 'graph' ? { graph: w.graph } : { graph: w.graph, features: w.features };
+  return sha256Hex(pyDumps(entity, { sortKeys: true }) + 'None');
 }
 
 export function emptyState(): StateData {
@@ -201,6 +239,11 @@ export function emptyState(): StateData {
     datasets: {},
     loginFailures: {},
     setupAt: null,
+    plugins: {},
+    endUsers: {},
+    messages: {},
+    workflowRuns: {},
+    uploadFiles: {},
   };
 }
 
@@ -268,6 +311,9 @@ export class Store {
     delete this.data.apps[appId];
     for (const k of Object.values(this.data.apiKeys)) if (k.appId === appId) this.deleteKey(k.id);
     for (const c of Object.values(this.data.conversations)) if (c.appId === appId) delete this.data.conversations[c.id];
+    for (const table of [this.data.messages, this.data.workflowRuns, this.data.uploadFiles, this.data.endUsers] as Record<string, { appId: string }>[]) {
+      for (const [k, r] of Object.entries(table)) if (r.appId === appId) delete table[k];
+    }
   }
   findWorkflow(app: App, id: string): WorkflowRow | undefined {
     if (app.draft?.id === id) return app.draft;
@@ -316,6 +362,18 @@ export class Store {
     if (!existsSync(path)) return undefined;
     const data = JSON.parse(readFileSync(path, 'utf8')) as StateData;
     if (data?.version !== 1 || typeof data.jwtSecret !== 'string') throw new Error(`${path} is not an emulator state file`);
-    return new Store({ ...emptyState(), ...data });
+    const store = new Store({ ...emptyState(), ...data });
+    // State files written before conversations had names, messages and variable rows.
+    for (const c of Object.values(store.data.conversations)) {
+      c.name ??= c.turns[0]?.query.slice(0, 20) ?? 'New conversation';
+      c.inputs ??= {};
+      c.introduction ??= '';
+      c.updatedAt ??= c.createdAt;
+      c.createdKey ??= c.createdAt * 1000;
+      c.updatedKey ??= c.updatedAt * 1000;
+      c.messageIds ??= [];
+      c.variableRows ??= [];
+    }
+    return store;
   }
 }

@@ -1,4 +1,7 @@
 /** The emulator's public option and rule types (see /docs/emulator.md). */
+import type { PluginsDecl } from './plugins.js';
+
+export type { PluginsDecl };
 
 export type AuthEra = 'modern' | 'legacy';
 export type Role = 'owner' | 'admin' | 'editor' | 'normal';
@@ -74,6 +77,17 @@ export interface EmulatorOptions {
   cookieDomain?: string;
   /** With statePath: service-API (`/v1`) changes are written at most this long after the request (default 200 ms). */
   stateWriteDelayMs?: number;
+  /**
+   * What the draft `hash` covers (dify-api.md §5.1): `graph+features` (default: the Dify releases of 2024–2025) or
+   * `graph` (the newest, 2026: a features-only edit leaves the hash unchanged).
+   */
+  draftHash?: 'graph+features' | 'graph';
+  /**
+   * Installed plugins (check-dependencies reports the DSL dependencies a workspace lacks): a list for every workspace,
+   * or a map from workspace id or name (`*` = all) to a list of `author/name[:version[@checksum]]`. Default: none, as
+   * on a fresh Dify. Replaces the plugins of a loaded `statePath`.
+   */
+  plugins?: PluginsDecl;
 }
 
 /**

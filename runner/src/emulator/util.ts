@@ -22,11 +22,12 @@ export class Clock {
   reset(): void {
     this.offset = 0;
   }
-  /** Python `str(datetime.utcnow())`, Dify's published `version` string. */
+  /** Python `str(datetime.utcnow())`, Dify's published `version` string (no fraction when microseconds are 0). */
   pyTimestamp(): string {
     const d = new Date(this.nowMs());
     const iso = d.toISOString(); // 2025-01-02T03:04:05.678Z
-    return `${iso.slice(0, 10)} ${iso.slice(11, 19)}.${iso.slice(20, 23)}000`;
+    const ms = iso.slice(20, 23);
+    return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${ms === '000' ? '' : `.${ms}000`}`;
   }
 }
 

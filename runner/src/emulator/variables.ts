@@ -14,7 +14,7 @@ function pyStr(v: unknown): string {
   return JSON.stringify(v);
 }
 
-function typeMatches(t: string, v: unknown): boolean {
+export function typeMatches(t: string, v: unknown): boolean {
   switch (t) {
     case 'string':
     case 'secret':

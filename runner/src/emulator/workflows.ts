@@ -2,10 +2,11 @@
 import { EDITORS, authenticate, requireRole, type Principal } from './auth.js';
 import { WORKFLOW_MODES, getApp } from './apps.js';
 import type { Core } from './core.js';
-import { checkDependencies, confirmImport, exportReply, importReply, runImport, syncDraft } from './dsl.js';
+import { syncDraft } from './drafts.js';
+import { exportReply } from './export.js';
+import { checkDependencies, confirmImport, importReply, runImport } from './import.js';
 import { Ctx, HttpError, appNotFound, envelope, invalidParam, json, type Router } from './http.js';
 import type { App, WorkflowRow } from './state.js';
-import { workflowHash } from './state.js';
 import { deepClone, isObject } from './util.js';
 import { VariableError, buildConversationVariables, buildEnvironmentVariables, mergeSecrets, variableView } from './variables.js';
 
@@ -26,7 +27,7 @@ export function workflowView(core: Core, w: WorkflowRow): Record<string, unknown
     id: w.id,
     graph: w.graph,
     features: w.features,
-    hash: workflowHash(w.graph),
+    hash: core.hashOf(w),
     version: w.version,
     marked_name: w.marked_name,
     marked_comment: w.marked_comment,
@@ -47,7 +48,7 @@ function boolParam(ctx: Ctx, name: string): boolean {
 }
 
 export function registerWorkflows(core: Core, r: Router): void {
-  const draftPath = '/console/api/apps/:id/workflows/draft';
+  const draftPath = '/console/api/apps/<uuid:id>/workflows/draft';
   r.add('GET', draftPath, (ctx) => {
     const p = authenticate(core, ctx);
     const app = workflowApp(core, p, ctx.params.id!);
@@ -74,15 +75,15 @@ export function registerWorkflows(core: Core, r: Router): void {
       if (e instanceof VariableError) throw invalidParam(e.message);
       throw e;
     }
-    if (app.draft && workflowHash(app.draft.graph) !== b.hash) {
+    if (app.draft && core.hashOf(app.draft) !== b.hash) {
       throw envelope(409, 'draft_workflow_not_sync', 'Workflow graph might have been modified, please refresh and resubmit.');
     }
     env = mergeSecrets(env, app.draft?.environment_variables ?? []);
     const w = syncDraft(core, app, p.account.id, { graph: deepClone(b.graph), features: deepClone(b.features), environment_variables: env, conversation_variables: conv });
-    return json(200, { result: 'success', hash: workflowHash(w.graph), updated_at: w.updatedAt });
+    return json(200, { result: 'success', hash: core.hashOf(w), updated_at: w.updatedAt });
   });
 
-  r.add('POST', '/console/api/apps/:id/workflows/publish', (ctx) => {
+  r.add('POST', '/console/api/apps/<uuid:id>/workflows/publish', (ctx) => {
     const p = authenticate(core, ctx);
     const app = workflowApp(core, p, ctx.params.id!);
     requireRole(p, EDITORS);
@@ -110,14 +111,14 @@ export function registerWorkflows(core: Core, r: Router): void {
     return json(200, { result: 'success', created_at: now });
   });
 
-  r.add('GET', '/console/api/apps/:id/workflows/publish', (ctx) => {
+  r.add('GET', '/console/api/apps/<uuid:id>/workflows/publish', (ctx) => {
     const p = authenticate(core, ctx);
     const app = workflowApp(core, p, ctx.params.id!);
     const w = core.store.published(app);
     return json(200, w ? workflowView(core, w) : null);
   });
 
-  r.add('GET', '/console/api/apps/:id/workflows', (ctx) => {
+  r.add('GET', '/console/api/apps/<uuid:id>/workflows', (ctx) => {
     const p = authenticate(core, ctx);
     const app = workflowApp(core, p, ctx.params.id!);
     const page = Number(ctx.query.get('page') ?? 1);
@@ -126,14 +127,20 @@ export function registerWorkflows(core: Core, r: Router): void {
     if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw invalidParam('limit must be between 1 and 100');
     const userId = ctx.query.get('user_id') ?? '';
     const namedOnly = boolParam(ctx, 'named_only');
-    let items = app.workflowId ? [...app.versions].reverse() : [];
+    // get_all_published_workflow (api/services/workflow_service.py): nothing before the first publish; then every
+    // row of the app — the draft too, which sorts first — by `version` descending, has_more = one more row exists.
+    let items: WorkflowRow[] = [];
+    if (app.workflowId) {
+      const newestFirst = [...app.versions].reverse();
+      items = [...(app.draft ? [app.draft] : []), ...newestFirst].sort((a, b) => (a.version < b.version ? 1 : a.version > b.version ? -1 : 0));
+    }
     if (userId) items = items.filter((w) => w.createdBy === userId);
     if (namedOnly) items = items.filter((w) => w.marked_name !== '');
     const slice = items.slice((page - 1) * limit, page * limit);
     return json(200, { items: slice.map((w) => workflowView(core, w)), page, limit, has_more: items.length > page * limit });
   });
 
-  const versionPath = '/console/api/apps/:id/workflows/:wid';
+  const versionPath = '/console/api/apps/<uuid:id>/workflows/:wid';
   r.add('PATCH', versionPath, (ctx) => {
     const p = authenticate(core, ctx);
     const app = workflowApp(core, p, ctx.params.id!);
@@ -167,7 +174,7 @@ export function registerWorkflows(core: Core, r: Router): void {
     return { status: 204 };
   });
 
-  r.add('POST', '/console/api/apps/:id/workflows/:wid/restore', (ctx) => {
+  r.add('POST', '/console/api/apps/<uuid:id>/workflows/:wid/restore', (ctx) => {
     const p = authenticate(core, ctx);
     const app = workflowApp(core, p, ctx.params.id!);
     requireRole(p, EDITORS);
@@ -181,7 +188,7 @@ export function registerWorkflows(core: Core, r: Router): void {
       environment_variables: deepClone(src.environment_variables),
       conversation_variables: deepClone(src.conversation_variables),
     });
-    return json(200, { result: 'success', hash: workflowHash(w.graph), updated_at: w.updatedAt });
+    return json(200, { result: 'success', hash: core.hashOf(w), updated_at: w.updatedAt });
   });
 
   // ---- imports and export ----
@@ -201,7 +208,7 @@ export function registerWorkflows(core: Core, r: Router): void {
     requireRole(p, EDITORS);
     return json(200, checkDependencies(core, getApp(core, p, ctx.params.id!)));
   });
-  r.add('GET', '/console/api/apps/:id/export', (ctx) => {
+  r.add('GET', '/console/api/apps/<uuid:id>/export', (ctx) => {
     const p = authenticate(core, ctx);
     requireRole(p, EDITORS);
     const app = getApp(core, p, ctx.params.id!);

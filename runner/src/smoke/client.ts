@@ -433,7 +433,7 @@ export class ServiceClient {
           }
           applyEvent(state, json, this.now());
           if (state.terminal) {
-            // Dify closes after the terminal event; no need to wait for it.
+            // The last event this mode can send (events.ts): Dify closes after it; no need to wait for the close.
             res.destroy();
             finish();
           }

@@ -59,10 +59,11 @@ export interface StreamState {
   notes: string[];
   sawAgentMessage: boolean;
   sawMessageEnd: boolean;
+  sawWorkflowFinished: boolean;
 }
 
 export function newStreamState(mode: AppMode): StreamState {
-  return { mode, answer: '', streamedText: '', terminal: false, nodeFailures: [], usage: {}, nodePrices: [], events: 0, notes: [], sawAgentMessage: false, sawMessageEnd: false };
+  return { mode, answer: '', streamedText: '', terminal: false, nodeFailures: [], usage: {}, nodePrices: [], events: 0, notes: [], sawAgentMessage: false, sawMessageEnd: false, sawWorkflowFinished: false };
 }
 
 function firstToken(s: StreamState, text: unknown, at: number): void {
@@ -97,13 +98,12 @@ export function applyEvent(s: StreamState, e: Json, at: number): void {
       s.streamedText += String(e.data?.text ?? '');
       break;
     case 'message_end':
+      // The last event every chat mode sends: a chatflow sends it after workflow_finished (dify-api.md §7.6), and
+      // only it carries the usage, tokens and price.
       s.sawMessageEnd = true;
       s.usage = { ...s.usage, ...stripUndefined(usageOf(e.metadata?.usage)) };
-      // Chatflows send workflow_finished after message_end; the other chat modes end here.
-      if (s.mode !== 'advanced-chat') {
-        s.status ??= 'succeeded';
-        s.terminal = true;
-      }
+      s.status ??= 'succeeded';
+      s.terminal = true;
       break;
     case 'node_finished': {
       const d = e.data ?? {};
@@ -117,11 +117,13 @@ export function applyEvent(s: StreamState, e: Json, at: number): void {
     }
     case 'workflow_finished': {
       const d = e.data ?? {};
+      s.sawWorkflowFinished = true;
       s.outputs = d.outputs && typeof d.outputs === 'object' ? d.outputs : {};
       s.status = WORKFLOW_STATUSES.has(d.status) && d.status !== 'running' ? d.status : 'failed';
       if (d.error) s.error = { message: String(d.error) };
       if (s.usage.totalTokens === undefined && typeof d.total_tokens === 'number') s.usage.totalTokens = d.total_tokens;
-      s.terminal = true;
+      // A chatflow goes on: message_end (success) or error (failure) follows; older servers sent message_end first.
+      if (s.mode !== 'advanced-chat' || s.sawMessageEnd) s.terminal = true;
       break;
     }
     case 'workflow_paused':
@@ -129,8 +131,12 @@ export function applyEvent(s: StreamState, e: Json, at: number): void {
       s.terminal = true;
       break;
     case 'error':
-      s.status = 'error';
-      s.error = errorOf(e);
+      // After a failed chatflow's workflow_finished, the error event repeats the failure: the run's status stays.
+      if (s.status === 'failed') s.error ??= errorOf(e);
+      else {
+        s.status = 'error';
+        s.error = errorOf(e);
+      }
       s.terminal = true;
       break;
     default:
@@ -156,9 +162,9 @@ export function finishStream(s: StreamState, responseMode: ResponseMode, t: Timi
   let error = s.error;
   const notes = [...s.notes];
   if (!s.terminal) {
-    if (s.mode === 'advanced-chat' && s.sawMessageEnd) {
+    if (s.mode === 'advanced-chat' && (s.sawMessageEnd || s.sawWorkflowFinished)) {
       status ??= 'succeeded';
-      notes.push('chatflow stream ended after message_end without workflow_finished');
+      notes.push(s.sawMessageEnd ? 'chatflow stream ended after message_end without workflow_finished' : 'chatflow stream ended after workflow_finished without message_end: no usage or price');
     } else {
       status = 'incomplete';
       error = { code: 'stream_incomplete', message: `the stream ended after ${s.events} event(s) without a terminal event${cut ? ` (${cut})` : ''}` };
