@@ -39,6 +39,7 @@ const MUTATIONS: Mutation[] = [
   { rule: 'DSL001', fixture: BLW, mutate: r('          title: LLM\n', '          title: LLM: broken\n'), at: 'title: LLM: broken' },
   { rule: 'DSL002', fixture: BLW, mutate: r('          title: LLM\n', '          title: LLM\n          title: LLM again\n'), at: 'title: LLM again' },
   { rule: 'DSL004', fixture: BLW, mutate: (t) => t.replace(/\n/g, '\r\n'), at: () => 1 },
+  { rule: 'DSL005', fixture: BLW, mutate: r('          title: LLM\n', '          title: 2024-01-01\n'), at: 'title: 2024-01-01' },
   // structure
   { rule: 'DSL010', fixture: BLW, mutate: (t) => `[${JSON.stringify(parse(t, { version: '1.1' }))}]`, at: () => 1 },
   { rule: 'DSL011', fixture: BLW, mutate: r('version: 0.3.1', 'version: 0.6'), at: 'version: 0.6' },

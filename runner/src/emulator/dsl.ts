@@ -1,7 +1,7 @@
 /** DSL import (§3), confirm, check-dependencies and export (§4), shared by the console and /openapi/v1. */
-import { parseDocument, stringify } from 'yaml';
 import { BoundedCache, plainJson } from '../core/plain-json.js';
-import { pyyamlTags } from '../dsl/parse.js';
+import { dumpPyYaml } from '../yaml/pyyaml-dump.js';
+import { loadPyYaml } from '../yaml/pyyaml-load.js';
 import type { Core } from './core.js';
 import { HttpError, invalidParam, json, type Reply } from './http.js';
 import { WORKFLOW_MODES, newApp } from './apps.js';
@@ -46,11 +46,11 @@ export function safeLoad(text: string): unknown {
     const hit = loadCache.get(text);
     if (hit) return structuredClone(hit.value);
   }
-  const doc = parseDocument(text, { version: '1.1', customTags: pyyamlTags, uniqueKeys: false, prettyErrors: false, merge: true });
-  if (doc.errors.length > 0) throw new YamlError(doc.errors[0]!.message);
-  const unknownTag = doc.warnings.find((w) => w.code === 'TAG_RESOLVE_FAILED');
-  if (unknownTag) throw new YamlError(unknownTag.message);
-  const value = doc.toJS({ maxAliasCount: -1 });
+  // PyYAML exactly (`=` and `<<` values refused, 08257 a string); a date stops it too (Dify: json.dumps fails).
+  const loaded = loadPyYaml(text);
+  const problem = loaded.issues.find((i) => i.kind !== 'duplicate-key' && i.type !== 'big-int');
+  if (problem) throw new YamlError(problem.message);
+  const value = loaded.value;
   if (cacheable && value !== null && typeof value === 'object') {
     try {
       loadCache.set(text, { value: structuredClone(value) });
@@ -73,8 +73,7 @@ export function dumpYaml(value: unknown): string {
   const key = plainJson(value, CACHE_MAX_CHARS);
   const hit = key === undefined ? undefined : dumpCache.get(key);
   if (hit !== undefined) return hit;
-  // Multi-line double-quoted output mangles lines holding only spaces (yaml 2.9); keep \n escapes on one line.
-  const text = stringify(value, { version: '1.1', customTags: pyyamlTags, sortMapEntries: true, lineWidth: 0, aliasDuplicateObjects: false, doubleQuotedMinMultiLineLength: Number.MAX_SAFE_INTEGER });
+  const text = dumpPyYaml(value, { sortKeys: true });
   return key === undefined ? text : dumpCache.set(key, text);
 }
 
