@@ -3,6 +3,7 @@ import type { RuleMeta } from '../types.js';
 import type { Rule } from './context.js';
 import { graphRules } from './graph.js';
 import { modelRules } from './model.js';
+import { nodeRules } from './nodes.js';
 import { policyRules } from './policy.js';
 import { referenceRules } from './references.js';
 import { secretRules } from './secrets.js';
@@ -52,7 +53,7 @@ export const PARSE_RULES: RuleMeta[] = [
   },
 ];
 
-export const RULES: Rule[] = [...structureRules, ...graphRules, ...referenceRules, ...variableRules, ...secretRules, ...modelRules, ...policyRules];
+export const RULES: Rule[] = [...structureRules, ...graphRules, ...nodeRules, ...referenceRules, ...variableRules, ...secretRules, ...modelRules, ...policyRules];
 
 export const RULES_BY_ID: ReadonlyMap<string, RuleMeta> = new Map<string, RuleMeta>([...PARSE_RULES, ...RULES].map((r) => [r.id, r]));
 
