@@ -110,8 +110,8 @@ export function loadPyYaml(text: string, opts: PyLoadOptions = {}): PyLoaded {
   if (lexical) issues.push({ kind: 'refused', offset: lexical.offset, message: lexical.message, ...(lexical.ambiguous ? { type: 'ambiguous' as const } : {}) });
   if (doc?.multiple !== undefined) issues.push({ kind: 'syntax', offset: doc.multiple, message: 'expected a single document in the stream, but found another document' });
   for (const e of doc?.errors ?? []) {
-    // Escapes in double quotes are checked by scanQuoted (PyYAML's rules: `\` before NEL/LS/PS is a line join).
-    if (e.code === 'BAD_DQ_ESCAPE') continue;
+    // With LS/PS in the text, quoted scalars are read by scanQuoted (PyYAML: `\` before LS/PS joins the lines).
+    if (e.code === 'BAD_DQ_ESCAPE' && /[\u2028\u2029]/.test(parsed)) continue;
     const kind = e.code === 'DUPLICATE_KEY' ? 'duplicate-key' : 'syntax';
     issues.push({ kind, offset: e.pos[0], message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '') });
   }
@@ -147,85 +147,107 @@ function compose(tokens: CST.Token[], text: string, options: ConstructorParamete
 const unstorable = (type: 'date' | 'datetime', text: string) =>
   `PyYAML reads ${JSON.stringify(text)} as a datetime.${type}, which Dify cannot store (json.dumps fails: "Object of type ${type} is not JSON serializable"): quote it to keep it text`;
 
+/** A path built only when an issue needs it (most documents have none). */
+type PathRef = { parent: PathRef; seg: PathSegment } | null;
+const down = (parent: PathRef, seg: PathSegment): PathRef => ({ parent, seg });
+function pathOf(ref: PathRef): PathSegment[] {
+  const out: PathSegment[] = [];
+  for (let r = ref; r; r = r.parent) out.push(r.seg);
+  return out.reverse();
+}
+
+/** PyYAML's anchor and alias names (scanner.scan_anchor): ASCII letters, digits, `-` and `_`. */
+const NAME = /^[0-9A-Za-z_-]+$/;
+const badName = (name: string, what: string) =>
+  `while scanning ${what}: expected alphabetic or numeric character in ${JSON.stringify(name)} (PyYAML allows only A-Z, a-z, 0-9, - and _ in names)`;
+
 /** SafeConstructor.construct_document, with the differences described at the top of this file. */
 function construct(doc: Document.Parsed, text: string, issues: PyIssue[]): unknown {
   const anchors = new Map<string, { node: Node; value: unknown }>();
+  // Quoted scalars are the yaml package's values unless LS/PS is in the text: only there do PyYAML's folding rules differ.
+  const rescan = /[\u2028\u2029]/.test(text);
   const at = (n: unknown) => (n as { range?: [number, number, number] } | null)?.range?.[0] ?? 0;
-  const refuse = (n: unknown, message: string, path: PathSegment[]) => issues.push({ kind: 'refused', offset: at(n), message, path });
+  const issue = (kind: PyIssueKind, offset: number, message: string, ref: PathRef, extra: Partial<PyIssue> = {}) => issues.push({ kind, offset, message, path: pathOf(ref), ...extra });
+  const refuse = (n: unknown, message: string, ref: PathRef) => issue('refused', at(n), message, ref);
   const target = (n: unknown): Node | undefined => (isAlias(n) ? anchors.get(n.source)?.node : (n as Node));
 
-  const scalar = (node: PyNode, path: PathSegment[], key: boolean): unknown => {
+  const scalar = (node: PyNode, ref: PathRef, key: boolean, inFlow: boolean): unknown => {
     // PyYAML resolves a scalar tagged `!` as if it were plain, quoted or not (`! '12'` is the int 12).
     const n = node.tag === '!' ? Object.assign(pyConstruct(pyResolvePlain(String(node.value)), String(node.value)), { range: node.range, source: String(node.value) }) : node;
     const py: PyScalar | undefined = n[PY];
     const source = n.source ?? String(n.value);
+    if (inFlow && n.type === 'PLAIN' && source.includes('?')) {
+      issue('refused', at(n) + source.indexOf('?'), "'?' inside a plain scalar in [ ] or { }: PyYAML ends the scalar there and reads a key (or fails); quote the value", ref, { type: 'ambiguous' });
+    }
     if (py?.error) {
-      refuse(n, `${py.error} (PyYAML fails to construct ${JSON.stringify(source)} as ${py.tag === 'int' ? 'an int' : `a ${py.tag}`})`, path);
+      refuse(n, `${py.error} (PyYAML fails to construct ${JSON.stringify(source)} as ${py.tag === 'int' ? 'an int' : `a ${py.tag}`})`, ref);
       return null;
     }
     switch (py?.tag) {
       case undefined:
       case 'str':
-        if (n.type === 'QUOTE_SINGLE' || n.type === 'QUOTE_DOUBLE') {
+        if (rescan && (n.type === 'QUOTE_SINGLE' || n.type === 'QUOTE_DOUBLE')) {
           const scan = scanQuoted(text, at(n));
           if ('error' in scan) {
-            issues.push({ kind: 'syntax', offset: scan.at, message: scan.error, path });
+            issue('syntax', scan.at, scan.error, ref);
             return null;
           }
           return scan.value;
         }
         return typeof n.value === 'string' ? n.value : source;
       case 'int':
-        if (py.big) issues.push({ kind: 'unstorable', type: 'big-int', offset: at(n), message: `integer ${py.big} is beyond ±2^53: JavaScript — dify-ci and Dify's web editor — would round it to ${Number(py.big)}; quote it if it is an id`, path });
+        if (py.big) issue('unstorable', at(n), `integer ${py.big} is beyond ±2^53: JavaScript — dify-ci and Dify's web editor — would round it to ${Number(py.big)}; quote it if it is an id`, ref, { type: 'big-int' });
         return n.value;
       case 'timestamp':
-        issues.push({ kind: 'unstorable', type: py.kind, offset: at(n), message: unstorable(py.kind ?? 'date', source), path });
+        issue('unstorable', at(n), unstorable(py.kind ?? 'date', source), ref, { type: py.kind });
         return source;
       case 'binary':
-        issues.push({ kind: 'unstorable', type: 'bytes', offset: at(n), message: 'PyYAML reads !!binary as bytes, which Dify cannot store (json.dumps fails: "Object of type bytes is not JSON serializable")', path });
+        issue('unstorable', at(n), 'PyYAML reads !!binary as bytes, which Dify cannot store (json.dumps fails: "Object of type bytes is not JSON serializable")', ref, { type: 'bytes' });
         return source;
       case 'merge':
-        refuse(n, `could not determine a constructor for the tag '${T}merge' (a plain << is a merge key; quote it: '<<')`, path);
+        refuse(n, `could not determine a constructor for the tag '${T}merge' (a plain << is a merge key; quote it: '<<')`, ref);
         return null;
       case 'value':
         if (key) return '=';
-        refuse(n, `could not determine a constructor for the tag '${T}value' (Dify: "Invalid YAML format"); quote it: '='`, path);
+        refuse(n, `could not determine a constructor for the tag '${T}value' (Dify: "Invalid YAML format"); quote it: '='`, ref);
         return null;
       default:
         return n.value;
     }
   };
 
-  const visit = (n: unknown, path: PathSegment[], key = false): unknown => {
+  const visit = (n: unknown, ref: PathRef, key = false, inFlow = false): unknown => {
     if (isAlias(n)) {
+      if (!NAME.test(n.source)) refuse(n, badName(n.source, 'an alias'), ref);
       const a = anchors.get(n.source);
-      if (!a) refuse(n, `found undefined alias '${n.source}'`, path);
+      if (!a) refuse(n, `found undefined alias '${n.source}'`, ref);
       return a?.value ?? null;
     }
     let value: unknown;
-    if (isScalar(n)) value = scalar(n as PyNode, path, key);
-    else if (isMap(n)) value = mapping(n, path);
-    else if (isSeq(n)) value = sequence(n, path);
+    if (isScalar(n)) value = scalar(n as PyNode, ref, key, inFlow);
+    else if (isMap(n)) value = mapping(n, ref, inFlow || Boolean(n.flow));
+    else if (isSeq(n)) value = sequence(n, ref, inFlow || Boolean(n.flow));
     else value = null;
     const anchor = (n as { anchor?: string } | null)?.anchor;
     if (anchor) {
-      if (anchors.has(anchor)) {
-        const amp = text.lastIndexOf(`&${anchor}`, at(n)); // the node's range starts after its properties
-        issues.push({ kind: 'refused', offset: amp >= 0 ? amp : at(n), message: `found duplicate anchor '${anchor}' (PyYAML allows each anchor once per document)`, path });
-      }
+      const amp = text.lastIndexOf(`&${anchor}`, at(n)); // the node's range starts after its properties
+      if (!NAME.test(anchor)) issue('refused', amp >= 0 ? amp : at(n), badName(anchor, 'an anchor'), ref);
+      if (anchors.has(anchor)) issue('refused', amp >= 0 ? amp : at(n), `found duplicate anchor '${anchor}' (PyYAML allows each anchor once per document)`, ref);
       anchors.set(anchor, { node: n as Node, value });
     }
     return value;
   };
 
-  const sequence = (n: { items: unknown[]; tag?: string }, path: PathSegment[]): unknown[] => {
+  const sequence = (n: { items: unknown[] }, ref: PathRef, inFlow: boolean): unknown[] =>
     // !!omap and !!pairs: PyYAML builds a list of (key, value) tuples.
-    return n.items.map((it, i) => (isPair(it) ? [visit(it.key, [...path, i, 0], true), visit(it.value, [...path, i, 1])] : visit(it, [...path, i])));
-  };
+    n.items.map((it, i) => {
+      const r = down(ref, i);
+      return isPair(it) ? [visit(it.key, down(r, 0), true, inFlow), visit(it.value, down(r, 1), false, inFlow)] : visit(it, r, false, inFlow);
+    });
 
-  const mapping = (n: { items: unknown[]; tag?: string }, path: PathSegment[]): Record<string, unknown> => {
+  const mapping = (n: { items: unknown[]; tag?: string }, ref: PathRef, inFlow: boolean): Record<string, unknown> => {
     if (n.tag === `${T}set`) {
-      issues.push({ kind: 'unstorable', type: 'set', offset: at(n), message: 'PyYAML reads !!set as a Python set, which Dify cannot store (json.dumps fails: "Object of type set is not JSON serializable")', path });
+      issue('unstorable', at(n), 'PyYAML reads !!set as a Python set, which Dify cannot store (json.dumps fails: "Object of type set is not JSON serializable")', ref, { type: 'set' });
     }
     // Built in document order (aliases refer to anchors before them); merged pairs apply first, later ones win.
     const merged: [string, unknown][] = [];
@@ -234,23 +256,23 @@ function construct(doc: Document.Parsed, text: string, issues: PyIssue[]): unkno
       if (!isPair(it)) continue;
       const kn = target(it.key);
       if (isScalar(kn) && (kn as PyNode)[PY]?.tag === 'merge') {
-        merged.push(...mergeSources(it.value, path));
+        merged.push(...mergeSources(it.value, ref, inFlow));
         continue;
       }
-      const keyPath = [...path, isScalar(kn) ? String(kn.source ?? kn.value) : '?'];
+      const keyRef = down(ref, isScalar(kn) ? String(kn.source ?? kn.value) : '?');
       if (isMap(kn) || isSeq(kn)) {
-        refuse(it.key, 'while constructing a mapping: found unhashable key (a list or mapping used as a key)', path);
+        refuse(it.key, 'while constructing a mapping: found unhashable key (a list or mapping used as a key)', ref);
         continue;
       }
-      const key = visit(it.key, keyPath, true);
+      const key = visit(it.key, keyRef, true, inFlow);
       const py = isScalar(kn) ? (kn as PyNode)[PY] : undefined;
       if (py?.tag === 'timestamp' || py?.tag === 'binary') {
-        issues.push({ kind: 'unstorable', type: py.tag === 'binary' ? 'bytes' : py.kind, offset: at(it.key), message: `a ${py.tag === 'binary' ? 'bytes' : 'date'} key: Dify's json.dumps fails ("keys must be str, int, float, bool or None")`, path: keyPath });
+        issue('unstorable', at(it.key), `a ${py.tag === 'binary' ? 'bytes' : 'date'} key: Dify's json.dumps fails ("keys must be str, int, float, bool or None")`, keyRef, { type: py.tag === 'binary' ? 'bytes' : py.kind });
       }
       const jsKey = typeof key === 'string' ? key : pyJsonKey(key, py);
       const textual = typeof key === 'string' || key === undefined;
       const id = textual ? `s:${jsKey}` : key === null ? 'null' : `n:${Number(key)}`;
-      own.push([id, jsKey, visit(it.value, [...path, jsKey])]);
+      own.push([id, jsKey, visit(it.value, down(ref, jsKey), false, inFlow)]);
     }
     const out: Record<string, unknown> = {};
     const ids = new Map<string, string>(); // Python's key equality (True == 1 == 1.0) → the key first inserted
@@ -266,9 +288,9 @@ function construct(doc: Document.Parsed, text: string, issues: PyIssue[]): unkno
   };
 
   /** SafeConstructor.flatten_mapping for one `<<`: its pairs in the order they apply (a later one wins). */
-  const mergeSources = (v: unknown, path: PathSegment[]): [string, unknown][] => {
+  const mergeSources = (v: unknown, ref: PathRef, inFlow: boolean): [string, unknown][] => {
     const src = target(v);
-    const value = visit(v, path);
+    const value = visit(v, ref, false, inFlow);
     if (isMap(src)) return Object.entries(value as Record<string, unknown>);
     if (isSeq(src)) {
       const out: [string, unknown][] = [];
@@ -276,18 +298,18 @@ function construct(doc: Document.Parsed, text: string, issues: PyIssue[]): unkno
       for (let i = src.items.length - 1; i >= 0; i--) {
         const item = target(src.items[i]);
         if (!isMap(item)) {
-          refuse(src.items[i], `while constructing a mapping: expected a mapping for merging, but found ${isSeq(item) ? 'sequence' : 'scalar'}`, path);
+          refuse(src.items[i], `while constructing a mapping: expected a mapping for merging, but found ${isSeq(item) ? 'sequence' : 'scalar'}`, ref);
           continue;
         }
         out.push(...Object.entries((value as unknown[])[i] as Record<string, unknown>));
       }
       return out;
     }
-    refuse(v, `while constructing a mapping: expected a mapping or list of mappings for merging, but found ${src ? 'scalar' : 'nothing'}`, path);
+    refuse(v, `while constructing a mapping: expected a mapping or list of mappings for merging, but found ${src ? 'scalar' : 'nothing'}`, ref);
     return [];
   };
 
-  return visit(doc.contents, []);
+  return visit(doc.contents, null);
 }
 
 /** An issue as one line for a person: what PyYAML (and so Dify) does with it. */

@@ -241,21 +241,20 @@ function firstUnderIndented(text: string, from: number): { start: number; end: n
 
 // ---- lexical refusals, on the CST ----
 
-type Leaf = { type: string; offset: number; source: string; flow: boolean; props?: Leaf[] };
+type Leaf = { type: string; offset: number; source: string; props?: Leaf[] };
 
-/** Every token with source text (in no particular order), and whether it is inside [ ] or { }. */
+/** Every token with source text (in no particular order; the caller keeps the first problem by offset). */
 function leaves(tokens: CST.Token[], visit: (leaf: Leaf) => void): void {
-  const stack: [unknown, boolean][] = tokens.map((t) => [t, false]);
+  const stack: unknown[] = [...tokens];
   while (stack.length) {
-    const [t, inFlow] = stack.pop() as [Record<string, unknown> | undefined, boolean];
+    const t = stack.pop() as Record<string, unknown> | undefined;
     if (!t || typeof t !== 'object') continue;
     if (Array.isArray(t)) {
-      for (const x of t) stack.push([x, inFlow]);
+      stack.push(...t);
       continue;
     }
-    const flow = inFlow || t.type === 'flow-collection';
-    if (typeof t.source === 'string' && typeof t.offset === 'number') visit({ type: t.type as string, offset: t.offset, source: t.source, flow, props: t.props as Leaf[] | undefined });
-    for (const key of ['start', 'props', 'key', 'sep', 'value', 'items', 'end'] as const) if (key in t) stack.push([t[key], flow]);
+    if (typeof t.source === 'string' && typeof t.offset === 'number') visit(t as unknown as Leaf);
+    for (const key of ['start', 'props', 'key', 'sep', 'value', 'items', 'end'] as const) if (key in t) stack.push(t[key]);
   }
 }
 
@@ -263,34 +262,16 @@ const TAB = "found character '\\t' that cannot start any token (PyYAML allows ta
 const LINE_SEPARATOR = (ch: string) =>
   `raw ${ch === '\u2028' ? 'U+2028 LINE SEPARATOR' : 'U+2029 PARAGRAPH SEPARATOR'} outside quotes: PyYAML reads it as a line break (YAML 1.2 tools do not), so the file means different things to different readers; write it as "${ch === '\u2028' ? '\\L' : '\\P'}" inside a double-quoted string`;
 
-/** PyYAML's anchor and alias names: ASCII letters, digits, `-` and `_`, then a space or one of `?:,]}%@\``. */
-function nameProblem(source: string): string | null {
-  const name = /^[0-9A-Za-z_-]*/.exec(source.slice(1))![0];
-  const next = source.slice(1 + name.length)[0];
-  const what = source[0] === '*' ? 'an alias' : 'an anchor';
-  if (!name) return `while scanning ${what}: expected alphabetic or numeric character, but found ${JSON.stringify(next ?? '')} (PyYAML allows only A-Z, a-z, 0-9, - and _ in names)`;
-  if (next !== undefined && !'?:,]}%@`'.includes(next)) return `while scanning ${what}: expected alphabetic or numeric character, but found ${JSON.stringify(next)} (PyYAML allows only A-Z, a-z, 0-9, - and _ in names)`;
-  return null;
-}
-
-/** The first tab, LS/PS, name or flow scalar that PyYAML reads differently or refuses, on the CST of the text. */
+/** The first tab or LS/PS that PyYAML reads differently or refuses, on the CST of the text. */
 export function lexicalProblem(tokens: CST.Token[], text: string): TextProblem | null {
-  const breaks = /[\t\u2028\u2029]/.test(text);
-  if (!breaks && !/[&*]/.test(text) && !(text.includes('?') && /[[{]/.test(text))) return null;
+  if (!/[\t\u2028\u2029]/.test(text)) return null;
   let first: TextProblem | null = null;
   const found = (p: TextProblem | null) => {
     if (p && (!first || p.offset < first.offset)) first = p;
   };
   leaves(tokens, (leaf) => {
     const { type, source, offset } = leaf;
-    if (type === 'anchor' || type === 'alias') {
-      const why = nameProblem(source);
-      if (why) found({ offset, message: why });
-    }
-    if (type === 'scalar' && leaf.flow && source.includes('?')) {
-      found({ offset: offset + source.indexOf('?'), message: "'?' inside a plain scalar in [ ] or { }: PyYAML ends the scalar there and reads a key (or fails); quote the value", ambiguous: true });
-    }
-    if (!breaks || type === 'single-quoted-scalar' || type === 'double-quoted-scalar') return;
+    if (type === 'single-quoted-scalar' || type === 'double-quoted-scalar') return;
     if (type === 'comment') {
       const ls = source.search(/[\u2028\u2029]/);
       if (ls >= 0) found({ offset: offset + ls, message: LINE_SEPARATOR(source[ls]!), ambiguous: true });
