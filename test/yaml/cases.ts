@@ -1,8 +1,23 @@
 /**
- * Generated inputs for the differential tests: scalars as PyYAML's resolvers and constructors see them (plain),
- * strings in every quoting style, and values for the writer. Deterministic (a fixed-seed generator), so a
- * difference found once is found again.
+ * Inputs for the differential tests: the real DSL exports, and generated scalars as PyYAML's resolvers and
+ * constructors see them (plain), strings in every quoting style, and values for the writer. Deterministic (a
+ * fixed-seed generator), so a difference found once is found again.
  */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DSL_FIXTURES } from '../helpers/shared.js';
+
+/** Every real export in ../shared/fixtures/dify-dsl (none when it is not checked out beside the repo). */
+export function dslFixtures(): { name: string; file: string; text: string }[] {
+  if (!existsSync(DSL_FIXTURES)) return [];
+  const out: { name: string; file: string; text: string }[] = [];
+  for (const dir of ['dify-official', 'community']) {
+    for (const f of readdirSync(join(DSL_FIXTURES, dir)).sort()) {
+      if (f.endsWith('.yml')) out.push({ name: `${dir}/${f}`, file: join(DSL_FIXTURES, dir, f), text: readFileSync(join(DSL_FIXTURES, dir, f), 'utf8') });
+    }
+  }
+  return out;
+}
 
 /** Plain scalar texts around every PyYAML resolver's edges. */
 export function plainScalars(): string[] {

@@ -6,7 +6,7 @@
  * backups of the live versions.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,19 +18,12 @@ import type { EnvironmentConfig } from '../../runner/src/config/types.js';
 import { deployTargets } from '../../runner/src/deploy/deploy.js';
 import { loadDsl, renderDsl, toYaml } from '../../runner/src/deploy/render.js';
 import { validateFile } from '../../runner/src/dsl/validate.js';
-import { DSL_FIXTURES } from '../helpers/shared.js';
 import { useEmulator } from '../helpers/emulator.js';
 import { allFiles } from '../deploy/helpers.js';
+import { dslFixtures } from './cases.js';
 import { pySafeLoad, pyyamlMissing, sameTyped } from './oracle.js';
 
 type Json = Record<string, any>;
-
-function fixtureFiles(): string[] {
-  if (!existsSync(DSL_FIXTURES)) return [];
-  const out: string[] = [];
-  for (const dir of ['dify-official', 'community']) for (const f of readdirSync(join(DSL_FIXTURES, dir)).sort()) if (f.endsWith('.yml') && f !== 'minimal_not_an_app.yml') out.push(join(DSL_FIXTURES, dir, f));
-  return out;
-}
 
 /** PyYAML's value of a source file with what render changes applied: the name, and injected variables/secrets. */
 function expectedRender(src: Json, name: string, injected: Record<string, { value: unknown; secret: boolean }>): Json {
@@ -79,7 +72,7 @@ async function recordingProxy(target: string): Promise<{ url: string; imports: J
 describe('yaml: the DSL the deploy engine sends, and its backups, read in PyYAML as the source file', function () {
   this.timeout(300_000);
   const missing = pyyamlMissing();
-  const files = fixtureFiles();
+  const files = dslFixtures().filter((f) => !f.name.endsWith('minimal_not_an_app.yml')).map((f) => f.file);
   before(function () {
     if (missing || files.length === 0) {
       console.warn(`    skipped: ${missing ?? 'no DSL fixtures (../shared/fixtures/dify-dsl)'}`);

@@ -5,13 +5,10 @@
  * answers all of them (test/yaml/pyyaml_oracle.py).
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { isScalar, type Document } from 'yaml';
-import { DSL_FIXTURES } from '../helpers/shared.js';
 import { loadPyYaml } from '../../runner/src/yaml/pyyaml-load.js';
 import { PY, type PyNode } from '../../runner/src/yaml/pyyaml-scalars.js';
-import { plainScalars, randomStrings, structureCases } from './cases.js';
+import { dslFixtures, plainScalars, randomStrings, structureCases } from './cases.js';
 import { difference, ourSafeLoad, pySafeLoad, pyyamlMissing, unstorablePaths, type PyAnswer } from './oracle.js';
 
 /** Where we deliberately differ, each checked for its reason (documented in docs/deploy.md). */
@@ -24,14 +21,6 @@ interface Case {
   text: string;
   /** For `v: <scalar>` documents: also compare the type PyYAML gives with the one our reader resolved. */
   scalar?: boolean;
-}
-
-function fixtureTexts(): { name: string; text: string }[] {
-  const out: { name: string; text: string }[] = [];
-  for (const dir of ['dify-official', 'community']) {
-    for (const f of readdirSync(join(DSL_FIXTURES, dir)).sort()) if (f.endsWith('.yml')) out.push({ name: `${dir}/${f}`, text: readFileSync(join(DSL_FIXTURES, dir, f), 'utf8') });
-  }
-  return out;
 }
 
 function generated(): Case[] {
@@ -70,12 +59,15 @@ function compare(text: string, py: PyAnswer): string | null {
 describe('yaml: our reader is PyYAML safe_load (differential, against the real PyYAML)', function () {
   this.timeout(120_000);
   const missing = pyyamlMissing();
-  const fixtures = existsSync(DSL_FIXTURES) ? fixtureTexts() : [];
+  const fixtures = dslFixtures();
   const cases = generated();
   let answers: PyAnswer[] = [];
 
   before(function () {
-    if (missing) this.skip();
+    if (missing) {
+      console.warn(`    skipped: ${missing}`);
+      this.skip();
+    }
     answers = pySafeLoad([...fixtures.map((f) => f.text), ...cases.map((c) => c.text)]);
   });
 

@@ -4,13 +4,10 @@
  * `2024-01-01`, `1:20`…), integers stay ints, floats floats, and every real DSL export survives read → write.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { DSL_FIXTURES } from '../helpers/shared.js';
 import { compareCodePoints, dumpPyYaml, YamlWriteError } from '../../runner/src/yaml/pyyaml-dump.js';
 import { loadPyYaml } from '../../runner/src/yaml/pyyaml-load.js';
 import { pyFloatRepr } from '../../runner/src/yaml/pyyaml-scalars.js';
-import { writerStrings } from './cases.js';
+import { dslFixtures, writerStrings } from './cases.js';
 import { pySafeLoad, pyyamlMissing, sameTyped, type PyAnswer } from './oracle.js';
 
 /** The typed JSON PyYAML must give back for a JavaScript value (see pyyaml_oracle.py). */
@@ -42,15 +39,15 @@ describe('yaml: what our writer emits, PyYAML reads back unchanged (differential
   const missing = pyyamlMissing();
   const vals = values();
   const texts = vals.map((v, i) => dumpPyYaml(v, { sortKeys: i % 2 === 1 }));
-  const fixtures: { name: string; text: string }[] = [];
-  if (existsSync(DSL_FIXTURES)) {
-    for (const dir of ['dify-official', 'community']) for (const f of readdirSync(join(DSL_FIXTURES, dir)).sort()) if (f.endsWith('.yml')) fixtures.push({ name: `${dir}/${f}`, text: readFileSync(join(DSL_FIXTURES, dir, f), 'utf8') });
-  }
+  const fixtures = dslFixtures();
   const rewritten = fixtures.map((f) => dumpPyYaml(loadPyYaml(f.text).value));
   let answers: PyAnswer[] = [];
 
   before(function () {
-    if (missing) this.skip();
+    if (missing) {
+      console.warn(`    skipped: ${missing}`);
+      this.skip();
+    }
     answers = pySafeLoad([...texts, ...fixtures.map((f) => f.text), ...rewritten]);
   });
 
