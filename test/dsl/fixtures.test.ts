@@ -19,6 +19,12 @@ const SECRET_FILES: Record<string, number> = {
   'community/诗句封面': 1, // api key typed into an http-request node
 };
 const NOT_AN_APP = 'dify-official/minimal_not_an_app.yml';
+/** Real defects in real exports: the errors each must report, by rule (and nothing else). */
+const REAL_DEFECTS: Record<string, Record<string, number>> = {
+  // The start node has no input `marketType` (a parameter extractor makes it): four references that never resolve.
+  'community/股票分析': { DSL056: 4 },
+};
+const defectsOf = (name: string) => Object.entries(REAL_DEFECTS).find(([k]) => name.startsWith(k))?.[1];
 
 function secretCount(name: string): number | undefined {
   const key = Object.keys(SECRET_FILES).find((k) => name.startsWith(k));
@@ -43,6 +49,13 @@ describe('dsl: the real fixture folder', () => {
         continue;
       }
       const expected = secretCount(name);
+      const defects = defectsOf(name);
+      if (defects) {
+        const byRule: Record<string, number> = {};
+        for (const e of errors) byRule[e.ruleId] = (byRule[e.ruleId] ?? 0) + 1;
+        assert.deepEqual(byRule, defects, `${name}: ${errors.map((e) => e.message).join('\n')}`);
+        continue;
+      }
       if (expected === undefined) {
         assert.deepEqual(errors, [], `${name} must have no errors`);
         continue;
@@ -85,7 +98,7 @@ describe('dsl: the real fixture folder', () => {
 
   it('does not flag placeholders (zhouhuixxxx, mk-xxxxxxxx, prose) as credentials', () => {
     for (const name of ['community/股票分析', 'community/83-']) {
-      assert.deepEqual(ids(check(fixture(name)), 'error'), [], name);
+      assert.deepEqual(ids(check(fixture(name)), 'error').filter((id) => id.startsWith('DSL07')), [], name);
     }
   });
 });

@@ -39,6 +39,7 @@ const MUTATIONS: Mutation[] = [
   { rule: 'DSL001', fixture: BLW, mutate: r('          title: LLM\n', '          title: LLM: broken\n'), at: 'title: LLM: broken' },
   { rule: 'DSL002', fixture: BLW, mutate: r('          title: LLM\n', '          title: LLM\n          title: LLM again\n'), at: 'title: LLM again' },
   { rule: 'DSL004', fixture: BLW, mutate: (t) => t.replace(/\n/g, '\r\n'), at: () => 1 },
+  { rule: 'DSL005', fixture: BLW, mutate: r('          title: LLM\n', '          title: 2024-01-01\n'), at: 'title: 2024-01-01' },
   // structure
   { rule: 'DSL010', fixture: BLW, mutate: (t) => `[${JSON.stringify(parse(t, { version: '1.1' }))}]`, at: () => 1 },
   { rule: 'DSL011', fixture: BLW, mutate: r('version: 0.3.1', 'version: 0.6'), at: 'version: 0.6' },
@@ -71,6 +72,9 @@ const MUTATIONS: Mutation[] = [
   { rule: 'DSL037', fixture: ITR, mutate: r('      id: code_inner_node\n      parentId: iteration_node', '      id: code_inner_node\n      parentId: code_node'), at: 'parentId: code_node', also: ['DSL038', 'DSL050', 'DSL051', 'DSL057'] },
   { rule: 'DSL038', fixture: ITR, mutate: r('        desc: \'\'\n        isInIteration: true\n        isInLoop: false\n        iteration_id', '        desc: \'\'\n        isInIteration: false\n        isInLoop: false\n        iteration_id'), at: (t) => lineOf(t, 'title: Generate Pair') - 8 },
   { rule: 'DSL039', fixture: BLW, mutate: r('          type: llm\n', '          type: llm-v9\n'), at: 'type: llm-v9' },
+  // nodes (more in test/dsl/nodes.test.ts)
+  { rule: 'DSL040', fixture: CHB, mutate: r('          - comparison_operator: contains\n', '          - comparison_operator: is empty\n'), at: 'comparison_operator: is empty' },
+  { rule: 'DSL041', fixture: TSCV, mutate: r('          items:\n            - input_type', '          actions:\n            - input_type'), at: 'actions:' },
   // references
   { rule: 'DSL050', fixture: BLW, mutate: r(LLM_PROMPT, "'{{#ghost_node.query#}}'"), at: 'ghost_node' },
   { rule: 'DSL051', fixture: BLW, mutate: r(LLM_PROMPT, "'{{#end_node.answer#}}'"), at: '{{#end_node.answer#}}' },

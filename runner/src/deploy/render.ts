@@ -5,14 +5,14 @@
  * it holds secret values and is never written to the workspace.
  */
 import { statSync } from 'node:fs';
-import { parseDocument, stringify, type Document } from 'yaml';
 import { configError, DifyCiError } from '../core/errors.js';
 import { BoundedCache, plainJson } from '../core/plain-json.js';
 import { log } from '../core/log.js';
 import { registerSecret } from '../core/mask.js';
 import type { EnvironmentConfig } from '../config/types.js';
-import { aliasProblem, lexerDepthProblem } from '../yaml/limits.js';
-import { loadSourceFile, parseSource, pyyamlTags } from '../yaml/source.js';
+import { dumpPyYaml } from '../yaml/pyyaml-dump.js';
+import { loadPyYaml, pyIssueMessage } from '../yaml/pyyaml-load.js';
+import { loadSourceFile, parseSource } from '../yaml/source.js';
 import { contentHash, encryptedDatasetIds, isWrappedExport, SECRET_MARKER } from './normalise.js';
 
 export type DslDoc = Record<string, any>;
@@ -54,21 +54,18 @@ export function parseDsl(text: string, label: string): DslDoc {
   return doc as DslDoc;
 }
 
-/** YAML 1.1 as PyYAML reads it; any number of ordinary aliases, but no alias bomb and no stack-deep nesting. */
+/**
+ * YAML exactly as PyYAML's safe_load reads it (yaml/pyyaml-load.ts). These texts come from Dify (exports,
+ * backups): refused only where safe_load fails; an integer past 2^53 in an export is read (rounded) for diffs.
+ */
 function parseBounded(text: string, label: string): unknown {
-  const fail = (why: string) => new DifyCiError(`${label}: not valid YAML: ${why}`, 'input');
-  const deep = lexerDepthProblem(text);
-  if (deep) throw fail(deep.message);
-  let doc: Document.Parsed;
-  try {
-    doc = parseDocument(text, { version: '1.1', customTags: pyyamlTags });
-  } catch (e) {
-    throw fail((e as Error).message.split('\n')[0]!);
+  const loaded = loadPyYaml(text);
+  const problem = loaded.issues.find((i) => i.kind !== 'duplicate-key' && i.kind !== 'unstorable');
+  if (problem) {
+    const at = loaded.lines.linePos(problem.offset);
+    throw new DifyCiError(`${label}: not valid YAML: ${pyIssueMessage(problem)} (line ${at.line}, column ${at.col})`, 'input');
   }
-  if (doc.errors.length) throw fail(doc.errors[0]!.message.split('\n')[0]!);
-  const limit = aliasProblem(doc);
-  if (limit) throw fail(limit.message);
-  return doc.toJS({ maxAliasCount: -1 });
+  return loaded.value;
 }
 
 function checkDsl(doc: unknown, file: string): asserts doc is DslDoc {
@@ -85,14 +82,16 @@ export function dslMode(doc: DslDoc): string {
   return String(doc.app?.mode ?? '');
 }
 
-/** Serialises for Dify: YAML 1.1 so strings like `yes`/`on`/`0.6` stay strings for PyYAML. */
+/**
+ * Serialises for Dify: YAML that PyYAML's safe_load reads back as exactly this value (yaml/pyyaml-dump.ts: `=`,
+ * `yes`, `08257`, `2024-01-01`… stay strings).
+ */
 export function toYaml(doc: DslDoc): string {
   // A fan-out sends the same rendered DSL to many targets: serialise each distinct content once.
   const key = plainJson(doc);
   const hit = key === undefined ? undefined : yamlByContent.get(key);
   if (hit !== undefined) return hit;
-  // No double-quoted folding: yaml 2.9.1 can corrupt folded strings that hold whitespace-only lines.
-  const text = stringify(doc, { version: '1.1', lineWidth: 0, aliasDuplicateObjects: false, doubleQuotedMinMultiLineLength: Number.MAX_SAFE_INTEGER });
+  const text = dumpPyYaml(doc);
   return key === undefined ? text : yamlByContent.set(key, text);
 }
 

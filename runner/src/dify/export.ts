@@ -3,8 +3,7 @@
  * Secrets come back blank unless include_secret=true; values learnt that way are registered for masking at once
  * and are never written anywhere by callers.
  */
-import { parse } from 'yaml';
-import { pyyamlTags } from '../yaml/source.js';
+import { loadPyYaml } from '../yaml/pyyaml-load.js';
 import { DifyCiError } from '../core/errors.js';
 import { registerSecret } from '../core/mask.js';
 import type { ConsoleClient } from './console.js';
@@ -44,12 +43,8 @@ export async function exportDsl(c: ConsoleClient, appId: string, opts: ExportOpt
 
 /** Registers the values of secret environment variables (and tool credential ids) found in an export. */
 export function registerExportSecrets(yamlText: string): void {
-  let doc: unknown;
-  try {
-    doc = parse(yamlText, { version: '1.1', customTags: pyyamlTags });
-  } catch {
-    return;
-  }
+  // Best effort (Dify's own export): whatever safe_load would read; nothing to register from an unreadable text.
+  const doc = loadPyYaml(yamlText).value;
   const vars = (doc as { workflow?: { environment_variables?: { value_type?: string; value?: unknown }[] } } | null)?.workflow?.environment_variables;
   for (const v of Array.isArray(vars) ? vars : []) {
     if (v?.value_type === 'secret' && typeof v.value === 'string') registerSecret(v.value);

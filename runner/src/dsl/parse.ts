@@ -1,16 +1,18 @@
 /**
- * Reads a Dify DSL file the way Dify does (PyYAML `safe_load`, i.e. YAML 1.1) and keeps the source positions, so
- * every later finding — a rule, the deploy engine, the emulator — can name file:line:column. Never throws for bad
- * content: problems become findings (DSL001–DSL004) so one broken file does not hide the others.
+ * Reads a Dify DSL file the way Dify does (PyYAML `safe_load`, YAML 1.1, exactly: yaml/pyyaml-load.ts) and keeps
+ * the source positions, so every later finding — a rule, the deploy engine, the emulator — can name
+ * file:line:column. Never throws for bad content: problems become findings (DSL001–DSL005) so one broken file
+ * does not hide the others.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { Composer, LineCounter, Parser, YAMLParseError, type CST, type Document } from 'yaml';
 import { DifyCiError } from '../core/errors.js';
-import { displayPath, positionOf, pathToString, pyyamlTags, type PathSegment, type SourceDoc } from '../yaml/source.js';
+import { displayPath, positionOf, pathToString, type PathSegment, type SourceDoc } from '../yaml/source.js';
+import { loadPyYaml, pyIssueMessage } from '../yaml/pyyaml-load.js';
+import { pyyamlTags } from '../yaml/pyyaml-scalars.js';
+import type { Finding, ParsedDsl, Severity } from './types.js';
+import { MAX_ALIAS_EXPANSION, MAX_DSL_DEPTH, firstNonPrintable, textPosition } from '../yaml/limits.js';
 
 export { pyyamlTags };
-import type { Finding, ParsedDsl, Severity } from './types.js';
-import { MAX_ALIAS_EXPANSION, MAX_DSL_DEPTH, aliasProblem, cstDepthProblem, firstNonPrintable, lexerDepthProblem, textPosition } from '../yaml/limits.js';
 
 export { MAX_ALIAS_EXPANSION, MAX_DSL_DEPTH };
 
@@ -24,7 +26,7 @@ export interface ParseDslOptions {
   json?: boolean;
 }
 
-const SEVERITY: Record<string, Severity> = { DSL001: 'error', DSL002: 'warning', DSL003: 'warning', DSL004: 'info' };
+const SEVERITY: Record<string, Severity> = { DSL001: 'error', DSL002: 'warning', DSL003: 'warning', DSL004: 'info', DSL005: 'error' };
 
 function finding(ruleId: string, message: string, file: string, line: number, column: number, path: PathSegment[] = []): Finding {
   return { ruleId, severity: SEVERITY[ruleId]!, message, file, line, column, path: pathToString(path) };
@@ -191,80 +193,24 @@ export function unwrapExport(value: unknown): string | null {
   return rec.data;
 }
 
-function firstLine(msg: string): string {
-  return msg.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-}
-
-/** Where each parse step stops when a limit is hit: a DSL001 finding at the offending offset. */
-function limitFinding(p: { offset: number; message: string }, file: string, lines: LineCounter): Finding {
-  const lp = lines.linePos(p.offset);
-  return finding('DSL001', p.message, file, lp.line, lp.col);
-}
-
 /**
- * One parse: the Document (for positions) and one toJS (for the value). Done step by step (what `parseDocument`
- * does, plus the limits in limits.ts) so that depth is checked on tokens before the recursive composer runs, and
- * alias expansion is measured before anything walks the value.
+ * One read, exactly as PyYAML's safe_load (yaml/pyyaml-load.ts): the Document (for positions) and the value.
+ * Duplicate keys become DSL002, values Dify cannot store DSL005, everything that stops the load DSL001.
  */
 function loadYaml(text: string, file: string, findings: Finding[]): { src: SourceDoc; ok: boolean } {
-  const lines = new LineCounter();
-  const options = { version: '1.1', customTags: pyyamlTags, uniqueKeys: true, prettyErrors: false, strict: true } as const;
-  const fail = (doc: Document.Parsed): { src: SourceDoc; ok: boolean } => ({ src: { file, text, doc, lines, value: undefined }, ok: false });
-  const early = lexerDepthProblem(text);
-  const tokens: CST.Token[] = early ? [] : [...new Parser(lines.addNewLine).parse(text)];
-  const deep = early ?? cstDepthProblem(tokens);
-  if (deep) {
-    if (early) {
-      lines.addNewLine(0);
-      for (const m of text.matchAll(/\n/g)) lines.addNewLine(m.index + 1);
-    }
-    findings.push(limitFinding(deep, file, lines));
-    // An empty document stands in for the source: code frames only need the text and line counter.
-    return fail(new Composer(options).compose([], true, 0).next().value as Document.Parsed);
-  }
-  let doc: Document.Parsed | null = null;
-  for (const d of new Composer(options).compose(tokens, true, text.length)) {
-    if (!doc) doc = d as Document.Parsed;
-    else {
-      doc.errors.push(new YAMLParseError(d.range.slice(0, 2) as [number, number], 'MULTIPLE_DOCS', 'Source contains multiple documents; please use YAML.parseAllDocuments()'));
-      break;
-    }
-  }
-  doc = doc!;
-  let fatal = false;
-  for (const e of doc.errors) {
-    const lp = lines.linePos(e.pos[0]);
-    if (e.code === 'DUPLICATE_KEY') {
-      const key = text.slice(e.pos[0], e.pos[0] + 80).split(/:(?:\s|$)|\n/)[0]!.trim();
+  const loaded = loadPyYaml(text, { duplicateKeys: true });
+  const { doc, lines } = loaded;
+  let dsl001 = 0;
+  for (const issue of loaded.issues) {
+    const lp = lines.linePos(issue.offset);
+    if (issue.kind === 'duplicate-key') {
+      const key = loaded.parsed.slice(issue.offset, issue.offset + 80).split(/:(?:\s|$)|\n/)[0]!.trim();
       findings.push(finding('DSL002', `duplicate key ${key ? `'${key}' ` : ''}(Dify keeps only the last one; the earlier value is silently lost)`, file, lp.line, lp.col));
-    } else {
-      fatal = true;
-      if (findings.filter((f) => f.ruleId === 'DSL001').length < 10) {
-        findings.push(finding('DSL001', `invalid YAML: ${firstLine(e.message)} (Dify: "Invalid YAML format")`, file, lp.line, lp.col));
-      }
+    } else if (issue.kind === 'unstorable') {
+      findings.push(finding('DSL005', issue.message, file, lp.line, lp.col, issue.path));
+    } else if (dsl001++ < 10) {
+      findings.push(finding('DSL001', pyIssueMessage(issue), file, lp.line, lp.col));
     }
   }
-  for (const w of doc.warnings) {
-    // PyYAML's safe_load raises on tags it does not know (e.g. !!python/object); yaml only warns.
-    if (w.code === 'TAG_RESOLVE_FAILED') {
-      const lp = lines.linePos(w.pos[0]);
-      fatal = true;
-      findings.push(finding('DSL001', `${firstLine(w.message)} (PyYAML safe_load rejects unknown tags)`, file, lp.line, lp.col));
-    }
-  }
-  const src: SourceDoc = { file, text, doc, lines, value: undefined };
-  if (fatal) return { src, ok: false };
-  const aliases = aliasProblem(doc);
-  if (aliases) {
-    findings.push(limitFinding(aliases, file, lines));
-    return { src, ok: false };
-  }
-  try {
-    // Expansion is bounded by aliasProblem; the library's own per-anchor counter would refuse 101 plain aliases.
-    src.value = doc.toJS({ maxAliasCount: -1 });
-  } catch (e) {
-    findings.push(finding('DSL001', `cannot load YAML: ${(e as Error).message}`, file, 1, 1));
-    return { src, ok: false };
-  }
-  return { src, ok: true };
+  return { src: { file, text, doc, lines, value: loaded.ok ? loaded.value : undefined }, ok: loaded.ok };
 }

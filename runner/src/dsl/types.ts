@@ -3,7 +3,7 @@ import type { PathSegment, SourceDoc } from '../yaml/source.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
-export type RuleGroup = 'parse' | 'structure' | 'graph' | 'references' | 'variables' | 'secrets' | 'model' | 'policy';
+export type RuleGroup = 'parse' | 'structure' | 'graph' | 'nodes' | 'references' | 'variables' | 'secrets' | 'model' | 'policy';
 
 /** One problem in one file. Lines and columns are 1-based; `path` is a JSON path into the DSL. */
 export interface Finding {

@@ -1,7 +1,7 @@
 /** DSL text as Dify reads and writes it: PyYAML `safe_load` and `yaml.dump(…, allow_unicode=True)`. */
-import { parseDocument, stringify } from 'yaml';
 import { BoundedCache, plainJson } from '../core/plain-json.js';
-import { pyyamlTags } from '../dsl/parse.js';
+import { dumpPyYaml } from '../yaml/pyyaml-dump.js';
+import { loadPyYaml } from '../yaml/pyyaml-load.js';
 
 /**
  * PyYAML `safe_load` semantics: YAML 1.1 with PyYAML's resolvers (unquoted 0.6 is a float, yes/no are booleans but
@@ -15,11 +15,11 @@ export function safeLoad(text: string): unknown {
     const hit = loadCache.get(text);
     if (hit) return structuredClone(hit.value);
   }
-  const doc = parseDocument(text, { version: '1.1', customTags: pyyamlTags, uniqueKeys: false, prettyErrors: false, merge: true });
-  if (doc.errors.length > 0) throw new YamlError(doc.errors[0]!.message);
-  const unknownTag = doc.warnings.find((w) => w.code === 'TAG_RESOLVE_FAILED');
-  if (unknownTag) throw new YamlError(unknownTag.message);
-  const value = doc.toJS({ maxAliasCount: -1 });
+  // PyYAML exactly (`=` and `<<` values refused, 08257 a string); a date stops it too (Dify: json.dumps fails).
+  const loaded = loadPyYaml(text);
+  const problem = loaded.issues.find((i) => i.kind !== 'duplicate-key' && i.type !== 'big-int');
+  if (problem) throw new YamlError(problem.message);
+  const value = loaded.value;
   if (cacheable && value !== null && typeof value === 'object') {
     try {
       loadCache.set(text, { value: structuredClone(value) });
@@ -42,7 +42,6 @@ export function dumpYaml(value: unknown): string {
   const key = plainJson(value, CACHE_MAX_CHARS);
   const hit = key === undefined ? undefined : dumpCache.get(key);
   if (hit !== undefined) return hit;
-  // Multi-line double-quoted output mangles lines holding only spaces (yaml 2.9); keep \n escapes on one line.
-  const text = stringify(value, { version: '1.1', customTags: pyyamlTags, sortMapEntries: true, lineWidth: 0, aliasDuplicateObjects: false, doubleQuotedMinMultiLineLength: Number.MAX_SAFE_INTEGER });
+  const text = dumpPyYaml(value, { sortKeys: true });
   return key === undefined ? text : dumpCache.set(key, text);
 }

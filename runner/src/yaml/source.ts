@@ -4,9 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
-import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node, type Tags } from 'yaml';
+import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
 import { DifyCiError, type ErrorCategory, type SourcePosition } from '../core/errors.js';
 import { aliasProblem, lexerDepthProblem, textPosition } from './limits.js';
+import { loadPyYaml, pyIssueMessage, type PyIssue } from './pyyaml-load.js';
 
 export type PathSegment = string | number;
 
@@ -19,7 +20,7 @@ export interface SourceDoc {
 }
 
 export interface ParseOptions {
-  /** 'yaml-1.1' for Dify DSL (PyYAML safe_load semantics); '1.2' for our own files. */
+  /** '1.1' for Dify DSL (PyYAML safe_load, exactly: pyyaml-load.ts); '1.2' (default) for our own files. */
   version?: '1.1' | '1.2';
   category?: ErrorCategory;
 }
@@ -70,26 +71,9 @@ export function decodeUtf8(buf: Buffer, file: string, category: ErrorCategory = 
   return text;
 }
 
-/**
- * PyYAML's YAML 1.1 resolvers differ from the yaml package's where it matters for Dify DSL: `y`/`n` stay strings
- * (not booleans: every node has `position: {x, y}`), and an exponent float needs a dot and a signed exponent.
- * Pass as `customTags` with `version: '1.1'`.
- */
-const PY_BOOL_TRUE = /^(?:yes|Yes|YES|true|True|TRUE|on|On|ON)$/;
-const PY_BOOL_FALSE = /^(?:no|No|NO|false|False|FALSE|off|Off|OFF)$/;
-const PY_FLOAT_EXP = /^[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*)[eE][-+][0-9]+$/;
-
-export function pyyamlTags(tags: Tags): Tags {
-  return tags.map((t) => {
-    if (typeof t !== 'object' || !('tag' in t)) return t;
-    if (t.tag === 'tag:yaml.org,2002:bool' && 'test' in t && t.test) return { ...t, test: t.test.test('true') ? PY_BOOL_TRUE : PY_BOOL_FALSE };
-    if (t.tag === 'tag:yaml.org,2002:float' && 'format' in t && t.format === 'EXP') return { ...t, test: PY_FLOAT_EXP };
-    return t;
-  }) as Tags;
-}
-
 export function parseSource(file: string, text: string, opts: ParseOptions = {}): SourceDoc {
   const category = opts.category ?? 'config';
+  if (opts.version === '1.1') return parsePyYaml(file, text, category);
   const lines = new LineCounter();
   const deep = lexerDepthProblem(text); // before the recursive composer can overflow the stack
   if (deep) {
@@ -98,8 +82,7 @@ export function parseSource(file: string, text: string, opts: ParseOptions = {})
   }
   const doc = parseDocument(text, {
     lineCounter: lines,
-    version: opts.version ?? '1.2',
-    ...(opts.version === '1.1' ? { customTags: pyyamlTags } : {}),
+    version: '1.2',
     merge: true, // `<<: *defaults` in hand-written config and tenant files, as in docker-compose
     uniqueKeys: true,
     prettyErrors: false,
@@ -131,6 +114,24 @@ export function parseSource(file: string, text: string, opts: ParseOptions = {})
     throw new DifyCiError(`cannot load YAML: ${(e as Error).message}`, category, { position: { file } });
   }
   return { file, text, doc, lines, value };
+}
+
+/**
+ * Dify DSL: read as PyYAML's safe_load reads it (pyyaml-load.ts). Anything safe_load refuses, anything Dify cannot
+ * store (dates, big integers) and duplicate keys stop here with file:line:column — the deploy engine never sends a
+ * file that means something else to Dify.
+ */
+function parsePyYaml(file: string, text: string, category: ErrorCategory): SourceDoc {
+  const loaded = loadPyYaml(text, { duplicateKeys: true });
+  const problems = loaded.issues;
+  if (problems.length > 0) {
+    const where = (i: PyIssue) => loaded.lines.linePos(i.offset);
+    const first = problems[0]!;
+    const pos = where(first);
+    const details = problems.slice(1, 10).map((i) => `${file}:${where(i).line}:${where(i).col}: ${pyIssueMessage(i)}`);
+    throw new DifyCiError(pyIssueMessage(first), category, { position: { file, line: pos.line, column: pos.col }, details });
+  }
+  return { file, text, doc: loaded.doc, lines: loaded.lines, value: loaded.value };
 }
 
 /** How a file is named in messages: relative to the working directory when inside it. */

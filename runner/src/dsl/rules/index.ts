@@ -3,6 +3,7 @@ import type { RuleMeta } from '../types.js';
 import type { Rule } from './context.js';
 import { graphRules } from './graph.js';
 import { modelRules } from './model.js';
+import { nodeRules } from './nodes.js';
 import { policyRules } from './policy.js';
 import { referenceRules } from './references.js';
 import { secretRules } from './secrets.js';
@@ -42,9 +43,17 @@ export const PARSE_RULES: RuleMeta[] = [
     summary: 'Byte-order mark or CRLF line endings',
     help: 'Dify accepts both; they only make diffs and some tools noisy. Save as UTF-8 without BOM and with LF line endings.',
   },
+  {
+    id: 'DSL005',
+    name: 'unstorable-value',
+    group: 'parse',
+    severity: 'error',
+    summary: 'An unquoted value that PyYAML reads as a date, bytes or set, or an integer past 2^53',
+    help: 'PyYAML (Dify\'s safe_load) turns an unquoted 2024-01-01 or 2024-01-01 10:00:00 into a Python date/datetime (and !!binary/!!set into bytes/a set), which Dify cannot store: json.dumps fails ("Object of type date is not JSON serializable") and the import fails. An integer beyond ±9007199254740992 is exact in Python but rounded by JavaScript — by dify-ci and by Dify\'s web editor on the next save. Quote the value to keep it text.',
+  },
 ];
 
-export const RULES: Rule[] = [...structureRules, ...graphRules, ...referenceRules, ...variableRules, ...secretRules, ...modelRules, ...policyRules];
+export const RULES: Rule[] = [...structureRules, ...graphRules, ...nodeRules, ...referenceRules, ...variableRules, ...secretRules, ...modelRules, ...policyRules];
 
 export const RULES_BY_ID: ReadonlyMap<string, RuleMeta> = new Map<string, RuleMeta>([...PARSE_RULES, ...RULES].map((r) => [r.id, r]));
 

@@ -39,6 +39,24 @@ function insideLoop(ctx: RuleContext, id: string): boolean {
   return false;
 }
 
+/** The declared name one or two edits away (a typo such as `qeury`), if exactly one is. */
+function closest(name: string, names: string[]): string | undefined {
+  const dist = (a: string, b: string): number => {
+    const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+    for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+    for (let i = 1; i <= a.length; i++) {
+      for (let j = 1; j <= b.length; j++) {
+        const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+        d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+        if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+      }
+    }
+    return d[a.length]![b.length]!;
+  };
+  const near = names.filter((n) => dist(name.toLowerCase(), n.toLowerCase()) <= (name.length > 4 ? 2 : 1));
+  return near.length === 1 ? near[0] : undefined;
+}
+
 function where(r: Reference): string {
   return r.from ? ` in ${nodeLabel(r.from)}` : '';
 }
@@ -215,10 +233,10 @@ export const referenceRules: Rule[] = [
     id: 'DSL056',
     name: 'reference-unknown-start-variable',
     group: 'references',
-    severity: 'warning',
+    severity: 'error',
     requires: 'workflow',
     summary: 'A reference to the start node names an input variable it does not declare',
-    help: 'The start node only provides the variables listed in its `variables` (plus sys.* in old exports). A reference to any other name is empty at run time; add the input or fix the name.',
+    help: 'The start node only provides the variables listed in its `variables` (plus sys.* in old exports): a reference to any other name can never resolve and is empty on every run (Dify does not check it at import). Add the input or fix the name (`{{#start.qeury#}}` → `{{#start.query#}}`).',
     check(ctx) {
       const g = ctx.graph!;
       const declared = new Map<string, Set<string>>();
@@ -232,7 +250,8 @@ export const referenceRules: Rule[] = [
         const names = declared.get(r.selector[0]!);
         const v = r.selector[1];
         if (!names || v === undefined || v.startsWith('sys.') || names.has(v)) continue;
-        ctx.report(`${r.text}${where(r)}: the start node has no input variable '${v}'${names.size ? ` (it has: ${[...names].join(', ')})` : ''}`, r.path);
+        const near = closest(v, [...names]);
+        ctx.report(`${r.text}${where(r)}: the start node has no input variable '${v}'${near ? ` — did you mean '${near}'?` : names.size ? ` (it has: ${[...names].join(', ')})` : ''}; the reference is empty on every run`, r.path);
       }
     },
   },
