@@ -3,7 +3,7 @@
  * result data, artifacts, exit code). The engines (plan.ts, deploy.ts, …) stay usable without the CLI.
  */
 import { resolve } from 'node:path';
-import { DifyCiError, ExitCode, type ExitCodeValue } from '../core/errors.js';
+import { DifyCiError, ExitCode, usageError, type ExitCodeValue } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { writeJsonFile } from '../core/result.js';
 import type { CommandOutcome, RunContext } from '../core/command.js';
@@ -38,11 +38,22 @@ export interface PlanCliOptions {
   format?: string;
   out?: string;
   detailedExitcode?: boolean;
+  /** No Dify, no credentials: compare with a git base instead (deploy/offline-plan.ts). */
+  offline?: boolean;
+  base?: string;
 }
 
 export async function runPlan(ctx: RunContext, opts: PlanCliOptions): Promise<CommandOutcome> {
   const format = opts.format ?? 'text';
   if (!['text', 'markdown', 'json'].includes(format)) throw new DifyCiError(`--format must be text, markdown or json (got '${format}')`, 'usage');
+  if (opts.offline) {
+    if (opts.out) throw usageError('--out saves a plan for deploy --plan, which an offline plan cannot be');
+    const { runOfflinePlan } = await import('./offline-plan.js');
+    return runOfflinePlan(ctx, opts);
+  }
+  if (opts.base) throw usageError('--base goes with --offline');
+  const { isUntrusted, trustedSource } = await import('../config/trusted.js');
+  if (isUntrusted(trustedSource())) throw usageError('an untrusted build (a pull request) binds no credential, so it plans offline: plan --offline, difyPlan(offline: true)');
   const config = await ctx.config();
   const env = requireEnv(config);
   return withConsoles(async () => {
