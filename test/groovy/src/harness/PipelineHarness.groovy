@@ -96,7 +96,8 @@ class PipelineHarness {
     private final Map<String, Closure> steps = [:]
     private Object cps = null
 
-    PipelineHarness(List<String> varNames, String engine = 'plain') {
+    /** sources: var name -> source, for vars that are test fixtures rather than files in vars/. */
+    PipelineHarness(List<String> varNames, String engine = 'plain', Map<String, String> sources = [:]) {
         this.engine = engine
         binding.setVariable('env', env)
         binding.setVariable('params', params)
@@ -110,7 +111,8 @@ class PipelineHarness {
             binding.setVariable('__harness', this)
         }
         for (String name : varNames) {
-            Script s = engine == 'cps' ? (Script) cps.newVar(name, binding) : (Script) varClass(name).newInstance()
+            Script s = engine == 'cps' ? (Script) cps.newVar(name, binding, sources[name])
+                : (Script) (sources[name] ? new GroovyClassLoader(PipelineHarness.classLoader).parseClass(sources[name], "${name}.groovy".toString()) : varClass(name)).newInstance()
             s.binding = binding
             vars[name] = s
             binding.setVariable(name, s)
@@ -559,10 +561,9 @@ class PipelineHarness {
         }
     }
 
-    /** parallel's start: the branch names, and whether a failure stops the others (failFast). */
-    boolean parallelStart(Map branches) {
-        record('parallel', [branches.keySet().findAll { it != 'failFast' }.toList()])
-        return branches.failFast == true
+    /** parallel's start: the branch names (failFast: a failure stops the others). */
+    void parallelStart(List names, boolean failFast) {
+        record('parallel', failFast ? [names, [failFast: true]] : [names])
     }
 
     /** A branch failFast kept from running, as Jenkins interrupts it. */
@@ -712,19 +713,18 @@ class PipelineHarness {
             }
         }
         s.parallel = { Map branches ->
-            boolean failFast = parallelStart(branches)
+            boolean failFast = branches.failFast == true
+            List names = branches.keySet().findAll { it != 'failFast' }.toList()
+            parallelStart(names, failFast)
             Throwable first = null
-            for (Map.Entry e : branches.entrySet()) {
-                if (e.key == 'failFast') {
-                    continue
-                }
+            for (Object name : names) {
                 if (first != null && failFast) {
-                    parallelAborted(e.key as String)
+                    parallelAborted(name as String)
                     continue
                 }
-                Map frame = enter('parallel', [e.key])
+                Map frame = enter('parallel', [name])
                 try {
-                    ((Closure) e.value).call()
+                    ((Closure) branches[name]).call()
                 } catch (Throwable t) {
                     first = first ?: t
                 } finally {
@@ -736,6 +736,10 @@ class PipelineHarness {
             }
             null
         }
-        s.each { k, v -> binding.setVariable(k, v) }
+        // The plain engine finds the steps in the binding, as Groovy calls a closure variable. The CPS engine must not:
+        // the interpreter would call such a closure as plain code, body and all; CpsPipelineScript routes them.
+        if (engine != 'cps') {
+            s.each { k, v -> binding.setVariable(k, v) }
+        }
     }
 }
