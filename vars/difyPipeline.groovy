@@ -64,6 +64,7 @@ def call(Map options = [:]) {
 def readContext(Map state) {
     Map extra = [overrides: difyPipelineInternal.runnerOptions(state.o), branch: state.branch, tag: state.tag ?: (env.TAG_NAME ?: null)]
     state.ctx = difyRun.context('pipeline', null, state.o.config, extra)
+    echo("dify-ci: ${state.ctx.version}") // which library and runner this build ran
     state.p = state.ctx.pipeline
     state.label = state.p.agentLabel
 }

@@ -17,6 +17,7 @@ import { appendHistory, type HistoryRecord } from '../../runner/src/deploy/histo
 import { offlinePlan } from '../../runner/src/deploy/offline-plan.js';
 import { goodBuildsSince } from '../../runner/src/deploy/promotion.js';
 import { loadTenants } from '../../runner/src/tenants/load.js';
+import { versionLine } from '../../runner/src/version.js';
 import { ROOT, tempProject } from '../helpers/cli.js';
 
 const TRUSTED_CONFIG = `apps:
@@ -84,6 +85,7 @@ describe('untrusted builds read configuration only through readTrusted (issue 14
     assert.equal(cfg.environments.staging!.url, 'https://dify-staging.example.com', 'the target branch\'s config, not the PR\'s');
     const data = (await runContext(stubContext(ws, environ), { step: 'notify' }, environ)).data as any;
     assert.equal(data.untrusted, true);
+    assert.equal(data.version, await versionLine(), 'the log line difyPipeline echoes');
     assert.deepEqual(data.credentials, [], 'an untrusted build binds nothing, not even what the trusted config names');
   });
 

@@ -62,6 +62,9 @@ export async function runContext(ctx: RunContext, opts: ContextOpts, environ: No
     { branch, tag: opts.tag || undefined, goodBuilds: (gated, previous) => goodBuildsSince(history, gated, previous, branch ?? '') },
     environ,
   );
+  // Which library ran, for the build log (difyPipeline echoes it): `dify-ci 1.2.0 (runner 3f9a…)`.
+  const { versionLine } = await import('../version.js');
+  Object.assign(data, { version: await versionLine() });
   return {
     summary: `${data.credentials.length} credential binding(s) for ${data.step}${data.env ? ` in ${data.env}` : ''}${data.untrusted ? ' (untrusted build)' : ''}`,
     counts: { credentials: data.credentials.length },

@@ -27,6 +27,7 @@ class DifyPipelineTest extends PipelineScenarios {
         assertEquals(['Validate', 'Plan', 'Deploy staging', 'Smoke staging', 'Approve production', 'Deploy production', 'Smoke production', 'Notify'], h.stages())
         assertEquals(['validate', 'plan staging', 'plan production', 'deploy staging', 'smoke staging', 'deploy production', 'smoke production', 'notify success'], commandLine())
         assertNull(h.currentBuild.result)
+        assertEquals('the log says which library ran', 'dify-ci: dify-ci 0.1.0 (runner 0123456789ab)', h.console[0])
     }
 
 

@@ -195,7 +195,7 @@ class PipelineHarness {
             production: [approvalRequired: true, submitter: 'release-managers,bob', message: 'Deploy to production?', timeoutMinutes: 30, protected: true, hasSmoke: true, waves: 0,
                          lock: 'dify-ci https://dify.example.com ws-42'],
         ]
-        return [step: step, env: envName, untrusted: false, credentials: bindings, approval: envName ? details[envName] : null,
+        return [step: step, env: envName, version: 'dify-ci 0.1.0 (runner 0123456789ab)', untrusted: false, credentials: bindings, approval: envName ? details[envName] : null,
                 protected: envName == 'production', environments: ['staging', 'production'], apps: ['support-bot', 'triage'],
                 pipeline: [environments: ['staging', 'production'], approvalPolicy: 'always', everyNth: 1, mainBranch: 'main',
                            nodejsTool: null, agentLabel: null, shards: 1, smokeUnstable: false],
