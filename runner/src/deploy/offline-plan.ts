@@ -14,7 +14,7 @@ import type { EnvironmentConfig, ResolvedConfig } from '../config/types.js';
 import { loadTenants } from '../tenants/load.js';
 import { diffDsl, summarise } from './diff.js';
 import { normaliseDsl } from './normalise.js';
-import { formatPlanMarkdown, type TargetPlan } from './plan.js';
+import { errorTargetPlan, formatPlanMarkdown, unobservedTargetPlan, type TargetPlan } from './plan.js';
 import { loadDsl, parseDsl, renderDsl, type DslDoc } from './render.js';
 import { selectTargets, type Target } from './targets.js';
 
@@ -71,19 +71,12 @@ function planTarget(t: Target, base: string | null, cwd: string): TargetPlan {
   const summary = summarise(diff);
   const action = !before ? 'create' : summary.changed ? 'update' : 'noop';
   return {
-    env: t.env.key,
-    app: t.app.key,
-    ...(t.tenant ? { tenant: t.tenant.name } : {}),
-    target: t.id,
-    appId: t.configuredAppId ?? null,
+    ...unobservedTargetPlan(t),
     name,
     mode: now.mode,
-    resolvedBy: 'config',
     action,
     changed: action !== 'noop',
     contentHash: now.contentHash,
-    observed: { versionId: null, publishedHash: null, draftHash: null, difyDraftHash: null },
-    draftEdited: false,
     summary,
     secrets: Object.fromEntries(Object.keys(now.secrets).map((n) => [n, 'unknown' as const])),
     diff,
@@ -102,7 +95,7 @@ export function offlinePlan(config: ResolvedConfig, env: EnvironmentConfig, opts
       targets.push(planTarget(t, rev, cwd));
     } catch (e) {
       if (!(e instanceof DifyCiError)) throw e;
-      targets.push({ ...errorTarget(t), error: e.oneLine(), errorCategory: e.category });
+      targets.push(errorTargetPlan(t, e));
     }
   }
   const head = rev
@@ -111,27 +104,6 @@ export function offlinePlan(config: ResolvedConfig, env: EnvironmentConfig, opts
   const markdown = formatPlanMarkdown(env.key, targets).replace(/^(### .*)\n/, `$1 (offline)\n\n${head}\n`);
   return { base: rev, reason, targets, markdown };
 }
-
-/** The entry of a target that could not be planned (bad DSL): named, with its error. */
-const errorTarget = (t: Target): TargetPlan => ({
-  env: t.env.key,
-  app: t.app.key,
-  ...(t.tenant ? { tenant: t.tenant.name } : {}),
-  target: t.id,
-  appId: t.configuredAppId ?? null,
-  name: t.configuredName ?? t.app.key,
-  mode: '?',
-  resolvedBy: 'config',
-  action: 'error',
-  changed: false,
-  contentHash: '',
-  observed: { versionId: null, publishedHash: null, draftHash: null, difyDraftHash: null },
-  draftEdited: false,
-  summary: null,
-  secrets: {},
-  diff: null,
-  warnings: [],
-});
 
 /** The command: `plan --offline [--base REV]` (formats as plan; exit 2 when a target's DSL cannot be read). */
 export async function runOfflinePlan(ctx: RunContext, opts: { app?: string; base?: string; format?: string; detailedExitcode?: boolean }): Promise<CommandOutcome> {

@@ -11,7 +11,7 @@ import { requireEnv } from '../config/resolve.js';
 import { closeConsoles, getConsole } from '../dify/console.js';
 import { buildInfo } from './build-info.js';
 import { deployTargets, type DeployTargetResult } from './deploy.js';
-import { formatPlanMarkdown, formatPlanText, prepareTarget, readPlanFile, toTargetPlan, type PlanFile, type TargetPlan } from './plan.js';
+import { errorTargetPlan, formatPlanMarkdown, formatPlanText, prepareTarget, readPlanFile, toTargetPlan, type PlanFile, type TargetPlan } from './plan.js';
 import { rollbackSummary, rollbackTargets, type RollbackTargetResult } from './rollback.js';
 import { backupEnvironment, stamp } from './backup.js';
 import { formatStatusText, statusTargets } from './status.js';
@@ -66,26 +66,7 @@ export async function runPlan(ctx: RunContext, opts: PlanCliOptions): Promise<Co
       } catch (e) {
         if (!(e instanceof DifyCiError) || e.category === 'auth') throw e;
         log.error(prefixed(t.id, e.oneLine()));
-        targets.push({
-          env: env.key,
-          app: t.app.key,
-          target: t.id,
-          appId: t.configuredAppId ?? null,
-          name: t.configuredName ?? t.app.key,
-          mode: '?',
-          resolvedBy: 'config',
-          action: 'error',
-          changed: false,
-          contentHash: '',
-          observed: { versionId: null, publishedHash: null, draftHash: null, difyDraftHash: null },
-          draftEdited: false,
-          summary: null,
-          secrets: {},
-          diff: null,
-          warnings: [],
-          error: e.oneLine(),
-          errorCategory: e.category,
-        });
+        targets.push(errorTargetPlan(t, e));
       }
     }
     const build = buildInfo();

@@ -194,14 +194,19 @@ class ControllerFactsTest extends PipelineScenarios {
 
     // #8 ------------------------------------------------------------------------------------------------------
 
-    @Test
-    void anAbortDuringTheRollbackOfAFailedEnvironmentIsNotSwallowed() {
-        h.runner = { Map run ->
-            if (run.command == 'rollback' && run.params.env == 'production') {
+    /** A runner where `fails` (command, env) fails and the Abort button is pressed during the rollback of `aborted`. */
+    private Closure abortDuringRollback(List fails, String aborted) {
+        return { Map run ->
+            if (run.command == 'rollback' && run.params.env == aborted) {
                 throw new FlowInterruptedException('Aborted by carol')
             }
-            run.command == 'smoke' && run.params.env == 'production' ? [exitCode: 1, result: okResult('smoke', [status: 'failed'])] : [exitCode: 0, result: okResult(run.command)]
+            [run.command, run.params.env] == fails ? [exitCode: 1, result: okResult(run.command, [status: 'failed'])] : [exitCode: 0, result: okResult(run.command)]
         }
+    }
+
+    @Test
+    void anAbortDuringTheRollbackOfAFailedEnvironmentIsNotSwallowed() {
+        h.runner = abortDuringRollback(['smoke', 'production'], 'production')
         Throwable t = runPipeline()
         assertTrue(t.toString(), t instanceof FlowInterruptedException)
         assertEquals('aborted: nothing more is rolled back', ['rollback production', 'notify aborted'], commandLine()[-2..-1])
@@ -209,12 +214,7 @@ class ControllerFactsTest extends PipelineScenarios {
 
     @Test
     void anAbortDuringTheFailurePathsRollbackStopsItAndNotifiesNobody() {
-        h.runner = { Map run ->
-            if (run.command == 'rollback' && run.params.env == 'staging') {
-                throw new FlowInterruptedException('Aborted by carol')
-            }
-            run.command == 'deploy' && run.params.env == 'production' ? [exitCode: 1, result: okResult('deploy', [status: 'failed'])] : [exitCode: 0, result: okResult(run.command)]
-        }
+        h.runner = abortDuringRollback(['deploy', 'production'], 'staging')
         Throwable t = runPipeline()
         assertTrue(t.toString(), t instanceof FlowInterruptedException)
         assertEquals(['rollback production', 'rollback staging'], commandLine()[-2..-1])
