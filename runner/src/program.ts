@@ -80,6 +80,17 @@ export function buildProgram(): Command {
 
 export async function main(argv: string[] = process.argv): Promise<number> {
   installOutputMasking();
+  // Windows agents start node from the temp dir (a workspace file must never be what cmd.exe runs); the runner
+  // works in the workspace all the same.
+  const workspace = process.env.DIFY_CI_WORKSPACE;
+  if (workspace) {
+    try {
+      process.chdir(workspace);
+    } catch (e) {
+      log.error(`DIFY_CI_WORKSPACE: cannot enter ${workspace}: ${(e as Error).message}`);
+      return ExitCode.USAGE;
+    }
+  }
   const args = argv.slice(2);
   // Fast path: no command parsing, no module loading.
   if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {

@@ -115,21 +115,20 @@ async function gates(params: Record<string, unknown>): Promise<Record<string, st
 }
 
 describe('dify-ci context --step pipeline: the approval policy', () => {
-  const facts = { branch: 'feature/x', tag: null, buildNumber: 7 };
+  const facts = { branch: 'feature/x', tag: null };
   const cases: [string, Record<string, unknown>, Record<string, string>][] = [
     ['always asks for approval-required and protected environments', { ...facts }, { dev: 'go', qa: 'ask', prod: 'ask' }],
     ['never: only the protected environment still asks (the runner needs an approver)', { ...facts, overrides: { approvalPolicy: 'never' } }, { dev: 'go', qa: 'go', prod: 'ask' }],
     ['main-branch: another branch stops before the environments that need approval', { ...facts, overrides: { approvalPolicy: 'main-branch' } }, { dev: 'go', qa: 'stop', prod: 'stop' }],
     ['main-branch: the main branch (pipeline.approval.mainBranch) asks', { ...facts, branch: 'trunk', overrides: { approvalPolicy: 'main-branch' } }, { dev: 'go', qa: 'ask', prod: 'ask' }],
     ['main-branch: the mainBranch option wins over the file', { ...facts, branch: 'trunk', overrides: { approvalPolicy: 'main-branch', mainBranch: 'main' } }, { dev: 'go', qa: 'stop', prod: 'stop' }],
-    ['main-branch: no branch known stops', { buildNumber: 7, overrides: { approvalPolicy: 'main-branch' } }, { dev: 'go', qa: 'stop', prod: 'stop' }],
+    ['main-branch: no branch known stops', { overrides: { approvalPolicy: 'main-branch' } }, { dev: 'go', qa: 'stop', prod: 'stop' }],
     ['tags: a branch build stops', { ...facts, overrides: { approvalPolicy: 'tags' } }, { dev: 'go', qa: 'stop', prod: 'stop' }],
     ['tags: an empty tag is no tag', { ...facts, tag: '', overrides: { approvalPolicy: 'tags' } }, { dev: 'go', qa: 'stop', prod: 'stop' }],
     ['tags: a tag build (TAG_NAME or DIFY_DEPLOY_TAG) asks', { ...facts, tag: 'v1.2.0', overrides: { approvalPolicy: 'tags' } }, { dev: 'go', qa: 'ask', prod: 'ask' }],
-    ['every-nth: build 7 with everyNth 3 (the file) stops', { ...facts, overrides: { approvalPolicy: 'every-nth' } }, { dev: 'go', qa: 'stop', prod: 'stop' }],
-    ['every-nth: build 9 with everyNth 3 asks', { ...facts, buildNumber: '9', overrides: { approvalPolicy: 'every-nth' } }, { dev: 'go', qa: 'ask', prod: 'ask' }],
-    ['every-nth: the everyNth option wins over the file', { ...facts, overrides: { approvalPolicy: 'every-nth', everyNth: 7 } }, { dev: 'go', qa: 'ask', prod: 'ask' }],
-    ['every-nth: everyNth 1 asks every build', { ...facts, overrides: { approvalPolicy: 'every-nth', everyNth: 1 } }, { dev: 'go', qa: 'ask', prod: 'ask' }],
+    // every-nth counts good main builds in the deploy history: test/foundation/context-trusted.test.ts
+    ['every-nth: another branch stops', { ...facts, overrides: { approvalPolicy: 'every-nth' } }, { dev: 'go', qa: 'stop', prod: 'stop' }],
+    ['every-nth: a tag build asks', { ...facts, tag: 'v1.2.0', overrides: { approvalPolicy: 'every-nth' } }, { dev: 'go', qa: 'ask', prod: 'ask' }],
   ];
   for (const [title, params, expected] of cases) {
     it(title, async () => {
@@ -145,11 +144,6 @@ describe('dify-ci context --step pipeline: the approval policy', () => {
     assert.deepEqual(Object.values(c.data.environmentDetails).map((d: any) => d.gate), ['go', 'ask', 'ask']);
   });
 
-  it('every-nth without a build number is a usage error', async () => {
-    const c = await pipelineContext({ overrides: { approvalPolicy: 'every-nth' } });
-    assert.equal(c.code, 2);
-    assert.match(c.result.error.message, /'every-nth' needs the build number/);
-  });
 
   it('other steps carry no gate', async () => {
     const c = await context('deploy', 'staging');
@@ -160,7 +154,6 @@ describe('dify-ci context --step pipeline: the approval policy', () => {
 describe('dify-ci context --step pipeline: difyPipeline options', () => {
   it('the options win over pipeline: of the file; the rest comes from the file', async () => {
     const c = await pipelineContext({
-      buildNumber: 1,
       overrides: { environments: ['qa'], approvalPolicy: 'never', shards: 4, smokeUnstable: true, nodejsTool: 'node-20' },
     });
     assert.equal(c.code, 0, c.stderr);
@@ -177,13 +170,13 @@ describe('dify-ci context --step pipeline: difyPipeline options', () => {
   });
 
   it('agentLabel and nodejsTool may be null (none), overriding the file', async () => {
-    const c = await pipelineContext({ buildNumber: 1, overrides: { agentLabel: null, nodejsTool: null } });
+    const c = await pipelineContext({ overrides: { agentLabel: null, nodejsTool: null } });
     assert.equal(c.code, 0, c.stderr);
     assert.deepEqual([c.data.pipeline.agentLabel, c.data.pipeline.nodejsTool], [null, null]);
   });
 
   it('without options the settings are the file\'s, with its defaults', async () => {
-    const c = await pipelineContext({ buildNumber: 1 });
+    const c = await pipelineContext({});
     assert.deepEqual(c.data.pipeline, {
       environments: ['dev', 'qa', 'prod'],
       approvalPolicy: 'always',
@@ -212,12 +205,12 @@ describe('dify-ci context --step pipeline: difyPipeline options', () => {
     [
       'an unknown option',
       { aprovalPolicy: 'never' },
-      "difyPipeline: unknown option 'aprovalPolicy' (known: agentLabel, nodejsTool, environments, approvalPolicy, everyNth, mainBranch, shards, smokeUnstable)",
+      "difyPipeline: unknown option 'aprovalPolicy' (known: environments, approvalPolicy, mainBranch, everyNth, agentLabel, nodejsTool, shards, smokeUnstable, config, pollSCM, jobProperties, extraProperties)",
     ],
   ];
   for (const [title, overrides, message] of errors) {
     it(`${title} is a usage error naming the option (exit 2)`, async () => {
-      const c = await pipelineContext({ buildNumber: 1, overrides });
+      const c = await pipelineContext({ overrides });
       assert.equal(c.code, 2, c.stderr);
       assert.equal(c.result.status, 'error');
       assert.deepEqual([c.result.error.message, c.result.error.category], [message, 'usage']);
@@ -236,14 +229,8 @@ describe('dify-ci context --step pipeline: difyPipeline options', () => {
   });
 
   it('an unknown context parameter is still rejected', async () => {
-    const c = await pipelineContext({ buildNumber: 1, brnach: 'main' });
+    const c = await pipelineContext({ brnach: 'main' });
     assert.equal(c.code, 2);
     assert.match(c.result.error.message, /unknown parameter 'brnach' for 'context' \(known: .*branch.*\)/);
-  });
-
-  it('a build number that is not a number is a usage error', async () => {
-    const c = await pipelineContext({ buildNumber: 'seven' });
-    assert.equal(c.code, 2);
-    assert.match(c.result.error.message, /--build-number must be a whole number \(got 'seven'\)/);
   });
 });

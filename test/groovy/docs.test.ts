@@ -54,17 +54,37 @@ describe('step docs (docs/steps.yml → vars/*.txt, jenkins-shared-library.md)',
       cpSync(join(root, 'docs/steps.yml'), join(tmp, 'docs/steps.yml'));
       cpSync(join(root, 'vars'), join(tmp, 'vars'), { recursive: true });
       cpSync(join(root, 'jenkins-shared-library.md'), join(tmp, 'jenkins-shared-library.md'));
-      writeFileSync(join(tmp, 'vars/difyDeploy.txt'), '<p>hand-edited</p>\n');
+      mkdirSync(join(tmp, 'runner/src/config'), { recursive: true });
+      cpSync(join(root, 'runner/src/config/pipeline-options.ts'), join(tmp, 'runner/src/config/pipeline-options.ts'));
+      writeFileSync(join(tmp, 'vars/difyDeploy.txt'), 'hand-edited\n');
       const stale = gen(['--check', '--root', tmp]);
       assert.equal(stale.status, 1);
       assert.match(stale.stderr, /stale step docs .*vars\/difyDeploy\.txt/);
       assert.doesNotMatch(stale.stderr, /difySmoke/);
       assert.equal(gen(['--root', tmp]).status, 0);
       assert.equal(gen(['--check', '--root', tmp]).status, 0);
-      assert.match(readFileSync(join(tmp, 'vars/difyDeploy.txt'), 'utf8'), /<code>approvedBy<\/code>/);
+      assert.match(readFileSync(join(tmp, 'vars/difyDeploy.txt'), 'utf8'), /^ {2}approvedBy \(String\)\n {6}Who approved this deploy/m);
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
+  });
+
+  it('help pages are plain text: the default markup formatter would show HTML tags literally', () => {
+    for (const f of readdirSync(join(root, 'vars')).filter((n) => n.endsWith('.txt'))) {
+      const text = readFileSync(join(root, 'vars', f), 'utf8');
+      assert.doesNotMatch(text, /<\/?(p|code|dl|dt|dd|pre|strong)\b/, f);
+      assert.ok(text.split('\n').every((l) => l.length <= 100 || !l.includes(' ')), `${f}: lines wrap at 100 columns`);
+    }
+  });
+
+  it("difyPipeline's option names reach the runner and Groovy from the one spec", async () => {
+    const { PIPELINE_OPTIONS, GROOVY_OPTIONS } = await import('../../runner/src/config/pipeline-options.js');
+    const spec = steps().find((s) => s.name === 'difyPipeline')!.params;
+    assert.deepEqual([...PIPELINE_OPTIONS], spec.filter((p) => !p.groovy).map(paramName));
+    assert.deepEqual([...GROOVY_OPTIONS], spec.filter((p) => p.groovy).map(paramName));
+    const groovy = readFileSync(join(root, 'vars/difyPipelineInternal.groovy'), 'utf8');
+    assert.ok(groovy.includes(`List groovyOptions() { return [${GROOVY_OPTIONS.map((n) => `'${n}'`).join(', ')}] }`));
+    assert.doesNotMatch(readFileSync(join(root, 'vars/difyPipeline.groovy'), 'utf8'), /'smokeUnstable'|'everyNth'/, 'no second list of option names');
   });
 
   it('every var is documented and every documented step exists', () => {

@@ -33,11 +33,31 @@ if ! compgen -G "$groovy_home/lib/groovy-2.4.*.jar" >/dev/null; then
   exit 1
 fi
 
+# Jenkins' own CPS interpreter (reference material beside the repository, like the DSL fixtures) and Guava, which it
+# needs: with both, every var and pipeline scenario also runs CPS-transformed, saved at every step.
+cps_jar="$root/../shared/jenkins-cps/groovy-cps-jenkins-lib.jar"
+guava=/usr/share/java/guava.jar
+if [ -f "$cps_jar" ] && [ ! -f "$guava" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "groovy tests: installing libguava-java for the CPS engine (apt-get)..." >&2
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libguava-java) >&2 || true
+fi
+cps_cp=""
+if [ ! -f "$cps_jar" ]; then
+  echo "groovy tests: CPS engine runs SKIPPED: $cps_jar not found (Jenkins' groovy-cps, shared beside the repository)" >&2
+elif [ ! -f "$guava" ]; then
+  echo "groovy tests: CPS engine runs SKIPPED: $guava not found (Debian libguava-java)" >&2
+else
+  cps_cp="$cps_jar:$guava"
+fi
+
 rm -rf "$build"
 mkdir -p "$build/classes"
 shopt -s globstar nullglob
 sources=("$root"/vars/*.groovy "$here"/stubs/**/*.groovy "$here"/src/**/*.groovy)
-if ! groovyc -cp "$junit_jars" -d "$build/classes" "${sources[@]}" >"$build/groovyc.log" 2>&1; then
+if [ -n "$cps_cp" ]; then
+  sources+=("$here"/src-cps/**/*.groovy)
+fi
+if ! groovyc -cp "$junit_jars${cps_cp:+:$cps_cp}" -d "$build/classes" "${sources[@]}" >"$build/groovyc.log" 2>&1; then
   cat "$build/groovyc.log" >&2
   echo "groovyc (Groovy 2.4) rejected the sources above" >&2
   echo "groovy: 0 passed, 1 failed"
@@ -51,4 +71,4 @@ for var in "$root"/vars/*.groovy; do
   rm -f "$build/classes/$name.class" "$build/classes/$name\$"*.class
 done
 
-exec java -cp "$build/classes:$groovy_home/lib/*:$junit_jars" -Ddify.root="$root" RunAll
+exec java -cp "$build/classes:$groovy_home/lib/*:$junit_jars${cps_cp:+:$cps_cp}" -Ddify.root="$root" -Ddify.cps="${cps_cp:+on}" RunAll

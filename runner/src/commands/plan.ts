@@ -9,7 +9,9 @@ export function registerPlan(program: Command): void {
     .option('--app <apps>', 'only these apps (comma-separated keys)')
     .option('--format <format>', 'text | markdown | json', 'text')
     .option('--out <file>', 'save the plan (content and observed hashes) for `deploy --plan`')
-    .option('--detailed-exitcode', 'exit 3 when there are changes (0 = none)');
+    .option('--detailed-exitcode', 'exit 3 when there are changes (0 = none)')
+    .option('--offline', 'no Dify and no credentials (pull requests): compare the DSL with a git base revision instead')
+    .option('--base <rev>', 'with --offline: the git revision to compare with (default: the pull request target, CHANGE_TARGET)');
   action<PlanCliOptions>(cmd, 'plan', async (ctx, opts) => {
     const { runPlan } = await import('../deploy/run.js');
     return runPlan(ctx, opts);

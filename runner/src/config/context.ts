@@ -2,17 +2,22 @@
  * `dify-ci context`: everything Groovy needs to know about the configuration, decided here so that Groovy never
  * parses dify-ci.yml. Output is a stable JSON contract used by vars/difyRun.groovy and vars/difyPipeline.groovy.
  */
+import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { usageError } from '../core/errors.js';
 import { bindingsFor, type CredentialBinding, type Step } from './credentials.js';
 import schema from './config.schema.json' with { type: 'json' };
+import { GROOVY_OPTIONS, PIPELINE_OPTIONS } from './pipeline-options.js';
+import { isUntrusted } from './trusted.js';
 import { loadTenants } from '../tenants/load.js';
 import { planWaves } from '../tenants/waves.js';
-import type { ResolvedConfig } from './types.js';
+import type { EnvironmentConfig, ResolvedConfig, TenantConfig } from './types.js';
 
 export interface StepContext {
   step: Step;
   env: string | null;
+  /** A pull request (or readTrusted) build: `credentials` is empty whatever the configuration says. */
+  untrusted: boolean;
   credentials: CredentialBinding[];
   approval: { required: boolean; submitter: string | null; message: string; timeoutMinutes: number } | null;
   protected: boolean;
@@ -49,6 +54,10 @@ export interface EnvironmentDetails {
   hasSmoke: boolean;
   waves: number;
   gate: Gate | null;
+  /** The `lock` resource for deploying here: the Dify server and workspace it changes, shared by every repository. */
+  lock: string;
+  /** every-nth on the main branch: good builds counted from the deploy history, this one included, of `needed`. */
+  promotion: { goodBuilds: number; needed: number; since: string | null } | null;
 }
 
 export type Gate = 'go' | 'ask' | 'stop';
@@ -58,11 +67,9 @@ export interface BuildFacts {
   branch?: string;
   /** TAG_NAME of a tag build, or the DIFY_DEPLOY_TAG entry point. */
   tag?: string;
-  buildNumber?: number;
+  /** every-nth: good main builds since `gated` was last deployed, counted in `previous` (deploy/promotion.ts). */
+  goodBuilds?: (gated: string, previous: string) => { count: number; since: string | null };
 }
-
-/** The difyPipeline(...) options that override `pipeline:` of the configuration (the Groovy-only ones excluded). */
-export const PIPELINE_OPTIONS = ['agentLabel', 'nodejsTool', 'environments', 'approvalPolicy', 'everyNth', 'mainBranch', 'shards', 'smokeUnstable'] as const;
 
 const pipelineSchema = (schema as any).definitions.pipeline.properties;
 const POLICIES: string[] = pipelineSchema.approval.properties.policy.enum;
@@ -90,6 +97,7 @@ export function resolvePipeline(config: ResolvedConfig, overrides: Record<string
   };
   const bad = (msg: string) => usageError(`difyPipeline: ${msg}`);
   for (const [key, v] of Object.entries(overrides)) {
+    if ((GROOVY_OPTIONS as readonly string[]).includes(key)) throw bad(`option '${key}' is Groovy's own (difyPipeline keeps it; it is not a pipeline: setting)`);
     switch (key) {
       case 'environments': {
         if (!Array.isArray(v) || !v.every((e) => typeof e === 'string')) {
@@ -132,17 +140,21 @@ export function resolvePipeline(config: ResolvedConfig, overrides: Record<string
         p[key] = v === '' ? null : v;
         break;
       default:
-        throw bad(`unknown option '${key}' (known: ${PIPELINE_OPTIONS.join(', ')})`);
+        throw bad(`unknown option '${key}' (known: ${[...PIPELINE_OPTIONS, ...GROOVY_OPTIONS].join(', ')})`);
     }
   }
   return p;
 }
 
+type GateInput = { key: string; approvalRequired: boolean; protected: boolean };
+
 /**
  * The approval policy for one environment. Environments that need no approval always 'go'; a protected environment
- * always gets an approver (the runner refuses to change it without one), even with the policy `never`.
+ * always gets an approver (the runner refuses to change it without one), even with the policy `never`. `every-nth`
+ * offers an environment to tag builds, and to the main branch's builds once this one is the everyNth good build
+ * since the environment was last deployed (counted in the environment before it, `previous`); other branches stop.
  */
-export function gateFor(pipeline: StepContext['pipeline'], e: { approvalRequired: boolean; protected: boolean }, facts: BuildFacts): Gate {
+export function gateFor(pipeline: StepContext['pipeline'], e: GateInput, facts: BuildFacts, previous: string | null = null): Gate {
   if (!e.approvalRequired && !e.protected) return 'go';
   switch (pipeline.approvalPolicy) {
     case 'never':
@@ -153,25 +165,62 @@ export function gateFor(pipeline: StepContext['pipeline'], e: { approvalRequired
       return facts.branch !== undefined && facts.branch === pipeline.mainBranch ? 'ask' : 'stop';
     case 'tags':
       return facts.tag ? 'ask' : 'stop';
-    case 'every-nth':
-      if (facts.buildNumber === undefined) {
-        throw usageError("the approval policy 'every-nth' needs the build number (--build-number; difyPipeline passes BUILD_NUMBER)");
-      }
-      return facts.buildNumber % pipeline.everyNth === 0 ? 'ask' : 'stop';
+    case 'every-nth': {
+      if (facts.tag) return 'ask';
+      const p = promotion(pipeline, e, facts, previous);
+      return p !== null && p.goodBuilds >= p.needed ? 'ask' : 'stop';
+    }
     default:
       throw usageError(`unknown approval policy '${pipeline.approvalPolicy}'`);
   }
 }
 
-export async function buildContext(config: ResolvedConfig, step: Step, overrides: Record<string, unknown> = {}, facts: BuildFacts = {}): Promise<StepContext> {
+/** every-nth on the main branch: this build counted as good (it reached the environment), of everyNth. */
+function promotion(pipeline: StepContext['pipeline'], e: GateInput, facts: BuildFacts, previous: string | null): EnvironmentDetails['promotion'] {
+  if (pipeline.approvalPolicy !== 'every-nth' || facts.tag || facts.branch !== pipeline.mainBranch) return null;
+  // The first environment of the deploy order has no earlier one to count in: every main build is offered.
+  const g = previous !== null && facts.goodBuilds ? facts.goodBuilds(e.key, previous) : { count: pipeline.everyNth - 1, since: null };
+  return { goodBuilds: g.count + 1, needed: pipeline.everyNth, since: g.since };
+}
+
+/**
+ * The lock resource for deploying an environment, named after what a deploy changes, so that every repository
+ * deploying there queues on it and no other: the Dify server and the workspace (its id, or for a login the
+ * credential that picks it); for a tenant fleet, the server and a digest of its workspaces.
+ */
+export function lockKey(env: EnvironmentConfig, tenants: TenantConfig[]): string {
+  const where = (url: string) => url.replace(/\/+$/, '');
+  const workspace = (auth: EnvironmentConfig['auth']) =>
+    'workspaceId' in auth ? auth.workspaceId : `login ${auth.credentialsId ?? ('email' in auth && auth.email) ?? ('tokenEnv' in auth ? auth.tokenEnv : auth.passwordEnv)}`;
+  if (!env.tenants || tenants.length === 0) return `dify-ci ${where(env.url)} ${workspace(env.auth)}`;
+  const targets = [...new Set(tenants.map((t) => `${where(t.url ?? env.url)} ${t.workspaceId ?? workspace(t.auth ?? env.auth)}`))].sort();
+  if (targets.length === 1) return `dify-ci ${targets[0]}`;
+  const servers = [...new Set(tenants.map((t) => where(t.url ?? env.url)))];
+  const digest = createHash('sha256').update(targets.join('\n')).digest('hex').slice(0, 12);
+  return `dify-ci ${servers.length === 1 ? servers[0] : 'fleet'} tenants ${digest}`;
+}
+
+export async function buildContext(
+  config: ResolvedConfig,
+  step: Step,
+  overrides: Record<string, unknown> = {},
+  facts: BuildFacts = {},
+  environ: NodeJS.ProcessEnv = process.env,
+): Promise<StepContext> {
   const env = config.env;
   const pipeline = resolvePipeline(config, overrides);
   const hasSmoke = Object.values(config.apps).some((a) => a.tests);
   const tenants = loadTenants(config);
+  const untrusted = isUntrusted(config.trusted ?? null, environ);
+  const previousOf = (key: string) => {
+    const i = pipeline.environments.indexOf(key);
+    return i > 0 ? pipeline.environments[i - 1]! : null;
+  };
   return {
     step,
     env: env?.key ?? null,
-    credentials: bindingsFor(config, step, env, tenants),
+    untrusted,
+    credentials: untrusted ? [] : bindingsFor(config, step, env, tenants),
     approval: env
       ? { required: env.approval.required, submitter: env.approval.submitter ?? null, message: env.approval.message, timeoutMinutes: env.approval.timeoutMinutes }
       : null,
@@ -190,9 +239,13 @@ export async function buildContext(config: ResolvedConfig, step: Step, overrides
           protected: e.protected,
           hasSmoke,
           waves: e.tenants && tenants.length > 0 && e.rollout.waves.length > 1 ? planWaves(tenants, e.rollout.waves).length : 0,
-          gate: step === 'pipeline' ? gateFor(pipeline, { approvalRequired: e.approval.required, protected: e.protected }, facts) : null,
+          gate: step === 'pipeline' ? gateFor(pipeline, gateInput(e), facts, previousOf(e.key)) : null,
+          lock: lockKey(e, tenants),
+          promotion: step === 'pipeline' && (e.approval.required || e.protected) ? promotion(pipeline, gateInput(e), facts, previousOf(e.key)) : null,
         },
       ]),
     ),
   };
 }
+
+const gateInput = (e: EnvironmentConfig): GateInput => ({ key: e.key, approvalRequired: e.approval.required, protected: e.protected });

@@ -9,8 +9,9 @@ import { configError, DifyCiError } from '../core/errors.js';
 import { createAjv, type ValidateFunction } from '../core/ajv.js';
 import { schemaProblems } from '../core/schema-errors.js';
 import { formatPosition } from '../core/errors.js';
-import { loadSourceFile, positionOf, type SourceDoc } from '../yaml/source.js';
+import { parseSource, positionOf, type SourceDoc } from '../yaml/source.js';
 import schema from './config.schema.json' with { type: 'json' };
+import { configFileExists, readConfigText, trustedSource, type TrustedSource } from './trusted.js';
 import type {
   AppConfig,
   AuthConfig,
@@ -60,13 +61,17 @@ function validateSchema(): ValidateFunction {
   return validator;
 }
 
-export function findConfigFile(explicit?: string, cwd = process.cwd()): string {
+/**
+ * The configuration file: the one given, else the first of dify-ci.yml, .yaml, .json that exists. An untrusted
+ * build looks among its readTrusted copies first, then in the workspace (whose name must then come through
+ * readTrusted too; a name the target branch lacks fails there).
+ */
+export function findConfigFile(explicit?: string, cwd = process.cwd(), environ: NodeJS.ProcessEnv = process.env): string {
   if (explicit) return resolvePath(cwd, explicit);
-  for (const name of DEFAULT_CONFIG_FILES) {
-    const p = resolvePath(cwd, name);
-    if (existsSync(p)) return p;
-  }
-  return resolvePath(cwd, DEFAULT_CONFIG_FILES[0]!);
+  const candidates = DEFAULT_CONFIG_FILES.map((name) => resolvePath(cwd, name));
+  const source = trustedSource(environ, cwd);
+  const trusted = source ? candidates.find((p) => configFileExists(p, source)) : undefined;
+  return trusted ?? candidates.find((p) => existsSync(p)) ?? candidates[0]!;
 }
 
 export interface LoadOptions {
@@ -77,11 +82,12 @@ export interface LoadOptions {
 }
 
 /** Raw file view, validated against the schema; throws a config error (exit 2) naming file:line:column. */
-export function loadConfigSource(file: string): { src: SourceDoc; raw: Record<string, any> } {
-  if (!existsSync(file)) {
+export function loadConfigSource(file: string, trusted: TrustedSource | null = null): { src: SourceDoc; raw: Record<string, any> } {
+  if (!trusted && !existsSync(file)) {
     throw configError(`configuration file not found: ${file} (create dify-ci.yml or pass --config)`);
   }
-  const src = loadSourceFile(file, { category: 'config' });
+  const { shown, text } = readConfigText(file, trusted);
+  const src = parseSource(shown, text, { category: 'config' });
   const raw = src.value;
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw configError('the configuration must be a mapping (apps:, environments:, …)', {
@@ -160,8 +166,9 @@ export function resolveTenantsInline(list: any[], src: SourceDoc): TenantConfig[
 export function resolveConfig(opts: LoadOptions = {}): ResolvedConfig {
   const environ = opts.environ ?? process.env;
   const cwd = opts.cwd ?? process.cwd();
-  const file = findConfigFile(opts.configFile ?? environ.DIFY_CI_CONFIG, cwd);
-  const { src, raw } = loadConfigSource(file);
+  const file = findConfigFile(opts.configFile ?? environ.DIFY_CI_CONFIG, cwd, environ);
+  const trusted = trustedSource(environ, cwd);
+  const { src, raw } = loadConfigSource(file, trusted);
   const baseDir = dirname(file);
   const rel = (p: string) => resolvePath(baseDir, p);
 
@@ -254,7 +261,7 @@ export function resolveConfig(opts: LoadOptions = {}): ResolvedConfig {
     history: resolvePath(cwd, raw.paths?.history || '.dify-ci/history'),
   };
 
-  const config: ResolvedConfig = { file, baseDir, apps, environments, tenants, smoke, rollout, validate, notify, pipeline, paths, source: src };
+  const config: ResolvedConfig = { file, baseDir, apps, environments, tenants, smoke, rollout, validate, notify, pipeline, paths, source: src, trusted };
 
   const envName = opts.envName ?? environ.DIFY_CI_ENV;
   if (envName) selectEnvironment(config, envName, environ);

@@ -1,5 +1,6 @@
 /** The resolved configuration: what every command reads. Produced only by config/resolve.ts. */
 import type { SourceDoc } from '../yaml/source.js';
+import type { TrustedSource } from './trusted.js';
 
 export type AuthConfig =
   | { mode: 'password'; email?: string; emailEnv?: string; passwordEnv: string; credentialsId?: string }
@@ -161,4 +162,6 @@ export interface ResolvedConfig {
   pipeline: PipelineConfig;
   paths: PathsConfig;
   source: SourceDoc;
+  /** An untrusted build's readTrusted copies (config/trusted.ts): the tenant file is read from there too. */
+  trusted?: TrustedSource | null;
 }

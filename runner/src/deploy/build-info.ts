@@ -4,6 +4,8 @@ import { execFileSync } from 'node:child_process';
 export interface BuildInfo {
   gitCommit: string | null;
   buildUrl: string | null;
+  /** The branch built (BRANCH_NAME, else GIT_BRANCH without `origin/`): the every-nth approval rule counts by it. */
+  branch: string | null;
   /** `marked_name` for publish: the short commit (≤ 20 chars). */
   markedName: string;
   /** `marked_comment` for publish: build URL or tag (≤ 100 chars). */
@@ -22,9 +24,11 @@ export function buildInfo(environ: NodeJS.ProcessEnv = process.env, cwd = proces
   const url = environ.BUILD_URL?.trim() || null;
   const tag = environ.BUILD_TAG?.trim() || null;
   const comment = url && url.length <= 100 ? url : tag && tag.length <= 100 ? tag : (url ?? tag ?? '').slice(0, 100);
+  const branch = environ.BRANCH_NAME?.trim() || environ.GIT_BRANCH?.trim().replace(/^(refs\/heads\/|origin\/)/, '') || null;
   return {
     gitCommit: commit,
     buildUrl: url ?? tag,
+    branch,
     markedName: commit ? commit.slice(0, 12) : 'dify-ci',
     markedComment: comment,
   };

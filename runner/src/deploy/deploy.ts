@@ -221,6 +221,7 @@ async function deployOne(c: ConsoleClient, t: Target, ctx: { config: ResolvedCon
       publishedHash: res.publishedHash ?? undefined,
       gitCommit: build.gitCommit,
       buildUrl: build.buildUrl,
+      branch: build.branch,
       approvedBy: ctx.approvedBy,
       status,
       ...extra,

@@ -29,6 +29,8 @@ export interface HistoryRecord {
   draftHash?: string;
   gitCommit?: string | null;
   buildUrl?: string | null;
+  /** The branch the deploying build built (deploys only): `every-nth` counts the main branch's good builds. */
+  branch?: string | null;
   approvedBy?: string | null;
   rollbackOf?: string | null;
   status: HistoryStatus;

@@ -133,6 +133,34 @@ export interface TargetPlan {
   errorCategory?: string;
 }
 
+/** A target's entry before anything about Dify is known: what the configuration says, nothing observed. */
+export function unobservedTargetPlan(t: Target): TargetPlan {
+  return {
+    env: t.env.key,
+    app: t.app.key,
+    ...(t.tenant ? { tenant: t.tenant.name } : {}),
+    target: t.id,
+    appId: t.configuredAppId ?? null,
+    name: t.configuredName ?? t.app.key,
+    mode: '?',
+    resolvedBy: 'config',
+    action: 'error',
+    changed: false,
+    contentHash: '',
+    observed: { versionId: null, publishedHash: null, draftHash: null, difyDraftHash: null },
+    draftEdited: false,
+    summary: null,
+    secrets: {},
+    diff: null,
+    warnings: [],
+  };
+}
+
+/** The entry of a target that could not be planned (bad DSL, a Dify error): named, with its error. */
+export function errorTargetPlan(t: Target, e: DifyCiError): TargetPlan {
+  return { ...unobservedTargetPlan(t), error: e.oneLine(), errorCategory: e.category };
+}
+
 export function toTargetPlan(p: Prepared): TargetPlan {
   const r = p.live.resolution;
   return {

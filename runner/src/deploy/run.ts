@@ -3,7 +3,7 @@
  * result data, artifacts, exit code). The engines (plan.ts, deploy.ts, …) stay usable without the CLI.
  */
 import { resolve } from 'node:path';
-import { DifyCiError, ExitCode, type ExitCodeValue } from '../core/errors.js';
+import { DifyCiError, ExitCode, usageError, type ExitCodeValue } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { writeJsonFile } from '../core/result.js';
 import type { CommandOutcome, RunContext } from '../core/command.js';
@@ -11,7 +11,7 @@ import { requireEnv } from '../config/resolve.js';
 import { closeConsoles, getConsole } from '../dify/console.js';
 import { buildInfo } from './build-info.js';
 import { deployTargets, type DeployTargetResult } from './deploy.js';
-import { formatPlanMarkdown, formatPlanText, prepareTarget, readPlanFile, toTargetPlan, type PlanFile, type TargetPlan } from './plan.js';
+import { errorTargetPlan, formatPlanMarkdown, formatPlanText, prepareTarget, readPlanFile, toTargetPlan, type PlanFile, type TargetPlan } from './plan.js';
 import { rollbackSummary, rollbackTargets, type RollbackTargetResult } from './rollback.js';
 import { backupEnvironment, stamp } from './backup.js';
 import { formatStatusText, statusTargets } from './status.js';
@@ -38,11 +38,22 @@ export interface PlanCliOptions {
   format?: string;
   out?: string;
   detailedExitcode?: boolean;
+  /** No Dify, no credentials: compare with a git base instead (deploy/offline-plan.ts). */
+  offline?: boolean;
+  base?: string;
 }
 
 export async function runPlan(ctx: RunContext, opts: PlanCliOptions): Promise<CommandOutcome> {
   const format = opts.format ?? 'text';
   if (!['text', 'markdown', 'json'].includes(format)) throw new DifyCiError(`--format must be text, markdown or json (got '${format}')`, 'usage');
+  if (opts.offline) {
+    if (opts.out) throw usageError('--out saves a plan for deploy --plan, which an offline plan cannot be');
+    const { runOfflinePlan } = await import('./offline-plan.js');
+    return runOfflinePlan(ctx, opts);
+  }
+  if (opts.base) throw usageError('--base goes with --offline');
+  const { isUntrusted, trustedSource } = await import('../config/trusted.js');
+  if (isUntrusted(trustedSource())) throw usageError('an untrusted build (a pull request) binds no credential, so it plans offline: plan --offline, difyPlan(offline: true)');
   const config = await ctx.config();
   const env = requireEnv(config);
   return withConsoles(async () => {
@@ -55,26 +66,7 @@ export async function runPlan(ctx: RunContext, opts: PlanCliOptions): Promise<Co
       } catch (e) {
         if (!(e instanceof DifyCiError) || e.category === 'auth') throw e;
         log.error(prefixed(t.id, e.oneLine()));
-        targets.push({
-          env: env.key,
-          app: t.app.key,
-          target: t.id,
-          appId: t.configuredAppId ?? null,
-          name: t.configuredName ?? t.app.key,
-          mode: '?',
-          resolvedBy: 'config',
-          action: 'error',
-          changed: false,
-          contentHash: '',
-          observed: { versionId: null, publishedHash: null, draftHash: null, difyDraftHash: null },
-          draftEdited: false,
-          summary: null,
-          secrets: {},
-          diff: null,
-          warnings: [],
-          error: e.oneLine(),
-          errorCategory: e.category,
-        });
+        targets.push(errorTargetPlan(t, e));
       }
     }
     const build = buildInfo();

@@ -30,8 +30,9 @@ const stripAnsi = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '');
 async function optionalConfig(ctx: RunContext, needed: boolean): Promise<ResolvedConfig | undefined> {
   if (ctx.globals.config) return ctx.config();
   const { findConfigFile } = await import('../config/resolve.js');
+  const { configFileExists, trustedSource } = await import('../config/trusted.js');
   const file = findConfigFile();
-  if (existsSync(file)) return ctx.config();
+  if (configFileExists(file, trustedSource())) return ctx.config(); // untrusted build: its readTrusted copy
   if (needed) throw usageError(`nothing to validate: no PATH given and no configuration (${file}); give DSL files or directories, or list apps in dify-ci.yml`);
   return undefined;
 }

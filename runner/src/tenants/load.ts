@@ -7,7 +7,8 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { configError, formatPosition, type SourcePosition } from '../core/errors.js';
 import { createAjv, type ValidateFunction } from '../core/ajv.js';
 import { schemaProblems } from '../core/schema-errors.js';
-import { displayPath, loadSourceFile, positionOf, readSourceFile, type SourceDoc } from '../yaml/source.js';
+import { parseSource, positionOf, type SourceDoc } from '../yaml/source.js';
+import { readConfigText, type TrustedSource } from '../config/trusted.js';
 import schema from '../config/config.schema.json' with { type: 'json' };
 import type { AuthConfig, ResolvedConfig, TenantConfig } from '../config/types.js';
 
@@ -25,7 +26,8 @@ export function loadTenants(config: ResolvedConfig): TenantConfig[] {
   const hit = cache.get(config);
   if (hit) return hit;
   const file = config.tenants.file;
-  const list = extname(file).toLowerCase() === '.csv' ? loadCsv(file) : loadYaml(file);
+  const trusted = config.trusted ?? null; // an untrusted build: the tenant file's readTrusted copy only
+  const list = extname(file).toLowerCase() === '.csv' ? loadCsv(file, trusted) : loadYaml(file, trusted);
   cache.set(config, list);
   return list;
 }
@@ -58,8 +60,9 @@ function checkUnique(list: TenantConfig[]): void {
   }
 }
 
-function loadYaml(file: string): TenantConfig[] {
-  const src: SourceDoc = loadSourceFile(file, { category: 'config' });
+function loadYaml(file: string, trusted: TrustedSource | null): TenantConfig[] {
+  const { shown, text } = readConfigText(file, trusted);
+  const src: SourceDoc = parseSource(shown, text, { category: 'config' });
   let rows = src.value as unknown;
   let prefix: (string | number)[] = [];
   if (rows && typeof rows === 'object' && !Array.isArray(rows) && Array.isArray((rows as { tenants?: unknown }).tenants)) {
@@ -80,9 +83,8 @@ function loadYaml(file: string): TenantConfig[] {
 }
 
 /** CSV columns: name, workspaceId, url, canary, labels.<k>, variables.<K>, auth.<field>, apps.<app>.<field>. */
-function loadCsv(file: string): TenantConfig[] {
-  const shown = displayPath(file);
-  const text = readSourceFile(shown, 'config');
+function loadCsv(file: string, trusted: TrustedSource | null): TenantConfig[] {
+  const { shown, text } = readConfigText(file, trusted);
   let records: { record: Record<string, string>; info: { lines: number } }[];
   try {
     records = parseCsv(text, { columns: true, skip_empty_lines: true, trim: true, info: true, comment: '#' });

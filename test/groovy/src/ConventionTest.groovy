@@ -5,7 +5,9 @@ import org.junit.Test
 
 /** Rules every var follows (jenkins-notes.md): what a mock cannot exercise is checked on the source text. */
 class ConventionTest {
-    static final Map<String, Integer> MAX_LINES = [difyRun: 150, difyPipeline: 420]
+    // difyPipeline is back under its original cap with its stages in difyPipelineInternal (issue 20); difyRun grew by
+    // the Windows lookup of node and the readTrusted loop of untrusted builds (issue 14).
+    static final Map<String, Integer> MAX_LINES = [difyRun: 220, difyPipeline: 350, difyPipelineInternal: 350]
     static final int STEP_MAX_LINES = 40
 
     /** Source without comments, so rules apply to code. */
@@ -32,7 +34,7 @@ class ConventionTest {
         for (String name : Vars.names() - 'difyRun') {
             assertTrue("${name} must call difyRun or the dify* steps built on it", (code(name) =~ /\bdify[A-Z]\w*\s*[(.]/).find())
         }
-        for (String name : Vars.names() - ['difyRun', 'difyPipeline']) {
+        for (String name : Vars.names() - ['difyRun', 'difyPipeline', 'difyPipelineInternal']) {
             assertTrue("${name} must call difyRun", (code(name) =~ /\bdifyRun\s*[(.]/).find())
         }
     }
@@ -42,7 +44,7 @@ class ConventionTest {
 
     @Test
     void everyPublicStepReturnsTheResultMapFromDifyRun() {
-        assertEquals('every var but the executor and the pipeline is a result step', Vars.names() - ['difyRun', 'difyPipeline'], RESULT_STEPS.sort(false))
+        assertEquals('every var but the executor and the pipeline is a result step', Vars.names() - ['difyRun', 'difyPipeline', 'difyPipelineInternal'], RESULT_STEPS.sort(false))
         List<String> problems = []
         for (String step : RESULT_STEPS) {
             harness.PipelineHarness h = Vars.harness()

@@ -11,91 +11,9 @@ import org.jenkinsci.plugins.workflow.steps.FlowInterruptedException
 import org.junit.Before
 import org.junit.Test
 
-class DifyPipelineTest {
-    PipelineHarness h
-    Map pipelineSettings = [:]
-
-    @Before
-    void setUp() {
-        h = Vars.harness()
-        h.env.BRANCH_NAME = 'main'
-        h.contextFor = { String step, String envName ->
-            Map c = defaultContext(step, envName)
-            c.pipeline = c.pipeline + pipelineSettings
-            c
-        }
-    }
-
-    private Throwable runPipeline(Map overrides = [:]) {
-        try {
-            h.call('difyPipeline', overrides)
-        } catch (Throwable t) {
-            return t
-        }
-        return null
-    }
-
-    /** "command env" for every runner invocation except context, in order. */
-    private List<String> commandLine() {
-        return h.commands().collect { Map r -> ([r.command, r.params.env ?: r.params.status] - null).join(' ') }
-    }
-
-    private static boolean inNode(Map call) {
-        return call.stack.any { it.startsWith('node:') }
-    }
-
-    /** Index of the sh/bat call labelled `label` (e.g. 'dify-ci rollback production'). */
-    private int shellIndex(String label) {
-        return h.calls.findIndexOf { it.name in ['sh', 'bat'] && it.args[0].label.toString() == label }
-    }
-
-    /**
-     * The automatic rollback of `e`: this build only (thisBuild, results), and in the same node, before it, the
-     * results directory cleared and every stash saved so far unstashed (the harness runs one block at a time, so
-     * the calls between the node and the rollback are that node's). Returns the rollback's runner invocation.
-     */
-    private Map assertThisBuildRollback(String e, String approver) {
-        Map rb = h.commands().find { it.command == 'rollback' && it.params.env == e }
-        assertNotNull("rollback ${e}", rb)
-        assertEquals([env: e, config: null, approvedBy: approver, thisBuild: true, results: '.dify-ci/results'], rb.params)
-        int sh = shellIndex("dify-ci rollback ${e}")
-        int node = h.calls.subList(0, sh).findLastIndexOf { it.name == 'node' }
-        List<Map> body = h.calls.subList(node + 1, sh)
-        List saved = h.calls.subList(0, node).findAll { it.name == 'stash' }.collect { it.args[0].name }
-        assertTrue(saved.size() > 1)
-        assertEquals("the ${e} rollback's node unstashes every stash saved before it, once, before the rollback", saved, body.findAll { it.name == 'unstash' }.collect { it.args[0] })
-        assertTrue(body.findAll { it.name == 'unstash' }.every { it.stack.contains("stage:Roll back ${e}".toString()) && inNode(it) })
-        int cleared = body.findIndexOf { it.name == 'deleteDir' && it.stack.contains('dir:.dify-ci/results') }
-        assertTrue('stale results cleared before the unstash', cleared >= 0 && cleared < body.findIndexOf { it.name == 'unstash' })
-        assertEquals('its own stash comes only after the rollback', [], body.findAll { it.name == 'stash' })
-        return rb
-    }
-
-    /** A runner where every deploy result carries this build's number; `seen` gets, per rollback, the deploy result files in its results dir -> their build. */
-    private Closure recordingRunner(Map seen, Closure fails) {
-        return { Map run ->
-            if (run.command == 'rollback') {
-                String dir = run.resultFile.substring(0, run.resultFile.lastIndexOf('/') + 1)
-                Map found = [:]
-                h.files.each { String path, String text ->
-                    if (path.startsWith(dir) && path.substring(dir.length()).startsWith('deploy-') && text) {
-                        found[path.substring(dir.length())] = new JsonSlurper().parseText(text).data.build
-                    }
-                }
-                seen[run.params.env] = found
-            }
-            Map data = run.command == 'deploy' ? [env: run.params.env, build: 7] : [:]
-            fails.call(run) ? [exitCode: 1, result: okResult(run.command, [status: 'failed', summary: "${run.command} failed".toString(), data: data])]
-                : [exitCode: 0, result: okResult(run.command, [data: data])]
-        }
-    }
-
-    private Closure failing(String command, String envName, int exitCode = 1) {
-        return { Map run ->
-            run.command == command && run.params.env == envName
-                ? [exitCode: exitCode, result: okResult(command, [status: 'failed', summary: "${command} failed in ${envName}".toString()])]
-                : [exitCode: 0, result: okResult(run.command)]
-        }
+class DifyPipelineTest extends PipelineScenarios {
+    DifyPipelineTest(String engine) {
+        super(engine)
     }
 
     @Test
@@ -109,27 +27,9 @@ class DifyPipelineTest {
         assertEquals(['Validate', 'Plan', 'Deploy staging', 'Smoke staging', 'Approve production', 'Deploy production', 'Smoke production', 'Notify'], h.stages())
         assertEquals(['validate', 'plan staging', 'plan production', 'deploy staging', 'smoke staging', 'deploy production', 'smoke production', 'notify success'], commandLine())
         assertNull(h.currentBuild.result)
+        assertEquals('the log says which library ran', 'dify-ci: dify-ci 0.1.0 (runner 0123456789ab)', h.console[0])
     }
 
-    @Test
-    void pullRequestsStopAfterPlanWithTheMarkdownPlanAndTrustedConfig() {
-        h.env.CHANGE_ID = '42'
-        h.env.BRANCH_NAME = 'PR-42'
-        h.params.DIFY_ROLLBACK_ENV = 'production' // manual entry points are ignored on PRs
-        h.runner = { Map run ->
-            [exitCode: 0, result: okResult(run.command, run.command == 'plan' ? [data: [markdown: "### plan for ${run.params.env}".toString()]] : [:])]
-        }
-        assertNull(runPipeline())
-        assertEquals(['Validate', 'Plan'], h.stages())
-        assertEquals(['validate', 'plan staging', 'plan production'], commandLine())
-        assertEquals('### plan for staging', h.files['/ws/.dify-ci/reports/plan-staging.md'])
-        assertEquals('### plan for production', h.files['/ws/.dify-ci/reports/plan-production.md'])
-        assertTrue('written before the workspace is archived', h.calls.findLastIndexOf { it.name == 'writeFile' && it.args[0].file.endsWith('.md') } < h.calls.findIndexOf { it.name == 'archiveArtifacts' && it.args[0].artifacts == '.dify-ci/**' })
-        assertEquals([['dify-ci.yml']], h.named('readTrusted')*.args)
-        assertTrue('the trusted-config check comes before any plan', h.names().indexOf('readTrusted') < h.calls.findIndexOf { it.name == 'sh' && it.args[0].label.toString().startsWith('dify-ci plan') })
-        assertEquals([], h.named('input'))
-        assertEquals([], h.named('lock'))
-    }
 
     @Test
     void approvalUsesTheSubmitterWaitsOutsideAnyNodeAndPassesTheApprover() {
@@ -159,14 +59,15 @@ class DifyPipelineTest {
     @Test
     void deploysAndSmokeRunInsideTheEnvironmentLockAfterItsMilestone() {
         runPipeline()
-        assertEquals([[resource: 'dify-staging', inversePrecedence: true], [resource: 'dify-production', inversePrecedence: true]], h.named('lock')*.args*.getAt(0))
+        assertEquals('each lock names the Dify server and workspace it protects, from the runner\'s context (issue 14 #7)',
+            [[resource: STAGING_LOCK, inversePrecedence: true], [resource: PROD_LOCK, inversePrecedence: true]], h.named('lock')*.args*.getAt(0))
         for (String e : ['staging', 'production']) {
             for (String cmd : ['deploy', 'smoke']) {
                 Map run = h.commands().find { it.command == cmd && it.params.env == e }
-                assertTrue("${cmd} ${e} inside lock", run.stack.contains("lock:dify-${e}".toString()))
+                assertTrue("${cmd} ${e} inside lock", run.stack.contains("lock:${LOCKS[e]}".toString()))
                 assertTrue("${cmd} ${e} on an agent", run.stack.any { it.startsWith('node:') })
             }
-            int lockedMilestone = h.calls.findIndexOf { it.name == 'milestone' && it.stack.contains("lock:dify-${e}".toString()) }
+            int lockedMilestone = h.calls.findIndexOf { it.name == 'milestone' && it.stack.contains("lock:${LOCKS[e]}".toString()) }
             int deploy = h.calls.findIndexOf { it.name == 'sh' && it.args[0].label.toString() == "dify-ci deploy ${e}".toString() }
             assertTrue("milestone inside the ${e} lock before the deploy", lockedMilestone >= 0 && lockedMilestone < deploy)
         }
@@ -185,8 +86,8 @@ class DifyPipelineTest {
                       'rollback production', 'rollback staging', 'notify failure'], commandLine())
         Map prod = h.commands().find { it.command == 'rollback' && it.params.env == 'production' }
         Map staging = h.commands().find { it.command == 'rollback' && it.params.env == 'staging' }
-        assertTrue('production is rolled back before its lock is released', prod.stack.contains('lock:dify-production'))
-        assertTrue(staging.stack.contains('lock:dify-staging'))
+        assertTrue('production is rolled back before its lock is released', prod.stack.contains("lock:${PROD_LOCK}".toString()))
+        assertTrue(staging.stack.contains("lock:${STAGING_LOCK}".toString()))
         assertEquals('the protected environment\'s rollback carries its approver', 'alice', prod.params.approvedBy)
         assertNull(staging.params.approvedBy)
         assertThisBuildRollback('production', 'alice')
@@ -203,7 +104,7 @@ class DifyPipelineTest {
         h.runner = failing('deploy', 'production')
         assertNotNull(runPipeline())
         assertEquals(['deploy production', 'rollback production', 'rollback staging', 'notify failure'], commandLine()[-4..-1])
-        assertTrue(h.commands().find { it.command == 'rollback' && it.params.env == 'production' }.stack.contains('lock:dify-production'))
+        assertTrue(h.commands().find { it.command == 'rollback' && it.params.env == 'production' }.stack.contains("lock:${PROD_LOCK}".toString()))
         assertThisBuildRollback('production', 'alice')
         assertThisBuildRollback('staging', null)
     }
@@ -222,7 +123,8 @@ class DifyPipelineTest {
         assertEquals(stashes.size() - 1, h.named('unstash').size()) // all but the notify agent's own
         assertTrue(h.named('unstash').every { inNode(it) })
         assertEquals(stashes.unique(false), stashes)
-        assertTrue(h.named('archiveArtifacts').findAll { it.args[0].artifacts == '.dify-ci/**' }.size() == stashes.size())
+        assertEquals('nothing is archived by pattern: each result and what it lists, once (issue 14 #9)', [],
+            h.named('archiveArtifacts').findAll { it.args[0].artifacts.contains('*') })
     }
 
     @Test
@@ -285,18 +187,6 @@ class DifyPipelineTest {
         assertTrue(commandLine().contains('deploy production'))
     }
 
-    @Test
-    void everyNthPolicyAsksOnEveryNthBuild() {
-        pipelineSettings.approvalPolicy = 'every-nth'
-        pipelineSettings.everyNth = 7
-        runPipeline() // build 7
-        assertEquals(1, h.named('input').size())
-        h.calls.clear(); h.runs.clear()
-        h.env.BUILD_NUMBER = '8'
-        runPipeline()
-        assertEquals([], h.named('input'))
-        assertFalse(commandLine().contains('deploy production'))
-    }
 
     @Test
     void neverPolicyDeploysWithoutAskingOrClaimingAnApprover() {
@@ -331,13 +221,13 @@ class DifyPipelineTest {
         assertEquals(['1/3', '2/3', '3/3'], deploys*.params*.shard)
         assertEquals(['shard 1/3', 'shard 2/3', 'shard 3/3'], h.named('parallel')[1].args[0])
         for (Map d : deploys) {
-            assertTrue(d.stack.contains('lock:dify-production'))
+            assertTrue(d.stack.contains("lock:${PROD_LOCK}".toString()))
             assertTrue(d.stack.contains("parallel:shard ${d.params.shard}".toString()))
             assertTrue(d.stack.any { it.startsWith('node:') })
         }
         assertEquals('smoke runs once after the fan-out', 1, h.commands().count { it.command == 'smoke' && it.params.env == 'production' })
         assertEquals(['.dify-ci/results/deploy-production-1_3.json', '.dify-ci/results/deploy-production-2_3.json', '.dify-ci/results/deploy-production-3_3.json'],
-            deploys*.env*.DIFY_CI_RESULT_FILE)
+            deploys*.env*.DIFY_CI_RESULT_FILE.collect { withoutId(it) })
     }
 
     @Test
@@ -350,12 +240,13 @@ class DifyPipelineTest {
         assertEquals('dify-ci deploy: deploy failed [operation]', t.message)
         assertEquals(['rollback production', 'rollback staging', 'notify failure'], commandLine()[-3..-1])
         Map rb = assertThisBuildRollback('production', 'alice')
-        assertTrue('still holding the lock', rb.stack.contains('lock:dify-production'))
+        assertTrue('still holding the lock', rb.stack.contains("lock:${PROD_LOCK}".toString()))
         assertThisBuildRollback('staging', null)
         List shardStashes = h.named('stash').findAll { it.stack.any { it.startsWith('parallel:shard ') } }.collect { it.args[0].name }
         assertEquals('two shards in each environment', 4, shardStashes.size())
-        assertTrue('a chat app\'s pre-deploy backup travels to the rollback agent too',
-            h.named('stash').every { ((String) it.args[0].includes).split(',').contains('.dify-ci/backups/**') })
+        assertEquals('a chat app\'s pre-deploy backup travels to the rollback agent too (this build\'s, listed by its results)',
+            ['.dify-ci/backups/production/bot/deploy-production-1_2.yml', '.dify-ci/backups/production/bot/deploy-production-2_2.yml',
+             '.dify-ci/backups/staging/bot/deploy-staging-1_2.yml', '.dify-ci/backups/staging/bot/deploy-staging-2_2.yml'], seen['backups production'])
         int rollbackNode = h.calls.subList(0, shellIndex('dify-ci rollback production')).findLastIndexOf { it.name == 'node' }
         assertTrue(h.calls.subList(rollbackNode, shellIndex('dify-ci rollback production')).findAll { it.name == 'unstash' }.collect { it.args[0] }.containsAll(shardStashes))
         assertEquals('the rollback agent sees both shards\' deploy results, the failed shard\'s too, and staging\'s',
@@ -364,7 +255,7 @@ class DifyPipelineTest {
     }
 
     /** Production has a gray release of `waves` waves (what `dify-ci context` reports); staging has none. */
-    private void productionWaves(int waves, boolean hasSmoke = true) {
+    protected void productionWaves(int waves, boolean hasSmoke = true) {
         h.contextFor = { String step, String envName ->
             Map c = defaultContext(step, envName)
             c.pipeline = c.pipeline + pipelineSettings
@@ -375,7 +266,7 @@ class DifyPipelineTest {
     }
 
     /** "command env [wave K] [shard i/n]" for every runner invocation in `e`. */
-    private List<String> wavesLine(String e) {
+    protected List<String> wavesLine(String e) {
         return h.commands().findAll { it.params.env == e }.collect { Map r ->
             ([r.command, r.params.env, r.params.wave != null ? "wave ${r.params.wave}" : null, r.params.shard ? "shard ${r.params.shard}" : null] - null).join(' ')
         }
@@ -397,10 +288,10 @@ class DifyPipelineTest {
                       'Deploy production wave 3/3', 'Gate production wave 3/3', 'Smoke production', 'Notify'], h.stages())
         List prod = h.commands().findAll { it.params.env == 'production' && it.command != 'plan' }
         for (Map r : prod) {
-            assertTrue("${r.command} ${r.params}".toString(), r.stack.contains('lock:dify-production'))
+            assertTrue("${r.command} ${r.params}".toString(), r.stack.contains("lock:${PROD_LOCK}".toString()))
             assertTrue(inNode(r))
         }
-        assertEquals('one lock for all the waves', 1, h.named('lock').count { it.args[0].resource == 'dify-production' })
+        assertEquals('one lock for all the waves', 1, h.named('lock').count { it.args[0].resource == PROD_LOCK })
         for (Map d : prod.findAll { it.command == 'deploy' }) {
             assertTrue(d.stack.contains("parallel:shard ${d.params.shard}".toString()))
             assertTrue(d.stack.contains("stage:Deploy production wave ${d.params.wave}/3".toString()))
@@ -413,7 +304,7 @@ class DifyPipelineTest {
         assertTrue('a gate is not in a shard branch', gates.every { !it.stack.any { it.startsWith('parallel:') } && it.stack.contains("stage:Gate production wave ${it.params.wave}/3".toString()) })
         List files = prod.findAll { it.command == 'deploy' }*.env*.DIFY_CI_RESULT_FILE
         assertEquals('every wave of every shard keeps its own result file (the rollback reads them all)', files.unique(false), files)
-        assertEquals('.dify-ci/results/deploy-production-wave2-1_2.json', files[2])
+        assertEquals('.dify-ci/results/deploy-production-wave2-1_2.json', withoutId(files[2]))
         assertNull(h.currentBuild.result)
     }
 
@@ -433,7 +324,7 @@ class DifyPipelineTest {
         assertFalse('no smoke of the whole environment after a failed gate', h.stages().contains('Smoke production'))
         assertEquals(['rollback production', 'rollback staging', 'notify failure'], commandLine()[-3..-1])
         Map rb = assertThisBuildRollback('production', 'alice')
-        assertTrue('still holding the lock', rb.stack.contains('lock:dify-production'))
+        assertTrue('still holding the lock', rb.stack.contains("lock:${PROD_LOCK}".toString()))
         assertTrue(h.calls.findIndexOf { it.name == 'stage' && it.args[0] == 'Roll back production' } > h.calls.findIndexOf { it.name == 'stage' && it.args[0] == 'Gate production wave 2/3' })
         assertEquals('the rollback agent sees both waves of both shards',
             ['deploy-production-wave1-1_2.json': 7, 'deploy-production-wave1-2_2.json': 7, 'deploy-production-wave2-1_2.json': 7, 'deploy-production-wave2-2_2.json': 7,
@@ -501,7 +392,7 @@ class DifyPipelineTest {
         assertEquals('the rollback nodes\' stashes too', saved, h.calls.subList(node + 1, notify).findAll { it.name == 'unstash' }.collect { it.args[0] })
         assertEquals('stash names stay unique', saved.unique(false), saved)
         String ws = h.commands()[-1].resultFile.replaceFirst('/\\.dify-ci/results/.*$', '')
-        List results = h.files.keySet().findAll { it.startsWith("${ws}/.dify-ci/results/".toString()) }.collect { it.substring(ws.length() + 18) }.sort()
+        List results = h.files.keySet().findAll { it.startsWith("${ws}/.dify-ci/results/".toString()) }.collect { withoutId(it.substring(ws.length() + 18)) }.sort()
         assertEquals(['deploy-production.json', 'deploy-staging.json', 'notify.json', 'plan-production.json', 'plan-staging.json', 'rollback-production.json',
                       'rollback-staging.json', 'smoke-production.json', 'smoke-staging.json', 'validate.json'], results)
     }
@@ -517,7 +408,7 @@ class DifyPipelineTest {
         Map rb = h.commands()[0]
         assertEquals('v41', rb.params.to)
         assertEquals('alice', rb.params.approvedBy)
-        assertTrue(rb.stack.contains('lock:dify-production'))
+        assertTrue(rb.stack.contains("lock:${PROD_LOCK}".toString()))
         assertFalse(inNode(h.named('input')[0]))
     }
 
@@ -542,7 +433,7 @@ class DifyPipelineTest {
         runPipeline([approvalPolicy: 'tags', everyNth: 3, config: 'ci/dify-ci.yml', pollSCM: 'H/5 * * * *', jobProperties: true])
         Map ctx = h.runs.find { it.command == 'context' && it.params.step == 'pipeline' }
         assertEquals('Groovy-only options stay in Groovy; the branch is the checkout\'s',
-            [step: 'pipeline', env: null, config: 'ci/dify-ci.yml', overrides: [approvalPolicy: 'tags', everyNth: 3], branch: 'main', tag: 'v1.2.0', buildNumber: '7'], ctx.params)
+            [step: 'pipeline', env: null, config: 'ci/dify-ci.yml', overrides: [approvalPolicy: 'tags', everyNth: 3], branch: 'main', tag: 'v1.2.0'], ctx.params)
         assertTrue(h.calls.findIndexOf { it.name == 'checkout' } < h.calls.findIndexOf { it.name == 'sh' && it.args[0].label.toString() == 'dify-ci context pipeline' })
         h.calls.clear(); h.runs.clear()
         h.params.DIFY_DEPLOY_TAG = ''
@@ -559,20 +450,6 @@ class DifyPipelineTest {
         assertEquals(['notify failure'], commandLine())
     }
 
-    @Test
-    void deployThisTagChecksTheTagOutOnEveryAgent() {
-        h.params.DIFY_DEPLOY_TAG = 'v1.2.0'
-        pipelineSettings.approvalPolicy = 'tags'
-        runPipeline()
-        List checkouts = h.named('checkout')*.args*.getAt(0)
-        assertTrue(checkouts.size() > 1)
-        for (Map c : checkouts) {
-            assertEquals([[name: 'refs/tags/v1.2.0']], c.branches)
-            assertEquals('+refs/tags/v1.2.0:refs/tags/v1.2.0', c.userRemoteConfigs[0].refspec)
-            assertEquals('https://git.example.com/acme/bots.git', c.userRemoteConfigs[0].url)
-        }
-        assertEquals('a tag deploy counts as a tag build', 1, h.named('input').size())
-    }
 
     @Test
     void aMalformedTagIsRejectedBeforeAnyCheckout() {
@@ -601,8 +478,10 @@ class DifyPipelineTest {
         assertTrue(h.runs.every { it.params.config == 'ci/dify-ci.yml' })
         h.calls.clear(); h.runs.clear()
         Throwable t = runPipeline([aprovalPolicy: 'never'])
-        assertTrue(t.message, t.message.startsWith("difyPipeline: unknown option 'aprovalPolicy'"))
-        assertEquals([], h.runs)
+        assertEquals('the runner knows every option name (docs/steps.yml); Groovy keeps no list of its own',
+            "dify-ci context: difyPipeline: unknown option 'aprovalPolicy' [usage]", t.message)
+        assertEquals([], h.commands())
+        assertEquals([], h.stages())
     }
 
     @Test
@@ -610,8 +489,8 @@ class DifyPipelineTest {
         Throwable t = runPipeline([environments: ['staging', 'prod']])
         assertTrue(t instanceof PipelineError)
         assertEquals("dify-ci context: difyPipeline: environments: no environment 'prod' in dify-ci.yml (known: staging, production) [usage]", t.message)
-        assertEquals('the runner resolved the options', [overrides: [environments: ['staging', 'prod']], branch: 'main', tag: null, buildNumber: '7'],
-            h.runs[0].params.subMap(['overrides', 'branch', 'tag', 'buildNumber']))
+        assertEquals('the runner resolved the options', [overrides: [environments: ['staging', 'prod']], branch: 'main', tag: null],
+            h.runs[0].params.subMap(['overrides', 'branch', 'tag']))
         // The context is what the pipeline notifies with: without one (options the runner refused) nothing is notified.
         assertEquals('nothing validated, planned, deployed or notified', [], commandLine())
         assertEquals([], h.stages())
@@ -646,7 +525,7 @@ class DifyPipelineTest {
             assertEquals('rejected by the context, before any stage', [[], []], [h.commands(), h.stages()])
         }
         h.calls.clear(); h.runs.clear()
-        assertNull(runPipeline([approvalPolicy: 'every-nth', everyNth: 7])) // build 7
+        assertNull(runPipeline([approvalPolicy: 'every-nth', everyNth: 1])) // the main branch, every good build
         assertEquals(1, h.named('input').size())
         h.calls.clear(); h.runs.clear()
         assertNull(runPipeline([approvalPolicy: 'every-nth', everyNth: 1L]))

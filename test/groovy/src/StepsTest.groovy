@@ -7,12 +7,14 @@ import harness.Vars
 import org.junit.Before
 import org.junit.Test
 
-class StepsTest {
+class StepsTest extends EngineTest {
     static final Map STEP_COMMANDS = [
         difyValidate: 'validate', difyPlan: 'plan', difyDeploy: 'deploy', difySmoke: 'smoke', difyRollback: 'rollback',
         difyBackup  : 'backup', difyStatus: 'status', difyNotify: 'notify',
     ]
-    PipelineHarness h
+    StepsTest(String engine) {
+        super(engine)
+    }
 
     @Before
     void setUp() {

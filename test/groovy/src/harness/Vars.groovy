@@ -18,7 +18,10 @@ class Vars {
         return new File(dir(), "${name}.groovy").getText('UTF-8')
     }
 
+    /** The engine new harnesses use: 'plain', or 'cps' (set by the engine-parameterised tests). */
+    static String engine = 'plain'
+
     static PipelineHarness harness() {
-        return new PipelineHarness(names())
+        return new PipelineHarness(names(), engine)
     }
 }
