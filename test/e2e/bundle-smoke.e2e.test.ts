@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEmulator, type Emulator } from '../../runner/src/emulator/index.js';
-import { ROOT, runCli, tempProject } from '../helpers/cli.js';
+import { ROOT, runRunner, tempProject } from '../helpers/cli.js';
 
 describe('bundle end to end: examples/tenant-repo against the emulator', function () {
   this.timeout(60_000);
@@ -28,9 +28,9 @@ describe('bundle end to end: examples/tenant-repo against the emulator', functio
   });
 
   it('deploys, then smoke-tests apps found by their DSL name', async () => {
-    const deploy = await runCli(['deploy', '--env', 'staging'], { cwd: dir, env, bundle: true });
+    const deploy = await runRunner(['deploy', '--env', 'staging'], { cwd: dir, env });
     assert.equal(deploy.code, 0, deploy.stderr);
-    const smoke = await runCli(['smoke', '--env', 'staging'], { cwd: dir, env, bundle: true });
+    const smoke = await runRunner(['smoke', '--env', 'staging'], { cwd: dir, env });
     assert.equal(smoke.code, 0, smoke.stderr);
     const res = JSON.parse(readFileSync(join(dir, '.dify-ci/results/smoke.json'), 'utf8'));
     assert.equal(res.status, 'success', smoke.stderr);

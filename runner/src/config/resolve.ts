@@ -23,6 +23,7 @@ import type {
   TenantConfig,
   ValidateConfig,
 } from './types.js';
+import { runCwd, runEnv } from '../core/run.js';
 
 export const DEFAULT_CONFIG_FILES = ['dify-ci.yml', 'dify-ci.yaml', 'dify-ci.json'];
 export const DEFAULT_DSL_VERSION = '0.6.0';
@@ -60,7 +61,7 @@ function validateSchema(): ValidateFunction {
   return validator;
 }
 
-export function findConfigFile(explicit?: string, cwd = process.cwd()): string {
+export function findConfigFile(explicit?: string, cwd = runCwd()): string {
   if (explicit) return resolvePath(cwd, explicit);
   for (const name of DEFAULT_CONFIG_FILES) {
     const p = resolvePath(cwd, name);
@@ -158,8 +159,8 @@ export function resolveTenantsInline(list: any[], src: SourceDoc): TenantConfig[
 }
 
 export function resolveConfig(opts: LoadOptions = {}): ResolvedConfig {
-  const environ = opts.environ ?? process.env;
-  const cwd = opts.cwd ?? process.cwd();
+  const environ = opts.environ ?? runEnv();
+  const cwd = opts.cwd ?? runCwd();
   const file = findConfigFile(opts.configFile ?? environ.DIFY_CI_CONFIG, cwd);
   const { src, raw } = loadConfigSource(file);
   const baseDir = dirname(file);
@@ -265,7 +266,7 @@ export function resolveConfig(opts: LoadOptions = {}): ResolvedConfig {
  * Picks the environment for this run and applies the DIFY_CI_* layer to it. Separate from resolveConfig so that
  * secrets can be registered for masking before anything (even a bad --env value) is printed.
  */
-export function selectEnvironment(config: ResolvedConfig, envName: string, environ: NodeJS.ProcessEnv = process.env): EnvironmentConfig {
+export function selectEnvironment(config: ResolvedConfig, envName: string, environ: NodeJS.ProcessEnv = runEnv()): EnvironmentConfig {
   const src = config.source;
   const raw = src.value as Record<string, any>;
   const environments = config.environments;

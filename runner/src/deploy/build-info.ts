@@ -1,5 +1,6 @@
 /** Which commit and build a deploy comes from: Jenkins variables first, git as a fallback. */
 import { execFileSync } from 'node:child_process';
+import { runCwd, runEnv } from '../core/run.js';
 
 export interface BuildInfo {
   gitCommit: string | null;
@@ -10,7 +11,7 @@ export interface BuildInfo {
   markedComment: string;
 }
 
-export function buildInfo(environ: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): BuildInfo {
+export function buildInfo(environ: NodeJS.ProcessEnv = runEnv(), cwd = runCwd()): BuildInfo {
   let commit = environ.GIT_COMMIT?.trim() || null;
   if (!commit) {
     try {

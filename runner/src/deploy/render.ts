@@ -14,6 +14,7 @@ import type { EnvironmentConfig } from '../config/types.js';
 import { aliasProblem, lexerDepthProblem } from '../yaml/limits.js';
 import { loadSourceFile, parseSource, pyyamlTags } from '../yaml/source.js';
 import { contentHash, encryptedDatasetIds, isWrappedExport, SECRET_MARKER } from './normalise.js';
+import { runEnv } from '../core/run.js';
 
 export type DslDoc = Record<string, any>;
 
@@ -134,7 +135,7 @@ function typedValue(v: string | number | boolean, valueType: string, name: strin
 }
 
 export function renderDsl(source: DslDoc, opts: RenderOptions): Rendered {
-  const environ = opts.environ ?? process.env;
+  const environ = opts.environ ?? runEnv();
   const where = `environment ${opts.env.key}`;
   const doc = structuredClone(source) as DslDoc;
   const warnings: string[] = [];

@@ -30,7 +30,7 @@ const stripAnsi = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '');
 async function optionalConfig(ctx: RunContext, needed: boolean): Promise<ResolvedConfig | undefined> {
   if (ctx.globals.config) return ctx.config();
   const { findConfigFile } = await import('../config/resolve.js');
-  const file = findConfigFile();
+  const file = findConfigFile(undefined, ctx.io.cwd);
   if (existsSync(file)) return ctx.config();
   if (needed) throw usageError(`nothing to validate: no PATH given and no configuration (${file}); give DSL files or directories, or list apps in dify-ci.yml`);
   return undefined;
@@ -44,7 +44,7 @@ export async function runValidate(ctx: RunContext, opts: ValidateCliOptions, arg
   }
   const config = await optionalConfig(ctx, args.length === 0);
   let files: string[];
-  if (args.length > 0) files = expandPaths(args);
+  if (args.length > 0) files = expandPaths(args, ctx.io.cwd);
   else {
     files = Object.values(config!.apps).map((a) => a.dsl);
     if (files.length === 0) throw usageError(`no apps in ${config!.file}: name app DSL files under apps:, or give PATHs to validate`);
@@ -66,7 +66,7 @@ export async function runValidate(ctx: RunContext, opts: ValidateCliOptions, arg
   let stdout: string | undefined;
   const artifacts = [];
   if (opts.output) {
-    const out = resolve(opts.output);
+    const out = resolve(ctx.io.cwd, opts.output);
     try {
       mkdirSync(dirname(out), { recursive: true });
       writeFileSync(out, mask(stripAnsi(report)) + '\n');
@@ -75,9 +75,9 @@ export async function runValidate(ctx: RunContext, opts: ValidateCliOptions, arg
     }
     artifacts.push({ path: out, kind: `validate-${format}` });
     // The file is for machines (or later); the console still shows people what is wrong.
-    process.stderr.write(mask(text()) + '\n');
+    ctx.io.stderr.write(mask(text()) + '\n');
   } else {
-    stdout = format === 'text' && !(useColor() && process.stdout.isTTY) && !process.env.FORCE_COLOR ? stripAnsi(report) : report;
+    stdout = format === 'text' && !(useColor() && ctx.io.stdout.isTTY) && !ctx.io.env.FORCE_COLOR ? stripAnsi(report) : report;
   }
 
   const summary = `${t.files} file${t.files === 1 ? '' : 's'} validated: ${t.errors} error${t.errors === 1 ? '' : 's'}, ${t.warnings} warning${t.warnings === 1 ? '' : 's'}${strict && t.warnings && !t.errors ? ' (--strict)' : ''}`;
