@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+/**
+ * `npm test`: the type check, the bundle check, mocha and the Groovy tests, run at the same time (the Groovy side
+ * is mostly JVM start-up and groovyc, mocha mostly waits on sockets and child processes), then one closing line
+ * that counts both test runners: `tests: N passed, N failed, N skipped`. Mocha streams its output; the other
+ * steps' output is printed when they end. Exit 1 when anything failed.
+ */
+import { spawn } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = (name) => join(root, 'node_modules/.bin', name);
+
+/** Runs one step; `live` streams stdout (mocha), else everything is kept for the end. */
+function step(name, command, args, { live = false } = {}) {
+  const started = Date.now();
+  return new Promise((done) => {
+    const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (live) process.stdout.write(d);
+    });
+    child.stderr.on('data', (d) => {
+      if (live) process.stderr.write(d);
+      else out += d;
+    });
+    child.on('error', (e) => done({ name, code: 1, out: `${out}\n${name}: cannot start ${command}: ${e.message}\n`, ms: Date.now() - started }));
+    child.on('close', (code, signal) => done({ name, code: code ?? (signal ? 1 : 0), out, ms: Date.now() - started }));
+  });
+}
+
+/** The runner's own closing line, e.g. `mocha: 12 passed, 0 failed, 1 skipped`. */
+function counts(out) {
+  const lines = out.split('\n').filter((l) => /^\w+: \d+ passed, \d+ failed/.test(l.trim()));
+  const m = lines.at(-1)?.trim().match(/(\d+) passed, (\d+) failed(?:, (\d+) skipped)?/);
+  return m ? { passed: Number(m[1]), failed: Number(m[2]), skipped: Number(m[3] ?? 0) } : undefined;
+}
+
+const t0 = Date.now();
+const checks = [step('typecheck', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']), step('bundle', process.execPath, ['scripts/bundle.mjs', '--check'])];
+const groovy = step('groovy', 'bash', ['test/groovy/run.sh']);
+const mocha = await step('mocha', bin('mocha'), ['--parallel', '--jobs', '2', 'test/**/*.test.ts'], { live: true });
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const summary = [];
+for (const r of [...(await Promise.all(checks)), await groovy]) {
+  if (r.out.trim()) process.stdout.write(`\n${r.out.trimEnd()}\n`);
+}
+for (const r of [mocha, ...(await Promise.all(checks)), await groovy]) {
+  const c = r.name === 'mocha' || r.name === 'groovy' ? counts(r.out) : undefined;
+  if (c) {
+    passed += c.passed;
+    failed += c.failed;
+    skipped += c.skipped;
+  }
+  // A check that failed, or a runner that failed without saying what, is one failure.
+  if (r.code !== 0 && (!c || c.failed === 0)) failed += 1;
+  summary.push(`${r.name} ${r.code === 0 ? 'ok' : `FAILED (exit ${r.code})`} in ${(r.ms / 1000).toFixed(1)} s`);
+}
+process.stdout.write(`\n${summary.join(', ')}; ${((Date.now() - t0) / 1000).toFixed(1)} s in all\n`);
+process.stdout.write(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+process.exitCode = failed > 0 ? 1 : 0;
