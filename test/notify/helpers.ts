@@ -11,7 +11,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SMTPServer } from 'smtp-server';
 import { simpleParser, type ParsedMail } from 'mailparser';
-import { runnerArgs } from '../helpers/cli.js';
+import { main } from '../../runner/src/program.js';
+import { Captured, runnerArgs } from '../helpers/cli.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CANARY = 'canary-9f3Kq-s3cr3t-7Zx';
@@ -286,4 +287,12 @@ export function runCli(args: string[], cwd: string, env: Record<string, string> 
     child.on('error', rej);
     child.on('close', (code) => res({ code: code ?? -1, stdout, stderr }));
   });
+}
+
+/** The same, in this process through main(argv, io): for cases that need no trusted test CA (NODE_EXTRA_CA_CERTS). */
+export async function runInProcess(args: string[], cwd: string, env: Record<string, string> = {}): Promise<CliRun> {
+  const stdout = new Captured();
+  const stderr = new Captured();
+  const code = await main(args, { stdout, stderr, cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', ...env } });
+  return { code, stdout: stdout.text, stderr: stderr.text };
 }
