@@ -219,7 +219,8 @@ export function thisBuildDeploys(historyDir: string, resultsDir: string, envKey:
     let o: unknown;
     try {
       o = JSON.parse(readFileSync(join(resultsDir, name), 'utf8'));
-    } catch {
+    } catch (e) {
+      log.debug(`${name}: not read as a result file (${(e as Error).message})`);
       continue; // blanked before a run (difyRun), or not a result file
     }
     if (!isObj(o) || o.command !== 'deploy' || !isObj(o.data) || o.data.env !== envKey || o.data.buildUrl !== build) continue;

@@ -8,6 +8,7 @@ import { pyyamlTags } from '../yaml/source.js';
 import { DifyCiError } from '../core/errors.js';
 import { registerSecret } from '../core/mask.js';
 import type { ConsoleClient } from './console.js';
+import { log } from '../core/log.js';
 
 export interface ExportOptions {
   workflowId?: string;
@@ -47,7 +48,9 @@ export function registerExportSecrets(yamlText: string): void {
   let doc: unknown;
   try {
     doc = parse(yamlText, { version: '1.1', customTags: pyyamlTags });
-  } catch {
+  } catch (e) {
+    // Nothing to register in text that is not YAML; the caller's own parse of the export reports it.
+    log.debug(`export: no secrets registered, the text is not YAML (${(e as Error).message})`);
     return;
   }
   const vars = (doc as { workflow?: { environment_variables?: { value_type?: string; value?: unknown }[] } } | null)?.workflow?.environment_variables;

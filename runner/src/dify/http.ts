@@ -406,8 +406,9 @@ function buildAgents(baseUrl: string, tls: { ca?: string[]; rejectUnauthorized: 
   if (proxy) {
     try {
       registerSecret(decodeURIComponent(new URL(proxy).password));
-    } catch {
-      // not a URL: hpagent will say so
+    } catch (e) {
+      // Not a URL, so no password to mask: hpagent refuses it with its own message on the first request.
+      log.debug(`the proxy setting is not a URL (${(e as Error).message})`);
     }
     log.debug(`using proxy ${redactUrl(proxy)} for ${baseUrl}`);
     return {
@@ -439,6 +440,7 @@ function redactUrl(u: string): string {
     if (p.password) p.password = '***';
     return p.toString();
   } catch {
+    // Only for the debug line above; what is not a URL has no password field to hide (the masker still runs).
     return u;
   }
 }

@@ -47,7 +47,9 @@ function registerWebhookUrl(url: string | undefined): void {
   let u: URL;
   try {
     u = new URL(url);
-  } catch {
+  } catch (e) {
+    // Nothing URL-shaped to mask; sending to it fails with its own message (which the masker still covers).
+    log.debug(`slack: the webhook URL is not a URL (${(e as Error).message})`);
     return;
   }
   const path = `${u.pathname}${u.search}`;

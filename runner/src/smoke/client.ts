@@ -428,6 +428,7 @@ export class ServiceClient {
           try {
             json = JSON.parse(ev.data);
           } catch {
+            // Counted, and reported in the observation's notes (below), rather than failing the stream.
             badData++;
             return;
           }
