@@ -18,6 +18,7 @@ const check = process.argv.includes('--check');
 
 // The source hash is the one the dev runner computes (runner/src/source-hash.ts), so both print the same.
 const { computeSourceHash } = await tsImport('../runner/src/source-hash.ts', import.meta.url);
+const { dynamicExternals } = await tsImport('./bundle-guard.ts', import.meta.url);
 const hash = computeSourceHash(root);
 
 const result = await build({
@@ -40,15 +41,12 @@ const result = await build({
   banner: { js: 'var __difyCiImportMetaUrl=require("url").pathToFileURL(__filename).href;' },
 });
 
-// A dynamic import() of anything esbuild leaves outside the bundle (a Node built-in, an external package) survives
-// as a real import() call, which Node refuses inside the vm.Script compile-cache wrapper below
-// (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING). Refuse to build one, naming the file and the import.
-const dynamicExternals = Object.entries(result.metafile.inputs).flatMap(([file, input]) =>
-  input.imports.filter((i) => i.kind === 'dynamic-import' && i.external).map((i) => `${file}: import('${i.original ?? i.path}')`),
-);
-if (dynamicExternals.length) {
+// A dynamic import() of anything esbuild leaves outside the bundle survives as a real import() call, which Node
+// refuses inside the vm.Script compile-cache wrapper below. Refuse to build one, naming the file and the import.
+const refused = dynamicExternals(result.metafile);
+if (refused.length) {
   console.error('bundle: dynamic import() of a module outside the bundle fails in runner.cjs; import it statically:');
-  for (const d of dynamicExternals) console.error(`  ${d}`);
+  for (const d of refused) console.error(`  ${d}`);
   process.exit(1);
 }
 

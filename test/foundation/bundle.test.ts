@@ -2,6 +2,10 @@ import { strict as assert } from 'node:assert';
 import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { Script } from 'node:vm';
+import { build } from 'esbuild';
+import { dynamicExternals } from '../../scripts/bundle-guard.js';
 import { BUNDLE, cleanEnv, runCli, tempProject } from '../helpers/cli.js';
 import { GOOD_CONFIG } from './fixtures.js';
 
@@ -83,5 +87,19 @@ describe('the bundled runner (resources/dify-ci/runner.cjs)', () => {
     assert.equal(corrupt.status, 0, corrupt.stderr);
     assert.equal(corrupt.stdout, first.stdout);
     assert.notEqual(readFileSync(join(dir, caches()[0]!), 'utf8'), 'not a V8 code cache', 'a rejected cache is rewritten');
+  });
+
+  it('cannot hold a dynamic import() of a module outside it: the build names it, the wrapper could not load it', async () => {
+    const dir = tempProject({
+      'entry.ts': "export async function fs() { return (await import('node:fs')).existsSync('.'); }\nexport async function local() { return (await import('./local.js')).x; }\n",
+      'local.ts': 'export const x = 1;\n',
+    });
+    const out = await build({ absWorkingDir: dir, entryPoints: ['entry.ts'], bundle: true, platform: 'node', format: 'cjs', write: false, metafile: true, logLevel: 'silent' });
+    assert.deepEqual(dynamicExternals(out.metafile), ["entry.ts: import('node:fs')"], 'the bundled local module is fine');
+    // What scripts/bundle.mjs would otherwise ship: the code run the way runner.cjs runs it, in a vm.Script.
+    const mod = { exports: {} as { fs(): Promise<boolean>; local(): Promise<number> } };
+    new Script(`(function (exports, require, module) {${out.outputFiles[0]!.text}\n})`, { filename: join(dir, 'runner.cjs') }).runInThisContext()(mod.exports, createRequire(join(dir, 'runner.cjs')), mod);
+    assert.equal(await mod.exports.local(), 1);
+    await assert.rejects(mod.exports.fs(), { code: 'ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING' });
   });
 });
