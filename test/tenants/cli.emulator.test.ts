@@ -1,10 +1,10 @@
-/** `dify-ci deploy|smoke|rollback` on a multi-tenant environment: the runner (the bundle, see DIFY_CI_TEST_RUNNER) as its own process against the emulator. */
+/** `dify-ci deploy|smoke|rollback` on a multi-tenant environment, in-process through main(argv, io), against the emulator (test/e2e/fanout runs the bundle). */
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Emulator } from '../../runner/src/emulator/index.js';
 import { useEmulator } from '../helpers/emulator.js';
-import { runRunner } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { publishedIn, routeCount, tenantProject, type TenantProject } from './helpers.js';
 
 describe('tenants: CLI against the emulator', function () {
@@ -14,7 +14,7 @@ describe('tenants: CLI against the emulator', function () {
   beforeEach(() => (emu = current()));
 
   const gold = (i: number) => ({ tier: i % 2 === 0 ? 'gold' : 'silver', region: i < 3 ? 'cn' : 'eu' });
-  const cli = (p: TenantProject, args: string[], env: Record<string, string> = {}) => runRunner(args, { cwd: p.dir, env: { ...(p.environ as Record<string, string>), ...env } });
+  const cli = (p: TenantProject, args: string[], env: Record<string, string> = {}) => runCli(args, { cwd: p.dir, env: { ...(p.environ as Record<string, string>), ...env } });
   const result = (p: TenantProject, name = 'deploy') => JSON.parse(readFileSync(join(p.dir, `.dify-ci/results/${name}.json`), 'utf8'));
 
   it('deploy --tenants picks by label from a CSV tenant file; Jenkins-friendly progress; flat targets + waves', async () => {
