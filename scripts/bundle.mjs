@@ -21,6 +21,25 @@ const { computeSourceHash } = await tsImport('../runner/src/source-hash.ts', imp
 const { dynamicExternals } = await tsImport('./bundle-guard.ts', import.meta.url);
 const hash = computeSourceHash(root);
 
+// The schemas the runner checks its inputs against, compiled here instead of in every runner process (see
+// runner/src/core/validators.ts): Ajv's standalone code of each definition replaces core/precompiled.ts.
+const { VALIDATORS, compileDefinition } = await tsImport('../runner/src/core/validators.ts', import.meta.url);
+const { default: standaloneCode } = await import('ajv/dist/standalone/index.js');
+function precompiledModule() {
+  const entries = Object.entries(VALIDATORS).map(([name, definition]) => {
+    const { ajv, validate } = compileDefinition(definition, { code: { source: true } });
+    const code = standaloneCode(ajv, validate);
+    return `  ${JSON.stringify(name)}: (function () {\n    var module = { exports: {} }, exports = module.exports;\n${code}\n    return module.exports;\n  })(),`;
+  });
+  return `export const precompiled = {\n${entries.join('\n')}\n};\n`;
+}
+const precompiled = {
+  name: 'precompiled-validators',
+  setup(b) {
+    b.onLoad({ filter: /runner[\\/]src[\\/]core[\\/]precompiled\.ts$/ }, () => ({ contents: precompiledModule(), loader: 'js', resolveDir: join(root, 'runner/src/core') }));
+  },
+};
+
 const result = await build({
   absWorkingDir: root,
   entryPoints: ['runner/src/cli.ts'],
@@ -39,6 +58,7 @@ const result = await build({
     'import.meta.url': '__difyCiImportMetaUrl',
   },
   banner: { js: 'var __difyCiImportMetaUrl=require("url").pathToFileURL(__filename).href;' },
+  plugins: [precompiled],
 });
 
 // A dynamic import() of anything esbuild leaves outside the bundle survives as a real import() call, which Node

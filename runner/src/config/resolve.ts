@@ -6,11 +6,11 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { configError, DifyCiError } from '../core/errors.js';
-import { createAjv, type ValidateFunction } from '../core/ajv.js';
+import type { ValidateFunction } from '../core/ajv.js';
+import { validatorFor } from '../core/validators.js';
 import { schemaProblems } from '../core/schema-errors.js';
 import { formatPosition } from '../core/errors.js';
 import { loadSourceFile, positionOf, type SourceDoc } from '../yaml/source.js';
-import schema from './config.schema.json' with { type: 'json' };
 import type {
   AppConfig,
   AuthConfig,
@@ -55,10 +55,8 @@ export const ENV_OVERRIDES = {
   DIFY_CI_REPORTS_DIR: 'paths.reports',
 } as const;
 
-let validator: ValidateFunction | null = null;
 function validateSchema(): ValidateFunction {
-  if (!validator) validator = createAjv().compile(schema as object);
-  return validator;
+  return validatorFor('config');
 }
 
 export function findConfigFile(explicit?: string, cwd = runCwd()): string {
