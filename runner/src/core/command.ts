@@ -44,10 +44,11 @@ export interface RunContext {
 }
 
 const EXIT_CODE = Symbol('dify-ci.exitCode');
+const exitCodeOfRun = () => currentScope().slot(EXIT_CODE, () => ({ code: undefined as number | undefined }));
 
 /** The exit code of the command that ran in the current run (set by runCommand; main returns it). */
 export function commandExitCode(): number | undefined {
-  return currentScope().slot(EXIT_CODE, () => ({ code: undefined as number | undefined })).code;
+  return exitCodeOfRun().code;
 }
 
 function defaultExit(status: ResultStatus): ExitCodeValue {
@@ -129,7 +130,7 @@ export async function runCommand(command: string, globals: GlobalOptions, fn: (c
     log.warn(`could not write the result file ${resultPath}: ${(e as Error).message}`);
   }
   if (globals.json) io.stdout.write(JSON.stringify(result, null, 2) + '\n');
-  currentScope().slot(EXIT_CODE, () => ({ code: undefined as number | undefined })).code = result.exitCode;
+  exitCodeOfRun().code = result.exitCode;
   return result.exitCode as ExitCodeValue;
 }
 
