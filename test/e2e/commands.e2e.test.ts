@@ -16,7 +16,7 @@ import { ROOT, runRunner, tempProject, type CliResult } from '../helpers/cli.js'
 const TICKETS_KEY = 'tk-e2e-canary-5150';
 
 describe('end to end: every command of the runner against the emulator', function () {
-  this.timeout(60_000);
+  this.timeout(120_000);
   let emu: Emulator;
   let slack: SlackCapture;
   let smtp: SmtpCapture;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { runRunner, useTempDir } from '../helpers/cli.js';
 
 describe('end to end: the demo', function () {
-  this.timeout(90_000);
+  this.timeout(180_000); // a bound for a loaded machine; it takes seconds alone
   const tmp = useTempDir('dify-ci-demo-');
 
   it('plays the whole pipeline, each step with the exit code a real pipeline expects', async () => {

@@ -15,7 +15,7 @@ const WAVES = `rollout:
 `;
 
 describe('end to end: a tenant fan-out', function () {
-  this.timeout(60_000);
+  this.timeout(120_000);
   const emu = useEmulator();
 
   it('deploys wave by wave, canary first, with the smoke gate, then smokes every tenant', async () => {
