@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 /**
- * `npm test`: the type check, the bundle check, mocha and the Groovy tests, run at the same time (the Groovy side
- * is mostly JVM start-up and groovyc, mocha mostly waits on sockets and child processes), then one closing line
- * that counts both test runners: `tests: N passed, N failed, N skipped`. Mocha streams its output; the other
- * steps' output is printed when they end. Exit 1 when anything failed.
+ * `npm test`: the type check, the bundle check, mocha (two jobs) and the Groovy tests, all at the same time so that
+ * both cores stay busy, then one closing line that counts both test runners: `tests: N passed, N failed, N skipped`.
+ * Mocha streams its output; the other steps' output is printed when they end. Exit 1 when anything failed.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
