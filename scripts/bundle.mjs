@@ -18,7 +18,27 @@ const check = process.argv.includes('--check');
 
 // The source hash is the one the dev runner computes (runner/src/source-hash.ts), so both print the same.
 const { computeSourceHash } = await tsImport('../runner/src/source-hash.ts', import.meta.url);
+const { dynamicExternals } = await tsImport('./bundle-guard.ts', import.meta.url);
 const hash = computeSourceHash(root);
+
+// The schemas the runner checks its inputs against, compiled here instead of in every runner process (see
+// runner/src/core/validators.ts): Ajv's standalone code of each definition replaces core/precompiled.ts.
+const { VALIDATORS, compileDefinition } = await tsImport('../runner/src/core/validators.ts', import.meta.url);
+const { default: standaloneCode } = await import('ajv/dist/standalone/index.js');
+function precompiledModule() {
+  const entries = Object.entries(VALIDATORS).map(([name, definition]) => {
+    const { ajv, validate } = compileDefinition(definition, { code: { source: true } });
+    const code = standaloneCode(ajv, validate);
+    return `  ${JSON.stringify(name)}: (function () {\n    var module = { exports: {} }, exports = module.exports;\n${code}\n    return module.exports;\n  })(),`;
+  });
+  return `export const precompiled = {\n${entries.join('\n')}\n};\n`;
+}
+const precompiled = {
+  name: 'precompiled-validators',
+  setup(b) {
+    b.onLoad({ filter: /runner[\\/]src[\\/]core[\\/]precompiled\.ts$/ }, () => ({ contents: precompiledModule(), loader: 'js', resolveDir: join(root, 'runner/src/core') }));
+  },
+};
 
 const result = await build({
   absWorkingDir: root,
@@ -38,17 +58,15 @@ const result = await build({
     'import.meta.url': '__difyCiImportMetaUrl',
   },
   banner: { js: 'var __difyCiImportMetaUrl=require("url").pathToFileURL(__filename).href;' },
+  plugins: [precompiled],
 });
 
-// A dynamic import() of anything esbuild leaves outside the bundle (a Node built-in, an external package) survives
-// as a real import() call, which Node refuses inside the vm.Script compile-cache wrapper below
-// (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING). Refuse to build one, naming the file and the import.
-const dynamicExternals = Object.entries(result.metafile.inputs).flatMap(([file, input]) =>
-  input.imports.filter((i) => i.kind === 'dynamic-import' && i.external).map((i) => `${file}: import('${i.original ?? i.path}')`),
-);
-if (dynamicExternals.length) {
+// A dynamic import() of anything esbuild leaves outside the bundle survives as a real import() call, which Node
+// refuses inside the vm.Script compile-cache wrapper below. Refuse to build one, naming the file and the import.
+const refused = dynamicExternals(result.metafile);
+if (refused.length) {
   console.error('bundle: dynamic import() of a module outside the bundle fails in runner.cjs; import it statically:');
-  for (const d of dynamicExternals) console.error(`  ${d}`);
+  for (const d of refused) console.error(`  ${d}`);
   process.exit(1);
 }
 

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { log } from './core/log.js';
 
 function walk(dir: string, out: string[]): void {
   for (const name of readdirSync(dir).sort()) {
@@ -22,7 +23,9 @@ export function computeSourceHash(root = resolve(dirname(fileURLToPath(import.me
     h.update('\0');
     try {
       h.update(readFileSync(f).toString('utf8').replace(/\r\n/g, '\n'));
-    } catch {
+    } catch (e) {
+      // A file gone between listing and reading still changes the hash, which is all the hash is for.
+      log.debug(`source hash: ${f}: ${(e as Error).message}`);
       h.update('(missing)');
     }
     h.update('\0');

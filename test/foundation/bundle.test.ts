@@ -2,7 +2,11 @@ import { strict as assert } from 'node:assert';
 import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { BUNDLE, cleanEnv, runCli, tempProject } from '../helpers/cli.js';
+import { createRequire } from 'node:module';
+import { Script } from 'node:vm';
+import { build } from 'esbuild';
+import { dynamicExternals } from '../../scripts/bundle-guard.js';
+import { BUNDLE, cleanEnv, runCli, runRunner, tempProject } from '../helpers/cli.js';
 import { GOOD_CONFIG } from './fixtures.js';
 
 describe('the bundled runner (resources/dify-ci/runner.cjs)', () => {
@@ -83,5 +87,47 @@ describe('the bundled runner (resources/dify-ci/runner.cjs)', () => {
     assert.equal(corrupt.status, 0, corrupt.stderr);
     assert.equal(corrupt.stdout, first.stdout);
     assert.notEqual(readFileSync(join(dir, caches()[0]!), 'utf8'), 'not a V8 code cache', 'a rejected cache is rewritten');
+  });
+
+  it('cannot hold a dynamic import() of a module outside it: the build names it, the wrapper could not load it', async () => {
+    const dir = tempProject({
+      'entry.ts': "export async function fs() { return (await import('node:fs')).existsSync('.'); }\nexport async function local() { return (await import('./local.js')).x; }\n",
+      'local.ts': 'export const x = 1;\n',
+    });
+    const out = await build({ absWorkingDir: dir, entryPoints: ['entry.ts'], bundle: true, platform: 'node', format: 'cjs', write: false, metafile: true, logLevel: 'silent' });
+    assert.deepEqual(dynamicExternals(out.metafile), ["entry.ts: import('node:fs')"], 'the bundled local module is fine');
+    // What scripts/bundle.mjs would otherwise ship: the code run the way runner.cjs runs it, in a vm.Script.
+    const mod = { exports: {} as { fs(): Promise<boolean>; local(): Promise<number> } };
+    new Script(`(function (exports, require, module) {${out.outputFiles[0]!.text}\n})`, { filename: join(dir, 'runner.cjs') }).runInThisContext()(mod.exports, createRequire(join(dir, 'runner.cjs')), mod);
+    assert.equal(await mod.exports.local(), 1);
+    await assert.rejects(mod.exports.fs(), { code: 'ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING' });
+  });
+
+  it('checks configuration, tenant lists, smoke suites and DSL exactly as the sources do (its schemas are precompiled)', async () => {
+    const dir = tempProject({
+      'bad-config/dify-ci.yml': 'apps:\n  a: {dsl: a.yml, tets: t.yml}\nenvironments:\n  s:\n    url: 5\n    auth: {mode: pasword, email: a@b.c}\n    protectd: true\n',
+      'bad-tenants/dify-ci.yml': "apps: {a: {dsl: a.yml}}\nenvironments:\n  p: {url: 'http://127.0.0.1:9', auth: {mode: token, tokenEnv: T}}\ntenants: {file: tenants.yml}\n",
+      'bad-tenants/tenants.yml': '- {name: t1, workspaceId: 1}\n- {nme: t2, workspaceId: w2, labels: {tier: [gold]}}\n',
+      'suite.yml': 'cases:\n  - {name: a, inputs: x, assert: [{contans: b}]}\n  - {query: hi, repeat: -1}\n',
+      'bad-dsl.yml': 'app: {name: x, mode: workflow, icon: 3}\nkind: app\nversion: 0.6.0\nworkflow:\n  graph: {nodes: {}, edges: 1}\n  features: []\n',
+    });
+    const runs: [string, string[], Record<string, string>][] = [
+      ['bad-config', ['config'], {}],
+      ['bad-tenants', ['config'], {}],
+      ['.', ['smoke', '--url', 'http://127.0.0.1:9/v1', '--api-key-env', 'K', '--suite', 'suite.yml'], { K: 'app-key-1234' }],
+      ['.', ['validate', 'bad-dsl.yml', '--format', 'json'], {}],
+    ];
+    for (const [sub, args, env] of runs) {
+      const cwd = join(dir, sub);
+      const bundled = await runRunner(args, { cwd, env, runner: 'bundle' });
+      const source = await runCli(args, { cwd, env });
+      assert.notEqual(bundled.code, 0, `${args.join(' ')} finds problems: ${bundled.stderr}`);
+      const volatile = (t: string) => t.replace(/"(startedAt|finishedAt|toolVersion)": "[^"]*"/g, '');
+      assert.deepEqual(
+        { code: bundled.code, stdout: volatile(bundled.stdout), stderr: bundled.stderr },
+        { code: source.code, stdout: volatile(source.stdout), stderr: source.stderr },
+        `${sub}: ${args.join(' ')}`,
+      );
+    }
   });
 });

@@ -61,6 +61,7 @@ function stubContext(cwd: string, environ: NodeJS.ProcessEnv): RunContext {
   return {
     command: 'context',
     globals: {},
+    io: { stdout: process.stdout, stderr: process.stderr, env: environ, cwd },
     config: () =>
       (cfg ??= (async () => {
         const c = resolveConfig({ cwd, environ, envName: '' });

@@ -1,6 +1,7 @@
 /**
- * `dify-ci notify` end to end: the real CLI in a temp workspace, talking to a local Slack stand-in and a local
- * SMTP server with STARTTLS (trusted through NODE_EXTRA_CA_CERTS, as a real install with an internal CA would).
+ * `dify-ci notify` end to end: the runner as its own process in a temp workspace, talking to a local Slack stand-in
+ * and a local SMTP server with STARTTLS (trusted through NODE_EXTRA_CA_CERTS, as a real install with an internal CA
+ * would). Cases that send no email run in-process.
  */
 import { strict as assert } from 'node:assert';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { join } from 'node:path';
 import { clearSecrets, registerSecret } from '../../runner/src/core/mask.js';
 import { writeResult, type CommandResult } from '../../runner/src/core/result.js';
 import type { Block } from '../../runner/src/notify/slack-blocks.js';
-import { CANARY, closedPort, failedRunFixture, resultFile, runCli, startFakeSlack, startFakeSmtp, tempDir, testCertificate, writeResults, type FakeSlack, type FakeSmtp } from './helpers.js';
+import { CANARY, closedPort, failedRunFixture, resultFile, runCli, runInProcess, startFakeSlack, startFakeSmtp, tempDir, testCertificate, writeResults, type FakeSlack, type FakeSmtp } from './helpers.js';
 
 function project(slackUrl: string, smtpPort: number, extra = ''): string {
   const dir = tempDir();
@@ -218,10 +219,10 @@ describe('notify: the CLI end to end', function () {
     writeFileSync(join(dir, 'slack.yml'), 'text: "{{title}}"\nblocks:\n  - type: section\n    text: {type: mrkdwn, text: "{{#targets}}{{labl}}{{/targets}}"}\n');
     const cfg = readFileSync(join(dir, 'dify-ci.yml'), 'utf8').replace('    on: [failure, fixed]', '    template: slack.yml\n    on: [failure, fixed]');
     writeFileSync(join(dir, 'dify-ci.yml'), cfg);
-    const r = await runCli(['notify', '--env', 'production', '--status', 'failure', '--channel', 'slack'], dir, env('60'));
+    const r = await runInProcess(['notify', '--env', 'production', '--status', 'failure', '--channel', 'slack'], dir, env('60'));
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /warning: slack: slack\.yml:4:\d+: template blocks\[0\]\.text\.text: unknown placeholder 'labl' \(did you mean 'label'\?\)/);
-    const s = await runCli(['notify', '--env', 'production', '--status', 'failure', '--channel', 'slack', '--strict'], dir, env('61'));
+    const s = await runInProcess(['notify', '--env', 'production', '--status', 'failure', '--channel', 'slack', '--strict'], dir, env('61'));
     assert.equal(s.code, 2, s.stderr);
     assert.equal(slack.calls.length, 0);
   });
@@ -229,7 +230,7 @@ describe('notify: the CLI end to end', function () {
   it('a bad notify.reportUrl placeholder: a warning with its position, the artifact link instead', async () => {
     const dir = project(slack.url, smtp.port, '  reportUrl: "https://reports.example.com/{{jbo}}"\n');
     writeFresh(dir, failedRunFixture());
-    const r = await runCli(['notify', '--env', 'production', '--status', 'failure', '--dry-run'], dir, env('80'));
+    const r = await runInProcess(['notify', '--env', 'production', '--status', 'failure', '--dry-run'], dir, env('80'));
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /warning: dify-ci\.yml:22:14: notify\.reportUrl: unknown placeholder 'jbo' \(did you mean 'job'\?\)/);
     assert.match(r.stdout, /"url": "https:\/\/jenkins\.example\.com\/job\/support-bot\/80\/artifact\/\.dify-ci\/reports\/smoke\.html"/);
@@ -238,13 +239,13 @@ describe('notify: the CLI end to end', function () {
   it('usage errors exit 2: a bad --status, an unconfigured --channel', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'dify-ci.yml'), 'apps:\n  a: { dsl: a.yml }\nenvironments:\n  staging:\n    url: http://127.0.0.1:9\n    auth: { mode: token, tokenEnv: T }\n');
-    const bad = await runCli(['notify', '--status', 'green'], dir, env('1'));
+    const bad = await runInProcess(['notify', '--status', 'green'], dir, env('1'));
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--status must be one of success, failure, unstable, aborted \(got 'green'\)/);
-    const ch = await runCli(['notify', '--status', 'failure', '--channel', 'slack'], dir, env('1'));
+    const ch = await runInProcess(['notify', '--status', 'failure', '--channel', 'slack'], dir, env('1'));
     assert.equal(ch.code, 2);
     assert.match(ch.stderr, /notify\.slack is not configured/);
-    const none = await runCli(['notify', '--status', 'failure'], dir, env('1'));
+    const none = await runInProcess(['notify', '--status', 'failure'], dir, env('1'));
     assert.equal(none.code, 0);
     assert.match(readJson(join(dir, '.dify-ci/results/notify.json')).summary, /no notification channel is configured/);
   });
@@ -252,7 +253,7 @@ describe('notify: the CLI end to end', function () {
   it('--dry-run prints both rendered messages and sends nothing, records no history', async () => {
     const dir = project(slack.url, smtp.port, '  reportUrl: "https://reports.example.com/{{job}}/{{buildNumber}}/{{reportPath}}"\n');
     writeFresh(dir, failedRunFixture());
-    const r = await runCli(['notify', '--env', 'production', '--status', 'success', '--dry-run'], dir, env('70'));
+    const r = await runInProcess(['notify', '--env', 'production', '--status', 'success', '--dry-run'], dir, env('70'));
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout);
     assert.equal(out.slack.mode, 'api');

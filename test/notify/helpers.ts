@@ -11,6 +11,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SMTPServer } from 'smtp-server';
 import { simpleParser, type ParsedMail } from 'mailparser';
+import { main } from '../../runner/src/program.js';
+import { Captured, runnerArgs } from '../helpers/cli.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CANARY = 'canary-9f3Kq-s3cr3t-7Zx';
@@ -264,19 +266,20 @@ export async function closedPort(): Promise<number> {
 
 // ---------------------------------------------------------------- CLI
 
-const TSX = import.meta.resolve('tsx');
-
 export interface CliRun {
   code: number;
   stdout: string;
   stderr: string;
 }
 
-/** Runs `dify-ci <args>` from the TypeScript sources in `cwd`, with only the given environment (plus PATH/HOME). */
+/**
+ * Runs `dify-ci <args>` as its own process (the bundle, or the sources with DIFY_CI_TEST_RUNNER=source) in `cwd`,
+ * with only the given environment (plus PATH/HOME): NODE_EXTRA_CA_CERTS works only at a process's start.
+ */
 export function runCli(args: string[], cwd: string, env: Record<string, string> = {}): Promise<CliRun> {
   const base: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' };
   return new Promise((res, rej) => {
-    const child = spawn(process.execPath, ['--import', TSX, join(ROOT, 'runner/src/cli.ts'), ...args], { cwd, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...runnerArgs(), ...args], { cwd, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -284,4 +287,12 @@ export function runCli(args: string[], cwd: string, env: Record<string, string> 
     child.on('error', rej);
     child.on('close', (code) => res({ code: code ?? -1, stdout, stderr }));
   });
+}
+
+/** The same, in this process through main(argv, io): for cases that need no trusted test CA (NODE_EXTRA_CA_CERTS). */
+export async function runInProcess(args: string[], cwd: string, env: Record<string, string> = {}): Promise<CliRun> {
+  const stdout = new Captured();
+  const stderr = new Captured();
+  const code = await main(args, { stdout, stderr, cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', ...env } });
+  return { code, stdout: stdout.text, stderr: stderr.text };
 }

@@ -1,4 +1,4 @@
-/** `dify-ci deploy|smoke|rollback` on a multi-tenant environment, as a child process against the emulator. */
+/** `dify-ci deploy|smoke|rollback` on a multi-tenant environment, in-process through main(argv, io), against the emulator (test/e2e/fanout runs the bundle). */
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

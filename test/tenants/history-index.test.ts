@@ -55,4 +55,11 @@ describe('tenants: deploy history index', () => {
     check(dir, targets);
     assert.equal(lastGood(dir, 'prod', 'prod/b/x')?.draftHash, 'z');
   });
+
+  it('no history file is an empty history; a history that cannot be read is an error, not an empty one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dify-ci-hist-'));
+    assert.equal(lastGood(join(dir, 'none'), 'prod', 'prod/a/x'), undefined);
+    writeFileSync(join(dir, 'file'), 'not a directory');
+    assert.throws(() => lastGood(join(dir, 'file'), 'prod', 'prod/a/x'), /cannot read the deploy history .*ENOTDIR/);
+  });
 });

@@ -12,7 +12,7 @@ export function action<O>(cmd: Command, name: string, fn: (ctx: RunContext, opts
     const self = all[all.length - 1] as Command;
     const args = self.args;
     const setupError = (self as Command & { [SETUP_ERROR]?: unknown })[SETUP_ERROR];
-    process.exitCode = await runCommand(name, globalsOf(self), async (ctx) => {
+    await runCommand(name, globalsOf(self), async (ctx) => {
       if (setupError) throw setupError;
       return fn(ctx, self.opts() as O, args);
     });

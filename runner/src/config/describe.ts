@@ -3,8 +3,9 @@ import { relative } from 'node:path';
 import { allSecretVars } from './credentials.js';
 import { loadTenants } from '../tenants/load.js';
 import type { ResolvedConfig } from './types.js';
+import { runEnv } from '../core/run.js';
 
-export function describeConfig(config: ResolvedConfig, environ: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
+export function describeConfig(config: ResolvedConfig, environ: NodeJS.ProcessEnv = runEnv()): Record<string, unknown> {
   const rel = (p: string | undefined) => (p ? relative(config.baseDir, p) || '.' : undefined);
   const { source: _source, env, ...rest } = config;
   const secrets: Record<string, string> = {};

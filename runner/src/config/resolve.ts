@@ -6,11 +6,11 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { configError, DifyCiError } from '../core/errors.js';
-import { createAjv, type ValidateFunction } from '../core/ajv.js';
+import type { ValidateFunction } from '../core/ajv.js';
+import { validatorFor } from '../core/validators.js';
 import { schemaProblems } from '../core/schema-errors.js';
 import { formatPosition } from '../core/errors.js';
 import { parseSource, positionOf, type SourceDoc } from '../yaml/source.js';
-import schema from './config.schema.json' with { type: 'json' };
 import { configFileExists, readConfigText, trustedSource, type TrustedSource } from './trusted.js';
 import type {
   AppConfig,
@@ -24,6 +24,7 @@ import type {
   TenantConfig,
   ValidateConfig,
 } from './types.js';
+import { runCwd, runEnv } from '../core/run.js';
 
 export const DEFAULT_CONFIG_FILES = ['dify-ci.yml', 'dify-ci.yaml', 'dify-ci.json'];
 export const DEFAULT_DSL_VERSION = '0.6.0';
@@ -55,10 +56,8 @@ export const ENV_OVERRIDES = {
   DIFY_CI_REPORTS_DIR: 'paths.reports',
 } as const;
 
-let validator: ValidateFunction | null = null;
 function validateSchema(): ValidateFunction {
-  if (!validator) validator = createAjv().compile(schema as object);
-  return validator;
+  return validatorFor('config');
 }
 
 /**
@@ -66,7 +65,7 @@ function validateSchema(): ValidateFunction {
  * build looks among its readTrusted copies first, then in the workspace (whose name must then come through
  * readTrusted too; a name the target branch lacks fails there).
  */
-export function findConfigFile(explicit?: string, cwd = process.cwd(), environ: NodeJS.ProcessEnv = process.env): string {
+export function findConfigFile(explicit?: string, cwd = runCwd(), environ: NodeJS.ProcessEnv = runEnv()): string {
   if (explicit) return resolvePath(cwd, explicit);
   const candidates = DEFAULT_CONFIG_FILES.map((name) => resolvePath(cwd, name));
   const source = trustedSource(environ, cwd);
@@ -164,8 +163,8 @@ export function resolveTenantsInline(list: any[], src: SourceDoc): TenantConfig[
 }
 
 export function resolveConfig(opts: LoadOptions = {}): ResolvedConfig {
-  const environ = opts.environ ?? process.env;
-  const cwd = opts.cwd ?? process.cwd();
+  const environ = opts.environ ?? runEnv();
+  const cwd = opts.cwd ?? runCwd();
   const file = findConfigFile(opts.configFile ?? environ.DIFY_CI_CONFIG, cwd, environ);
   const trusted = trustedSource(environ, cwd);
   const { src, raw } = loadConfigSource(file, trusted);
@@ -272,7 +271,7 @@ export function resolveConfig(opts: LoadOptions = {}): ResolvedConfig {
  * Picks the environment for this run and applies the DIFY_CI_* layer to it. Separate from resolveConfig so that
  * secrets can be registered for masking before anything (even a bad --env value) is printed.
  */
-export function selectEnvironment(config: ResolvedConfig, envName: string, environ: NodeJS.ProcessEnv = process.env): EnvironmentConfig {
+export function selectEnvironment(config: ResolvedConfig, envName: string, environ: NodeJS.ProcessEnv = runEnv()): EnvironmentConfig {
   const src = config.source;
   const raw = src.value as Record<string, any>;
   const environments = config.environments;

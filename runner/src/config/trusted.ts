@@ -9,6 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { DifyCiError, configError } from '../core/errors.js';
+import { runCwd, runEnv } from '../core/run.js';
 import { decodeUtf8, displayPath, readSourceFile } from '../yaml/source.js';
 
 export const TRUSTED_DIR_VAR = 'DIFY_CI_TRUSTED_DIR';
@@ -20,7 +21,7 @@ export interface TrustedSource {
 }
 
 /** The readTrusted copies of an untrusted build (DIFY_CI_TRUSTED_DIR), else null: files come from the workspace. */
-export function trustedSource(environ: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): TrustedSource | null {
+export function trustedSource(environ: NodeJS.ProcessEnv = runEnv(), cwd: string = runCwd()): TrustedSource | null {
   const d = environ[TRUSTED_DIR_VAR]?.trim();
   return d ? { dir: resolve(cwd, d), workspace: resolve(cwd) } : null;
 }
@@ -29,7 +30,7 @@ export function trustedSource(environ: NodeJS.ProcessEnv = process.env, cwd: str
  * A build that binds no credential whatever the configuration says: one that reads through readTrusted, or any
  * pull request build (Jenkins sets CHANGE_ID), even when its steps forgot to.
  */
-export function isUntrusted(source: TrustedSource | null, environ: NodeJS.ProcessEnv = process.env): boolean {
+export function isUntrusted(source: TrustedSource | null, environ: NodeJS.ProcessEnv = runEnv()): boolean {
   return source !== null || Boolean(environ.CHANGE_ID?.trim());
 }
 

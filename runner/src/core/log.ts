@@ -1,16 +1,24 @@
 /**
- * Human messages go to stderr; stdout is for data only. Colour only on a TTY or with FORCE_COLOR, never with
- * NO_COLOR or --no-color. Output is masked by installOutputMasking(); mask() here as well for direct callers.
+ * Human messages go to the run's stderr; stdout is for data only. Colour only on a TTY or with FORCE_COLOR, never
+ * with NO_COLOR or --no-color. The settings belong to the run (core/run.ts); every line is masked.
  */
 import { mask } from './mask.js';
+import { currentScope } from './run.js';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 
-const state = {
-  verbose: false,
-  color: decideColor(process.env, Boolean(process.stderr.isTTY), undefined),
-  quiet: false,
-};
+interface LogState {
+  verbose: boolean;
+  color: boolean;
+  quiet: boolean;
+}
+
+const LOG = Symbol('dify-ci.log');
+
+function state(): LogState {
+  const scope = currentScope();
+  return scope.slot(LOG, () => ({ verbose: false, color: decideColor(scope.io.env, Boolean(scope.io.stderr.isTTY), undefined), quiet: false }));
+}
 
 export function decideColor(env: NodeJS.ProcessEnv, isTTY: boolean, flag: boolean | undefined): boolean {
   if (flag === false) return false;
@@ -20,41 +28,43 @@ export function decideColor(env: NodeJS.ProcessEnv, isTTY: boolean, flag: boolea
 }
 
 export function configureLog(opts: { verbose?: boolean; color?: boolean; quiet?: boolean }): void {
-  if (opts.verbose !== undefined) state.verbose = opts.verbose;
-  if (opts.color !== undefined) state.color = decideColor(process.env, Boolean(process.stderr.isTTY), opts.color);
-  if (opts.quiet !== undefined) state.quiet = opts.quiet;
+  const s = state();
+  const io = currentScope().io;
+  if (opts.verbose !== undefined) s.verbose = opts.verbose;
+  if (opts.color !== undefined) s.color = decideColor(io.env, Boolean(io.stderr.isTTY), opts.color);
+  if (opts.quiet !== undefined) s.quiet = opts.quiet;
 }
 
 export function isVerbose(): boolean {
-  return state.verbose;
+  return state().verbose;
 }
 export function useColor(): boolean {
-  return state.color;
+  return state().color;
 }
 
 const CODES = { red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, gray: 90, bold: 1, dim: 2 } as const;
 export type Colour = keyof typeof CODES;
 
 export function paint(colour: Colour, text: string): string {
-  return state.color ? `\u001b[${CODES[colour]}m${text}\u001b[0m` : text;
+  return state().color ? `\u001b[${CODES[colour]}m${text}\u001b[0m` : text;
 }
 
 function write(line: string): void {
-  process.stderr.write(mask(line) + '\n');
+  currentScope().io.stderr.write(mask(line) + '\n');
 }
 
 export const log = {
   debug(msg: string): void {
-    if (state.verbose) write(paint('gray', msg));
+    if (state().verbose) write(paint('gray', msg));
   },
   info(msg: string): void {
-    if (!state.quiet) write(msg);
+    if (!state().quiet) write(msg);
   },
   step(msg: string): void {
-    if (!state.quiet) write(paint('cyan', '▸ ') + msg);
+    if (!state().quiet) write(paint('cyan', '▸ ') + msg);
   },
   ok(msg: string): void {
-    if (!state.quiet) write(paint('green', '✔ ') + msg);
+    if (!state().quiet) write(paint('green', '✔ ') + msg);
   },
   warn(msg: string): void {
     write(paint('yellow', 'warning: ') + msg);

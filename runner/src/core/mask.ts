@@ -3,12 +3,11 @@
  * raw, URL-encoded and Base64 (at each of the three byte alignments, so a secret inside a larger Base64 blob such
  * as a Basic-auth header is caught too). Jenkins masks only the raw value, and only inside withCredentials.
  */
+import { currentScope, runEnv, type OutStream, type Scope } from './run.js';
+
 const MASK = '***';
 /** Shorter values would shred ordinary output; Jenkins has the same kind of floor. */
 const MIN_SECRET_LENGTH = 4;
-
-const secrets = new Set<string>();
-let pattern: RegExp | null = null;
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -48,66 +47,96 @@ function formsOf(value: string): string[] {
   return [...forms].filter((f) => f.length >= MIN_SECRET_LENGTH);
 }
 
+/** The secrets of one run, with the pattern that masks them (rebuilt when one is added). */
+class Secrets {
+  readonly values = new Set<string>();
+  private pattern: RegExp | null = null;
+
+  add(value: string): void {
+    if (this.values.has(value)) return;
+    this.values.add(value);
+    this.pattern = null;
+  }
+
+  mask(text: string): string {
+    if (this.values.size === 0 || !text) return text;
+    if (!this.pattern) {
+      const all = new Set<string>();
+      for (const s of this.values) for (const f of formsOf(s)) all.add(f);
+      // Longest first so a form that contains another is replaced whole.
+      const alts = [...all].sort((a, b) => b.length - a.length).map(escapeRegExp);
+      this.pattern = new RegExp(alts.join('|'), 'g');
+    }
+    return text.replace(this.pattern, MASK);
+  }
+}
+
+const SECRETS = Symbol('dify-ci.secrets');
+
+/** A run's secrets (see core/run.ts): a run never masks with, nor leaks into, another run's list. */
+function secrets(scope: Scope = currentScope()): Secrets {
+  return scope.slot(SECRETS, () => new Secrets());
+}
+
 export function registerSecret(value: string | undefined | null): void {
   if (typeof value !== 'string') return;
   const v = value.trim();
-  if (v.length < MIN_SECRET_LENGTH || secrets.has(v)) return;
-  secrets.add(v);
-  pattern = null;
+  if (v.length < MIN_SECRET_LENGTH) return;
+  secrets().add(v);
 }
 
-export function registerSecretsFromEnv(names: Iterable<string>, env: NodeJS.ProcessEnv = process.env): void {
+export function registerSecretsFromEnv(names: Iterable<string>, env: NodeJS.ProcessEnv = runEnv()): void {
   for (const n of names) registerSecret(env[n]);
 }
 
 export function secretCount(): number {
-  return secrets.size;
+  return secrets().values.size;
 }
 
-/** For tests only. */
+/** For tests only: forgets the secrets registered outside any run (or in the current one). */
 export function clearSecrets(): void {
-  secrets.clear();
-  pattern = null;
-}
-
-function compiled(): RegExp | null {
-  if (secrets.size === 0) return null;
-  if (!pattern) {
-    const all = new Set<string>();
-    for (const s of secrets) for (const f of formsOf(s)) all.add(f);
-    // Longest first so a form that contains another is replaced whole.
-    const alts = [...all].sort((a, b) => b.length - a.length).map(escapeRegExp);
-    pattern = new RegExp(alts.join('|'), 'g');
-  }
-  return pattern;
+  currentScope().drop(SECRETS);
 }
 
 export function mask(text: string): string {
-  const re = compiled();
-  if (!re || !text) return text;
-  return text.replace(re, MASK);
+  return secrets().mask(text);
 }
 
 /** Masks every string inside a JSON-able value (result files, reports). */
 export function maskDeep<T>(value: T): T {
-  if (secrets.size === 0) return value;
+  if (secrets().values.size === 0) return value;
   return JSON.parse(mask(JSON.stringify(value))) as T;
 }
 
-let installed = false;
+/** A stream that masks the secrets of `run` in everything written to it. */
+export function maskedStream(target: OutStream, run: Scope): OutStream {
+  const write = (chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
+    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    return target.write(secrets(run).mask(text), ...rest);
+  };
+  return {
+    write,
+    get isTTY() {
+      return target.isTTY;
+    },
+    get columns() {
+      return target.columns;
+    },
+  };
+}
+
 /**
- * Routes process.stdout/stderr through the masker, so that nothing (our code, a library, a stack trace) can print
- * a registered secret.
+ * Routes process.stdout/stderr through the masker of `run`, so that nothing outside the run's own streams (a
+ * library, a stack trace) can print one of its secrets. Only for the CLI process, which hosts one run.
  */
-export function installOutputMasking(): void {
-  if (installed) return;
-  installed = true;
+export function guardProcessOutput(run: Scope): void {
   for (const stream of [process.stdout, process.stderr]) {
     const original = stream.write.bind(stream) as (...args: unknown[]) => boolean;
     (stream as unknown as { write: (...args: unknown[]) => boolean }).write = (chunk: unknown, ...rest: unknown[]) => {
-      if (secrets.size > 0) {
-        if (typeof chunk === 'string') chunk = mask(chunk);
-        else if (chunk instanceof Uint8Array) chunk = mask(Buffer.from(chunk).toString('utf8'));
+      const s = secrets(run);
+      if (s.values.size > 0) {
+        if (typeof chunk === 'string') chunk = s.mask(chunk);
+        else if (chunk instanceof Uint8Array) chunk = s.mask(Buffer.from(chunk).toString('utf8'));
       }
       return original(chunk, ...rest);
     };

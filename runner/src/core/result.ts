@@ -7,6 +7,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { maskDeep } from './mask.js';
 import type { ErrorCategory } from './errors.js';
+import { runCwd, runEnv } from './run.js';
 
 export type ResultStatus = 'success' | 'failed' | 'error' | 'changes';
 
@@ -30,8 +31,8 @@ export interface CommandResult {
 
 export const DEFAULT_RESULTS_DIR = '.dify-ci/results';
 
-export function defaultResultPath(command: string, resultsDir = process.env.DIFY_CI_RESULTS_DIR || DEFAULT_RESULTS_DIR): string {
-  return resolve(resultsDir, `${command}.json`);
+export function defaultResultPath(command: string, resultsDir = runEnv().DIFY_CI_RESULTS_DIR || DEFAULT_RESULTS_DIR): string {
+  return resolve(runCwd(), resultsDir, `${command}.json`);
 }
 
 /** Atomic (temp + rename) so a reader never sees half a file. Always masked. */

@@ -23,6 +23,7 @@ export async function startSlackCapture(): Promise<SlackCapture> {
       try {
         body = (req.headers['content-type'] ?? '').includes('json') ? JSON.parse(raw || '{}') : Object.fromEntries(new URLSearchParams(raw));
       } catch {
+        // A stand-in records what it got, parseable or not: the raw body is the record.
         body = { raw };
       }
       const method = (req.url ?? '/').replace(/^\/api\//, '').split('?')[0]!;

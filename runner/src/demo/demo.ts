@@ -12,6 +12,7 @@ import { parseDocument } from 'yaml';
 import { DifyCiError, ExitCode } from '../core/errors.js';
 import { log, paint } from '../core/log.js';
 import type { CommandOutcome } from '../core/command.js';
+import type { OutStream, RunIO } from '../core/run.js';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { startSlackCapture, startSmtpCapture } from './capture.js';
 
@@ -32,14 +33,14 @@ interface StepRun {
   ms: number;
 }
 
-/** The runner itself, as this process was started (tsx sources in dev, runner.cjs in the bundle). */
+/** The runner itself, as this process was started (tsx sources in dev, runner.cjs in the bundle: what ships). */
 function runnerCommand(): string[] {
   return [...process.execArgv, process.argv[1]!];
 }
 
-function findExample(explicit?: string): string {
-  if (explicit) return resolve(explicit);
-  let dir = process.cwd();
+function findExample(cwd: string, explicit?: string): string {
+  if (explicit) return resolve(cwd, explicit);
+  let dir = cwd;
   for (let i = 0; i < 6; i++) {
     const p = join(dir, 'examples/tenant-repo');
     if (existsSync(join(p, 'dify-ci.yml'))) return p;
@@ -48,16 +49,16 @@ function findExample(explicit?: string): string {
   throw new DifyCiError('cannot find examples/tenant-repo (run the demo from the dify-ci repository, or pass --example DIR)', 'usage');
 }
 
-export async function runDemo(opts: DemoOptions): Promise<CommandOutcome> {
+export async function runDemo(opts: DemoOptions, io: RunIO): Promise<CommandOutcome> {
   const t0 = Date.now();
-  const example = findExample(opts.example);
-  const out = resolve(opts.out ?? '.dify-ci/demo');
+  const example = findExample(io.cwd, opts.example);
+  const out = resolve(io.cwd, opts.out ?? '.dify-ci/demo');
   rmSync(out, { recursive: true, force: true });
   const repo = join(out, 'tenant-repo');
   mkdirSync(out, { recursive: true });
   cpSync(example, repo, { recursive: true });
 
-  const story = (n: string, text: string) => process.stderr.write(`\n${paint('bold', `${n} ${text}`)}\n`);
+  const story = (n: string, text: string) => io.stderr.write(`\n${paint('bold', `${n} ${text}`)}\n`);
   story('●', 'Starting two local Dify servers (staging, production), a Slack stand-in and an SMTP capture');
   const latency = opts.latency ?? 40;
   const staging = await startEmulator({ port: 0, latencyMs: latency, jitterMs: 10 });
@@ -73,7 +74,7 @@ export async function runDemo(opts: DemoOptions): Promise<CommandOutcome> {
   try {
     pointAtLocalServers(join(repo, 'dify-ci.yml'), staging, production, slack.url, smtp.port);
     const env: NodeJS.ProcessEnv = {
-      ...process.env,
+      ...io.env,
       DIFY_STAGING_PASSWORD: staging.admin.password,
       DIFY_PRODUCTION_PASSWORD: production.admin.password,
       TICKETS_API_KEY_STAGING: 'tk-staging-8f2c1e7d9a4b',
@@ -84,7 +85,7 @@ export async function runDemo(opts: DemoOptions): Promise<CommandOutcome> {
       BUILD_URL: 'http://jenkins.example.com/job/acme/job/support-apps/job/main/42/',
       GIT_BRANCH: 'main',
       GIT_COMMIT: 'c0ffee1d15ea5e0123456789abcdef0123456789',
-      NO_COLOR: process.env.NO_COLOR,
+      NO_COLOR: io.env.NO_COLOR,
     };
     for (const k of Object.keys(env)) if (k.startsWith('DIFY_CI_') && k !== 'DIFY_CI_VERBOSE') delete env[k];
 
@@ -94,7 +95,7 @@ export async function runDemo(opts: DemoOptions): Promise<CommandOutcome> {
     const step = async (title: string, args: string[], expect = 0): Promise<number> => {
       log.info(paint('cyan', `  $ dify-ci ${args.join(' ')}`));
       const started = Date.now();
-      const code = await runRunner(args, repo, env, showsData(args));
+      const code = await runRunner(args, repo, env, showsData(args), io.stderr);
       runs.push({ title, args, code, expect, ms: Date.now() - started });
       const verdict = code === expect ? paint('green', `exit ${code} ✔`) : paint('red', `exit ${code}, expected ${expect} ✘`);
       log.info(`    ${verdict}  (${Date.now() - started} ms)`);
@@ -150,7 +151,7 @@ export async function runDemo(opts: DemoOptions): Promise<CommandOutcome> {
     writeFileSync(join(out, 'slack-messages.json'), JSON.stringify(slack.messages, null, 2));
     writeFileSync(join(out, 'emails.json'), JSON.stringify(smtp.messages.map(({ raw, ...m }) => ({ ...m, size: raw.length })), null, 2));
     for (const [i, m] of smtp.messages.entries()) writeFileSync(join(out, `email-${i + 1}.eml`), m.raw);
-    const reports = relative(process.cwd(), join(repo, '.dify-ci')) || '.';
+    const reports = relative(io.cwd, join(repo, '.dify-ci')) || '.';
     log.info(`\n  Reports, plans, backups, history and result files: ${reports}/`);
     log.info(`  Smoke HTML report: ${reports}/reports/smoke/smoke-report.html`);
     const seconds = ((Date.now() - t0) / 1000).toFixed(1);
@@ -167,15 +168,15 @@ export async function runDemo(opts: DemoOptions): Promise<CommandOutcome> {
   }
 }
 
-function runRunner(args: string[], cwd: string, env: NodeJS.ProcessEnv, showStdout: boolean): Promise<number> {
+function runRunner(args: string[], cwd: string, env: NodeJS.ProcessEnv, showStdout: boolean, stderr: OutStream): Promise<number> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [...runnerCommand(), ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const indent = (chunk: Buffer, stream: NodeJS.WriteStream) => {
+    const indent = (chunk: Buffer, stream: OutStream) => {
       const text = chunk.toString('utf8').replace(/\n$/, '');
       if (text) stream.write(text.split('\n').map((l) => `    │ ${l}`).join('\n') + '\n');
     };
-    child.stdout.on('data', (d: Buffer) => showStdout && indent(d, process.stderr));
-    child.stderr.on('data', (d: Buffer) => indent(d, process.stderr));
+    child.stdout.on('data', (d: Buffer) => showStdout && indent(d, stderr));
+    child.stderr.on('data', (d: Buffer) => indent(d, stderr));
     child.on('error', reject);
     child.on('close', (code) => resolvePromise(code ?? 1));
   });

@@ -128,7 +128,9 @@ export async function backupEnvironment(c: ConsoleClient, envKey: string, target
       if (!name) {
         try {
           name = String(loadDsl(t.app.dsl).app?.name ?? t.app.key);
-        } catch {
+        } catch (e) {
+          // The backup must not fail on a DSL that does not parse: the app is looked up under its key instead.
+          log.debug(`${t.id}: app.name not read from ${t.app.dsl}: ${(e as Error).message}`);
           name = t.app.key;
         }
       }

@@ -1,5 +1,7 @@
 /** Which commit and build a deploy comes from: Jenkins variables first, git as a fallback. */
 import { execFileSync } from 'node:child_process';
+import { runCwd, runEnv } from '../core/run.js';
+import { log } from '../core/log.js';
 
 export interface BuildInfo {
   gitCommit: string | null;
@@ -12,12 +14,14 @@ export interface BuildInfo {
   markedComment: string;
 }
 
-export function buildInfo(environ: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): BuildInfo {
+export function buildInfo(environ: NodeJS.ProcessEnv = runEnv(), cwd = runCwd()): BuildInfo {
   let commit = environ.GIT_COMMIT?.trim() || null;
   if (!commit) {
     try {
       commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim() || null;
-    } catch {
+    } catch (e) {
+      // Outside a git checkout (or without git) the commit is unknown, which the history records as null.
+      log.debug(`no git commit: ${(e as Error).message.split('\n')[0]}`);
       commit = null;
     }
   }

@@ -146,7 +146,11 @@ export async function verifyLive(c: ConsoleClient, t: Target, appId: string, mod
     note = 'the server added default values';
   }
   if (ok && Object.keys(expected.secrets).length > 0) {
-    const withSecrets = await exportDsl(c, appId, { workflowId: WORKFLOW_MODES.has(mode) ? versionId : undefined, includeSecret: true, where: t.id, what: 'verify secret values' }).catch(() => undefined);
+    const withSecrets = await exportDsl(c, appId, { workflowId: WORKFLOW_MODES.has(mode) ? versionId : undefined, includeSecret: true, where: t.id, what: 'verify secret values' }).catch((e: Error) => {
+      // A server that refuses include_secret still had the rest verified; secrets are then not checked.
+      log.debug(`${t.id}: secret values not verified: ${e.message}`);
+      return undefined;
+    });
     if (withSecrets) {
       const liveSecrets = secretValues(parseDsl(withSecrets, `${t.id} (verification export)`));
       const wrong = Object.keys(expected.secrets).filter((k) => liveSecrets[k] !== expected.secrets[k]);
@@ -189,7 +193,11 @@ async function importOrSave(c: ConsoleClient, p: Prepared, opts: DeployOptions, 
       // A failed console import can leave an empty app behind (dify-api.md §3.1).
       const stray = await findAppsByName(c, p.name, t.id)
         .then((l) => l.filter((a) => !p.live.resolution.knownIds.has(a.id)))
-        .catch(() => []);
+        .catch((le: Error) => {
+          // Only a hint on top of the import's own error, which is what is reported.
+          log.debug(`${t.id}: could not look for an app left behind: ${le.message}`);
+          return [];
+        });
       for (const a of stray) {
         const w = `the failed import left app '${a.name}' (${a.id}) behind; delete it in Dify`;
         res.warnings.push(w);
@@ -340,7 +348,11 @@ async function deployOne(c: ConsoleClient, t: Target, ctx: { config: ResolvedCon
       if (imported && res.appId && WORKFLOW_MODES.has(p.rendered.mode) && !(e instanceof DifyCiError && e.category === 'auth')) {
         draftHash = await exportDsl(c, res.appId, { where: t.id, what: 'export the draft' })
           .then(async (y) => (y ? toLiveVersion(y, t.id, await currentWorkspaceId(c)).hash : undefined))
-          .catch(() => undefined);
+          .catch((de: Error) => {
+            // Without the hash the next deploy asks about the draft (--force) instead of overwriting it: safe.
+            log.debug(`${t.id}: draft not recorded after the failed deploy: ${de.message}`);
+            return undefined;
+          });
       }
       record('failed', { message: res.error, ...(draftHash ? { draftHash } : {}) });
     }

@@ -6,6 +6,8 @@
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { mask } from '../core/mask.js';
+import { log } from '../core/log.js';
+import { DifyCiError } from '../core/errors.js';
 
 export type HistoryStatus = 'deployed' | 'unchanged' | 'failed' | 'rolled-back' | 'refused';
 
@@ -60,8 +62,9 @@ export function readHistory(historyDir: string, env: string): HistoryRecord[] {
     if (!line.trim()) continue;
     try {
       out.push(JSON.parse(line) as HistoryRecord);
-    } catch {
+    } catch (e) {
       // A torn last line (killed job) must not block deploys.
+      log.debug(`${file}: skipped a line that is not JSON (${(e as Error).message})`);
     }
   }
   return out;
@@ -101,8 +104,10 @@ function targetIndex(historyDir: string, env: string): Map<string, TargetEntry> 
   let st;
   try {
     st = statSync(file);
-  } catch {
+  } catch (e) {
     indexes.delete(file);
+    // No history yet is an empty history; any other failure must not pass for one (a deploy would trust it).
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new DifyCiError(`cannot read the deploy history ${file}: ${(e as Error).message}`, 'operation');
     return new Map();
   }
   let idx = indexes.get(file);
@@ -120,7 +125,8 @@ function targetIndex(historyDir: string, env: string): Map<string, TargetEntry> 
         let r: HistoryRecord;
         try {
           r = JSON.parse(line) as HistoryRecord;
-        } catch {
+        } catch (e) {
+          log.debug(`${file}: skipped a line that is not JSON (${(e as Error).message})`);
           continue; // a torn line (killed job) must not block deploys
         }
         let e = idx.targets.get(r.target);

@@ -7,6 +7,7 @@
  */
 import { createDecipheriv, createHash } from 'node:crypto';
 import { BoundedCache, plainJson } from '../core/plain-json.js';
+import { log } from '../core/log.js';
 
 export const SECRET_MARKER = '<secret>';
 
@@ -231,7 +232,9 @@ export function decryptDatasetId(value: string, workspaceId: string): string | u
     const d = createDecipheriv('aes-256-cbc', key, key.subarray(0, 16));
     const text = Buffer.concat([d.update(Buffer.from(value, 'base64')), d.final()]).toString('utf8');
     return isUuid(text) ? text : undefined;
-  } catch {
+  } catch (e) {
+    // Not encrypted with this workspace's key (a plain id, another workspace's export): left as it is.
+    log.debug(`dataset id not decrypted for workspace ${workspaceId}: ${(e as Error).message}`);
     return undefined;
   }
 }

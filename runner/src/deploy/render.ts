@@ -14,6 +14,7 @@ import { dumpPyYaml } from '../yaml/pyyaml-dump.js';
 import { loadPyYaml, pyIssueMessage } from '../yaml/pyyaml-load.js';
 import { loadSourceFile, parseSource } from '../yaml/source.js';
 import { contentHash, encryptedDatasetIds, isWrappedExport, SECRET_MARKER } from './normalise.js';
+import { runEnv } from '../core/run.js';
 
 export type DslDoc = Record<string, any>;
 
@@ -133,7 +134,7 @@ function typedValue(v: string | number | boolean, valueType: string, name: strin
 }
 
 export function renderDsl(source: DslDoc, opts: RenderOptions): Rendered {
-  const environ = opts.environ ?? process.env;
+  const environ = opts.environ ?? runEnv();
   const where = `environment ${opts.env.key}`;
   const doc = structuredClone(source) as DslDoc;
   const warnings: string[] = [];

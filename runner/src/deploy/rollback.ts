@@ -43,6 +43,7 @@ import { observe, toLiveVersion, type LiveState, type LiveVersion } from './live
 import { formatPlanText, type TargetPlan } from './plan.js';
 import { loadDsl, renderDsl, toYaml, WORKFLOW_MODES } from './render.js';
 import { prefixed, resolveTarget, selectTargets, type Target } from './targets.js';
+import { runCwd } from '../core/run.js';
 
 export interface RollbackOptions {
   /** previous (default) | <published workflow id> | <backup file>. */
@@ -114,7 +115,7 @@ async function chooseTarget(c: ConsoleClient, t: Target, live: LiveState, to: st
   const appId = live.resolution.appId!;
   const current = live.published;
   if (to !== 'previous' && looksLikeFile(to)) {
-    const file = resolve(to);
+    const file = resolve(runCwd(), to);
     if (!existsSync(file)) throw new DifyCiError(`${t.id}: backup file ${to} not found`, 'usage');
     const b = readBackup(file);
     return { version: toLiveVersion(b.yaml, file, await currentWorkspaceId(c)), versionId: null, file };
@@ -218,7 +219,8 @@ export function thisBuildDeploys(historyDir: string, resultsDir: string, envKey:
     let o: unknown;
     try {
       o = JSON.parse(readFileSync(join(resultsDir, name), 'utf8'));
-    } catch {
+    } catch (e) {
+      log.debug(`${name}: not read as a result file (${(e as Error).message})`);
       continue; // blanked before a run (difyRun), or not a result file
     }
     if (!isObj(o) || o.command !== 'deploy' || !isObj(o.data) || o.data.env !== envKey || o.data.buildUrl !== build) continue;
@@ -475,7 +477,7 @@ export function rollbackSummary(envKey: string, c: RollbackReport['counts'], thi
 export function checkRollbackOptions(opts: { thisBuild?: boolean; to?: string; results?: string }): void {
   if (opts.thisBuild && opts.to !== undefined) throw usageError(`--this-build goes back to what was live before this build; it cannot be combined with --to (got '${opts.to}')`);
   if (opts.results !== undefined && !opts.thisBuild) throw usageError('--results is only for --this-build (where the deploy result files of other agents are)');
-  if (opts.results !== undefined && (!existsSync(resolve(opts.results)) || !statSync(resolve(opts.results)).isDirectory())) {
+  if (opts.results !== undefined && (!existsSync(resolve(runCwd(), opts.results)) || !statSync(resolve(runCwd(), opts.results)).isDirectory())) {
     throw usageError(`--results ${opts.results}: no such directory (the deploy result files of this build, e.g. .dify-ci/results after unstashing)`);
   }
 }
@@ -484,7 +486,7 @@ export function checkRollbackOptions(opts: { thisBuild?: boolean; to?: string; r
 export function deploysOf(config: ResolvedConfig, env: EnvironmentConfig, opts: Pick<RollbackOptions, 'build' | 'environ' | 'paths' | 'results'>): BuildDeploys {
   const paths = opts.paths ?? config.paths;
   const build = buildIdentity(opts.build ?? buildInfo(opts.environ));
-  return thisBuildDeploys(paths.history, opts.results ? resolve(opts.results) : paths.results, env.key, build);
+  return thisBuildDeploys(paths.history, opts.results ? resolve(runCwd(), opts.results) : paths.results, env.key, build);
 }
 
 export async function rollbackTargets(config: ResolvedConfig, env: EnvironmentConfig, apps: string | string[] | AppConfig[] | undefined, opts: RollbackOptions = {}): Promise<RollbackReport> {

@@ -16,6 +16,7 @@ import { rollbackSummary, rollbackTargets, type RollbackTargetResult } from './r
 import { backupEnvironment, stamp } from './backup.js';
 import { formatStatusText, statusTargets } from './status.js';
 import { prefixed, selectTargets } from './targets.js';
+import { runCwd } from '../core/run.js';
 
 /** Worst exit code among per-target failures: config/usage/input → 2, anything else → 1. */
 function failureExit(categories: (string | undefined)[]): ExitCodeValue {
@@ -76,7 +77,7 @@ export async function runPlan(ctx: RunContext, opts: PlanCliOptions): Promise<Co
     const artifacts = [];
     if (opts.out) {
       const file: PlanFile = { kind: 'dify-ci-plan', version: 1, createdAt: new Date().toISOString(), env: env.key, gitCommit: build.gitCommit, targets };
-      writeJsonFile(resolve(opts.out), file);
+      writeJsonFile(resolve(runCwd(), opts.out), file);
       artifacts.push({ path: opts.out, kind: 'plan' });
     }
     const stdout = format === 'json' ? JSON.stringify(targets, null, 2) : format === 'markdown' ? markdown : formatPlanText(env.key, targets);
@@ -134,7 +135,7 @@ export async function runDeploy(ctx: RunContext, opts: DeployCliOptions): Promis
   const env = requireEnv(config);
   const tenants = await import('../tenants/cli.js');
   if (tenants.fansOut(config, env, opts)) return tenants.deployTenants(ctx, config, env, opts);
-  const plan = opts.plan ? readPlanFile(resolve(opts.plan), env.key) : undefined;
+  const plan = opts.plan ? readPlanFile(resolve(runCwd(), opts.plan), env.key) : undefined;
   const apps = opts.app ?? (plan ? plan.targets.map((t) => t.app).join(',') : undefined);
   return withConsoles(async () => {
     const report = await deployTargets(config, env, apps, {
@@ -223,7 +224,7 @@ export interface BackupCliOptions {
 export async function runBackup(ctx: RunContext, opts: BackupCliOptions): Promise<CommandOutcome> {
   const config = await ctx.config();
   const env = requireEnv(config);
-  const outDir = resolve(opts.out ?? resolve(config.paths.backups, env.key, `full-${stamp()}`));
+  const outDir = resolve(runCwd(), opts.out ?? resolve(config.paths.backups, env.key, `full-${stamp()}`));
   return withConsoles(async () => {
     const c = getConsole(env);
     await c.ready();

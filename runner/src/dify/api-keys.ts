@@ -6,6 +6,7 @@ import { configError } from '../core/errors.js';
 import { registerSecret } from '../core/mask.js';
 import type { ConsoleClient } from './console.js';
 import { DifyRequestError } from './http.js';
+import { runEnv } from '../core/run.js';
 
 export interface ApiKey {
   id: string;
@@ -52,7 +53,7 @@ export interface EnsureApiKeyOptions {
 
 /** A service API key for the app: configured, else existing, else created. */
 export async function ensureApiKey(c: ConsoleClient, appId: string, opts: EnsureApiKeyOptions = {}): Promise<string> {
-  const environ = opts.environ ?? process.env;
+  const environ = opts.environ ?? runEnv();
   if (opts.apiKeyEnv) {
     const v = environ[opts.apiKeyEnv];
     if (v) {

@@ -14,6 +14,7 @@ import { log } from '../core/log.js';
 import { registerSecret } from '../core/mask.js';
 import type { AuthConfig } from '../config/types.js';
 import { difyCodeAndMessage, httpError, type HttpRequest, type HttpResponse, type Transport } from './http.js';
+import { runEnv } from '../core/run.js';
 
 export type AuthModeUsed = 'password-cookie' | 'password-legacy' | 'token' | 'admin-key' | 'openapi';
 
@@ -37,7 +38,7 @@ function readVar(environ: NodeJS.ProcessEnv, name: string, what: string, where: 
 }
 
 /** Reads the secrets an auth block names from the environment and registers them for masking. */
-export function resolveCredentials(auth: AuthConfig, where: string, environ: NodeJS.ProcessEnv = process.env): Credentials {
+export function resolveCredentials(auth: AuthConfig, where: string, environ: NodeJS.ProcessEnv = runEnv()): Credentials {
   switch (auth.mode) {
     case 'password': {
       const email = auth.email ?? (auth.emailEnv ? readVar(environ, auth.emailEnv, 'the login email', where) : undefined);

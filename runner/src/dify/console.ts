@@ -1,9 +1,10 @@
 /**
- * The console client: transport + session + workspace, and the process-wide session cache. One login per
- * (server, account) however many targets (environments, tenants) use it; `getConsole` hands out light views that
- * share the session and the server's host gate.
+ * The console client: transport + session + workspace, and the run's session cache. One login per (server,
+ * account) however many targets (environments, tenants) use it; `getConsole` hands out light views that share the
+ * session and the server's host gate. The cache belongs to the run (core/run.ts), which closes it.
  */
 import { DifyCiError, configError } from '../core/errors.js';
+import { currentScope } from '../core/run.js';
 import type { AuthConfig, EnvironmentConfig, TenantConfig } from '../config/types.js';
 import { authHint, resolveCredentials, Session, type AuthModeUsed } from './auth.js';
 import { httpError, Transport, type HttpResponse, type Method, type TransportOptions } from './http.js';
@@ -91,8 +92,22 @@ export class ConsoleClient {
   }
 }
 
-const transports = new Map<string, Transport>();
-const sessions = new Map<string, Session>();
+interface Consoles {
+  transports: Map<string, Transport>;
+  sessions: Map<string, Session>;
+}
+
+const CONSOLES = Symbol('dify-ci.consoles');
+
+function consoles(): Consoles {
+  return currentScope().slot(
+    CONSOLES,
+    () => ({ transports: new Map(), sessions: new Map() }),
+    (c) => {
+      for (const t of c.transports.values()) t.close();
+    },
+  );
+}
 
 export interface GetConsoleOptions {
   tenant?: Pick<TenantConfig, 'name' | 'url' | 'auth' | 'workspaceId'>;
@@ -110,6 +125,7 @@ export function getConsole(env: EnvironmentConfig, opts: GetConsoleOptions = {})
   const url = (t?.url ?? env.url).replace(/\/+$/, '');
   const auth: AuthConfig = t?.auth ?? env.auth;
   const label = t ? `${env.key}/${t.name}` : env.key;
+  const { transports, sessions } = consoles();
   const tKey = `${url}|${env.timeoutMs}|${env.tls.caFile ?? ''}|${env.tls.rejectUnauthorized}`;
   let transport = transports.get(tKey);
   if (!transport) {
@@ -135,9 +151,7 @@ export function getConsole(env: EnvironmentConfig, opts: GetConsoleOptions = {})
   return new ConsoleClient(transport, session, label, workspaceId);
 }
 
-/** Frees sockets and forgets sessions (end of a command; tests). */
+/** Frees sockets and forgets sessions now (the run does it at its end; tests between cases). */
 export function closeConsoles(): void {
-  for (const t of transports.values()) t.close();
-  transports.clear();
-  sessions.clear();
+  currentScope().drop(CONSOLES);
 }

@@ -19,6 +19,7 @@ import type { CookieJar } from 'tough-cookie';
 import { DifyCiError, configError } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { registerSecret } from '../core/mask.js';
+import { currentScope, runEnv } from '../core/run.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -144,7 +145,7 @@ export function decideRetry(
   return { retry: false };
 }
 
-/** Per-server state shared by every client in the process (the fan-out relies on it). */
+/** Per-server state shared by every client of a run (the fan-out relies on it). */
 export interface HostGate {
   origin: string;
   /** Epoch ms before which no request may start. */
@@ -152,13 +153,19 @@ export interface HostGate {
   limit: LimitFunction;
 }
 
-const gates = new Map<string, HostGate>();
+const GATES = Symbol('dify-ci.hostGates');
+
+/** The host gates of the current run (core/run.ts): another run in the same process has its own. */
+function gates(): Map<string, HostGate> {
+  return currentScope().slot(GATES, () => new Map<string, HostGate>());
+}
 
 export function hostGate(origin: string, concurrency = 8): HostGate {
-  let g = gates.get(origin);
+  const all = gates();
+  let g = all.get(origin);
   if (!g) {
     g = { origin, notBefore: 0, limit: pLimit(Math.max(1, concurrency)) };
-    gates.set(origin, g);
+    all.set(origin, g);
   }
   return g;
 }
@@ -169,9 +176,9 @@ export function backoffHost(origin: string, until: number): void {
   if (until > g.notBefore) g.notBefore = until;
 }
 
-/** For tests: forget host gates. */
+/** For tests: forget the host gates (of the code outside any run). */
 export function resetHostGates(): void {
-  gates.clear();
+  currentScope().drop(GATES);
 }
 
 /** A request failure with what was being done; `uncertain` = the server may have processed it. */
@@ -399,8 +406,9 @@ function buildAgents(baseUrl: string, tls: { ca?: string[]; rejectUnauthorized: 
   if (proxy) {
     try {
       registerSecret(decodeURIComponent(new URL(proxy).password));
-    } catch {
-      // not a URL: hpagent will say so
+    } catch (e) {
+      // Not a URL, so no password to mask: hpagent refuses it with its own message on the first request.
+      log.debug(`the proxy setting is not a URL (${(e as Error).message})`);
     }
     log.debug(`using proxy ${redactUrl(proxy)} for ${baseUrl}`);
     return {
@@ -412,9 +420,9 @@ function buildAgents(baseUrl: string, tls: { ca?: string[]; rejectUnauthorized: 
 }
 
 /** The proxy for a URL (HTTPS_PROXY/HTTP_PROXY/ALL_PROXY, NO_PROXY honoured), or undefined. */
-export function proxyFor(url: string, environ?: NodeJS.ProcessEnv): string | undefined {
-  if (!environ || environ === process.env) return getProxyForUrl(url) || undefined;
-  // proxy-from-env reads process.env only; swap it in for a given environment (tests).
+export function proxyFor(url: string, environ: NodeJS.ProcessEnv = runEnv()): string | undefined {
+  if (environ === process.env) return getProxyForUrl(url) || undefined;
+  // proxy-from-env reads process.env only; swap the run's in (synchronously, so no other code sees it).
   const saved = { ...process.env };
   try {
     for (const k of Object.keys(process.env)) if (/_proxy$/i.test(k)) delete process.env[k];
@@ -432,6 +440,7 @@ function redactUrl(u: string): string {
     if (p.password) p.password = '***';
     return p.toString();
   } catch {
+    // Only for the debug line above; what is not a URL has no password field to hide (the masker still runs).
     return u;
   }
 }

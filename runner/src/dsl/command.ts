@@ -31,8 +31,8 @@ async function optionalConfig(ctx: RunContext, needed: boolean): Promise<Resolve
   if (ctx.globals.config) return ctx.config();
   const { findConfigFile } = await import('../config/resolve.js');
   const { configFileExists, trustedSource } = await import('../config/trusted.js');
-  const file = findConfigFile();
-  if (configFileExists(file, trustedSource())) return ctx.config(); // untrusted build: its readTrusted copy
+  const file = findConfigFile(undefined, ctx.io.cwd, ctx.io.env);
+  if (configFileExists(file, trustedSource(ctx.io.env, ctx.io.cwd))) return ctx.config(); // untrusted build: its readTrusted copy
   if (needed) throw usageError(`nothing to validate: no PATH given and no configuration (${file}); give DSL files or directories, or list apps in dify-ci.yml`);
   return undefined;
 }
@@ -45,7 +45,7 @@ export async function runValidate(ctx: RunContext, opts: ValidateCliOptions, arg
   }
   const config = await optionalConfig(ctx, args.length === 0);
   let files: string[];
-  if (args.length > 0) files = expandPaths(args);
+  if (args.length > 0) files = expandPaths(args, ctx.io.cwd);
   else {
     files = Object.values(config!.apps).map((a) => a.dsl);
     if (files.length === 0) throw usageError(`no apps in ${config!.file}: name app DSL files under apps:, or give PATHs to validate`);
@@ -67,7 +67,7 @@ export async function runValidate(ctx: RunContext, opts: ValidateCliOptions, arg
   let stdout: string | undefined;
   const artifacts = [];
   if (opts.output) {
-    const out = resolve(opts.output);
+    const out = resolve(ctx.io.cwd, opts.output);
     try {
       mkdirSync(dirname(out), { recursive: true });
       writeFileSync(out, mask(stripAnsi(report)) + '\n');
@@ -76,9 +76,9 @@ export async function runValidate(ctx: RunContext, opts: ValidateCliOptions, arg
     }
     artifacts.push({ path: out, kind: `validate-${format}` });
     // The file is for machines (or later); the console still shows people what is wrong.
-    process.stderr.write(mask(text()) + '\n');
+    ctx.io.stderr.write(mask(text()) + '\n');
   } else {
-    stdout = format === 'text' && !(useColor() && process.stdout.isTTY) && !process.env.FORCE_COLOR ? stripAnsi(report) : report;
+    stdout = format === 'text' && !(useColor() && ctx.io.stdout.isTTY) && !ctx.io.env.FORCE_COLOR ? stripAnsi(report) : report;
   }
 
   const summary = `${t.files} file${t.files === 1 ? '' : 's'} validated: ${t.errors} error${t.errors === 1 ? '' : 's'}, ${t.warnings} warning${t.warnings === 1 ? '' : 's'}${strict && t.warnings && !t.errors ? ' (--strict)' : ''}`;

@@ -2,6 +2,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { usageError } from '../core/errors.js';
+import { runCwd } from '../core/run.js';
 
 export const DSL_EXTENSIONS = /\.(ya?ml|json)$/i;
 /** Files in a searched directory that are never app DSL (named explicitly, they are validated all the same). */
@@ -9,7 +10,7 @@ const NOT_DSL = /^(dify-ci\.(ya?ml|json)|package(-lock)?\.json|tsconfig(\..*)?\.
 const SKIP_DIRS = new Set(['node_modules']);
 
 /** Absolute paths, directories expanded recursively (sorted, hidden and node_modules directories skipped). */
-export function expandPaths(paths: string[], cwd = process.cwd()): string[] {
+export function expandPaths(paths: string[], cwd = runCwd()): string[] {
   const out: string[] = [];
   const seen = new Set<string>();
   const add = (p: string) => {

@@ -81,12 +81,13 @@ export async function runEmulatorCli(o: EmulatorCliOptions): Promise<CommandOutc
       ? { url: emu.url, email: emu.admin.email, workspaceId: emu.workspaceId, workspaces }
       : { url: emu.url, email: emu.admin.email, password: emu.admin.password, workspaceId: emu.workspaceId, workspaces };
   if (emu.adminApiKey) line.adminApiKey = emu.adminApiKey;
-  process.stdout.write(JSON.stringify(line) + '\n');
-
-  const signal = await new Promise<string>((res) => {
+  // Listen for the signals before saying we are ready: whoever reads the line may stop us at once.
+  const stopped = new Promise<string>((res) => {
     process.once('SIGINT', () => res('SIGINT'));
     process.once('SIGTERM', () => res('SIGTERM'));
   });
+  process.stdout.write(JSON.stringify(line) + '\n');
+  const signal = await stopped;
   const stats = emu.stats;
   emu.save();
   await emu.close();

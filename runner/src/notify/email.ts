@@ -15,6 +15,7 @@ import type { RunSummary } from './summary.js';
 import { parseTemplate, renderNodes, type Escape } from './template.js';
 import type { EmailTemplate } from './templates.js';
 import { buildView } from './view.js';
+import { runCwd, runEnv } from '../core/run.js';
 
 /** Mail servers commonly refuse larger messages; a bigger report is linked, not attached. */
 export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
@@ -39,7 +40,7 @@ export interface EmailSendOptions {
   dryRun?: boolean;
 }
 
-export function renderEmail(summary: RunSummary, tpl: EmailTemplate, cfg: Pick<EmailConfig, 'attachReport'>, cwd = process.cwd()): EmailRendered {
+export function renderEmail(summary: RunSummary, tpl: EmailTemplate, cfg: Pick<EmailConfig, 'attachReport'>, cwd = runCwd()): EmailRendered {
   const view = buildView(summary);
   const subject = renderNodes(parseTemplate(tpl.subject), [view], plain).replace(/\s+/g, ' ').trim().slice(0, 250);
   const rendered: EmailRendered = {
@@ -74,7 +75,7 @@ function authOf(cfg: EmailConfig, environ: NodeJS.ProcessEnv): { user: string; p
 }
 
 export async function sendEmail(summary: RunSummary, cfg: EmailConfig, tpl: EmailTemplate, opts: EmailSendOptions = {}): Promise<{ detail: string; rendered: EmailRendered }> {
-  const environ = opts.environ ?? process.env;
+  const environ = opts.environ ?? runEnv();
   const rendered = renderEmail(summary, tpl, cfg, opts.cwd);
   if (opts.dryRun) return { detail: 'dry run', rendered };
   if (cfg.to.length === 0) throw new NotifyError('notify.email.to is empty');

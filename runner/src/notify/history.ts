@@ -7,6 +7,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { BUILD_STATUSES, type BuildStatus } from './summary.js';
+import { log } from '../core/log.js';
 
 export const HISTORY_FILE = 'notify.jsonl';
 /** Enough for any "previous build" question; keeps the file from growing for ever. */
@@ -33,8 +34,9 @@ export function readHistory(file: string): HistoryEntry[] {
     try {
       const e = JSON.parse(line) as Partial<HistoryEntry>;
       if (typeof e.at === 'string' && (BUILD_STATUSES as readonly string[]).includes(e.status as string)) out.push(e as HistoryEntry);
-    } catch {
-      // skip
+    } catch (e) {
+      // A torn line (a killed job) must not stop notifications; the entries around it still count.
+      log.debug(`notify history: skipped a line that is not JSON (${(e as Error).message})`);
     }
   }
   return out;

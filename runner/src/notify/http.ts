@@ -4,7 +4,8 @@
  */
 import got from 'got';
 import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent';
-import { getProxyForUrl } from 'proxy-from-env';
+import { currentScope, runEnv } from '../core/run.js';
+import { proxyFor } from '../dify/http.js';
 import type { Agent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
 
@@ -27,19 +28,30 @@ export interface FetchLikeInit {
   signal?: AbortSignal;
 }
 
-const agents = new Map<string, Agent | HttpsAgent>();
+const AGENTS = Symbol('dify-ci.notifyAgents');
 
-/** The proxy agent for a URL, or undefined for a direct connection. */
+/** The run's kept-alive proxy agents (core/run.ts), destroyed when the run ends. */
+function agents(): Map<string, Agent | HttpsAgent> {
+  return currentScope().slot(
+    AGENTS,
+    () => new Map<string, Agent | HttpsAgent>(),
+    (m) => {
+      for (const a of m.values()) a.destroy();
+    },
+  );
+}
+
+/** The proxy agent for a URL (the run's HTTP(S)_PROXY / NO_PROXY), or undefined for a direct connection. */
 export function proxyAgent(url: string): { http?: Agent; https?: HttpsAgent } | undefined {
-  const proxy = getProxyForUrl(url);
+  const proxy = proxyFor(url, runEnv());
   if (!proxy) return undefined;
   const https = url.startsWith('https:');
   const key = `${https ? 's' : ''}|${proxy}`;
-  let agent = agents.get(key);
+  let agent = agents().get(key);
   if (!agent) {
     const opts = { proxy, keepAlive: true };
     agent = https ? new HttpsProxyAgent(opts) : new HttpProxyAgent(opts);
-    agents.set(key, agent);
+    agents().set(key, agent);
   }
   return https ? { https: agent as HttpsAgent } : { http: agent };
 }

@@ -17,6 +17,7 @@ import { BUILD_STATUSES, buildSummary, deriveStatus, jenkinsInfo, readResultFile
 import { checkNames, parseTemplate, renderNodes, TemplateSyntaxError } from './template.js';
 import type { EmailSendOptions } from './email.js';
 import type { SlackSendOptions } from './slack.js';
+import { runCwd, runEnv } from '../core/run.js';
 
 export interface NotifyOptions {
   status?: string;
@@ -98,8 +99,8 @@ function describeFacts(s: RunSummary): string {
 }
 
 export async function runNotify(ctx: RunContext, opts: NotifyOptions, deps: NotifyDeps = {}): Promise<CommandOutcome> {
-  const environ = deps.environ ?? process.env;
-  const cwd = deps.cwd ?? process.cwd();
+  const environ = deps.environ ?? runEnv();
+  const cwd = deps.cwd ?? runCwd();
   const explicitStatus = parseBuildStatus(opts.status, '--status');
   const explicitPrevious = parseBuildStatus(opts.previousStatus, '--previous-status');
   const config = await ctx.config();

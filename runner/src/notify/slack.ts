@@ -12,6 +12,7 @@ import { renderSlackMessage, type SlackPayload } from './slack-blocks.js';
 import type { RunSummary } from './summary.js';
 import type { SlackTemplate } from './templates.js';
 import { buildView } from './view.js';
+import { runEnv } from '../core/run.js';
 
 /** More per-target failures than this move from the message into a thread reply. */
 export const THREAD_THRESHOLD = 5;
@@ -46,7 +47,9 @@ function registerWebhookUrl(url: string | undefined): void {
   let u: URL;
   try {
     u = new URL(url);
-  } catch {
+  } catch (e) {
+    // Nothing URL-shaped to mask; sending to it fails with its own message (which the masker still covers).
+    log.debug(`slack: the webhook URL is not a URL (${(e as Error).message})`);
     return;
   }
   const path = `${u.pathname}${u.search}`;
@@ -101,7 +104,7 @@ function slackLogger() {
 
 /** Sends; returns a one-line description of what was sent. Throws NotifyError (already masked) on failure. */
 export async function sendSlack(summary: RunSummary, cfg: SlackConfig, tpl: SlackTemplate, opts: SlackSendOptions = {}): Promise<{ detail: string; rendered: SlackRendered }> {
-  const environ = opts.environ ?? process.env;
+  const environ = opts.environ ?? runEnv();
   if (opts.dryRun) {
     // Like a real send: the token wins when set; with neither set, show what the configuration asks for.
     const hasToken = Boolean(cfg.tokenEnv && environ[cfg.tokenEnv]);

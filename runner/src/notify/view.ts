@@ -5,6 +5,7 @@
 import { maskDeep } from '../core/mask.js';
 import { targetLabel, type BuildStatus, type RunSummary, type TargetSummary } from './summary.js';
 import type { Vocabulary } from './template.js';
+import { log } from '../core/log.js';
 
 const EMOJI: Record<BuildStatus, string> = { success: '✅', failure: '❌', unstable: '⚠️', aborted: '⏹️' };
 const TEXT: Record<BuildStatus, string> = { success: 'succeeded', failure: 'failed', unstable: 'is unstable', aborted: 'was aborted' };
@@ -65,7 +66,9 @@ export function safeUrl(u?: string): string | undefined {
   try {
     const url = new URL(u);
     return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : undefined;
-  } catch {
+  } catch (e) {
+    // A link that is not a URL is left out of the message rather than sent broken (or as a javascript: link).
+    log.debug(`notify: link '${u}' left out: ${(e as Error).message}`);
     return undefined;
   }
 }

@@ -19,6 +19,7 @@ import { DifyCiError } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { registerSecret } from '../core/mask.js';
 import { proxyFor } from '../dify/http.js';
+import { currentScope } from '../core/run.js';
 import { applyEvent, failedObservation, finishStream, fromBlocking, newStreamState, type StreamState, type Timing } from './events.js';
 import type { AppMode, CallError, FileSpec, Observation, ResponseMode } from './types.js';
 
@@ -168,6 +169,19 @@ function readBody(res: http.IncomingMessage, limit = 4 * 1024 * 1024): Promise<{
   });
 }
 
+const AGENTS = Symbol('dify-ci.serviceAgents');
+
+/** Agents of clients not closed yet: the run destroys them when it ends, even after an error mid-suite. */
+function openAgents(): Set<http.Agent> {
+  return currentScope().slot(
+    AGENTS,
+    () => new Set<http.Agent>(),
+    (all) => {
+      for (const a of all) a.destroy();
+    },
+  );
+}
+
 export class ServiceClient {
   readonly apiUrl: string;
   private readonly apiKey: string;
@@ -214,10 +228,12 @@ export class ServiceClient {
       : this.isHttps
         ? new https.Agent({ ...common, ...this.tls })
         : new http.Agent(common);
+    openAgents().add(this.agent);
   }
 
   close(): void {
     this.agent.destroy();
+    openAgents().delete(this.agent);
   }
 
   private backoff(retry: number): number {
@@ -428,6 +444,7 @@ export class ServiceClient {
           try {
             json = JSON.parse(ev.data);
           } catch {
+            // Counted, and reported in the observation's notes (below), rather than failing the stream.
             badData++;
             return;
           }

@@ -8,6 +8,7 @@ import type { ResolvedConfig, EnvironmentConfig } from '../config/types.js';
 import type { ResponseMode } from './types.js';
 import { runSmoke, type SmokeOptions, type SmokeTarget } from './runner.js';
 import { recordSmokeReports } from './artifacts.js';
+import { runCwd, runEnv } from '../core/run.js';
 
 function int(v: string | undefined, name: string, min: number): number | undefined {
   if (v === undefined) return undefined;
@@ -43,7 +44,7 @@ function configTargets(config: ResolvedConfig, env: EnvironmentConfig, opts: Smo
       log.info(`${a.key}: disabled in ${env.key}, skipped`);
       continue;
     }
-    const suite = opts.suite ? resolve(opts.suite) : a.tests;
+    const suite = opts.suite ? resolve(runCwd(), opts.suite) : a.tests;
     if (!suite) {
       if (opts.app) throw usageError(`app '${a.key}' has no smoke suite: set apps.${a.key}.tests in ${config.file} or pass --suite`);
       log.info(`${a.key}: no smoke suite (apps.${a.key}.tests), skipped`);
@@ -74,11 +75,11 @@ export async function smokeCommand(ctx: RunContext, opts: SmokeCliOptions): Prom
     if (opts.wave !== undefined) throw usageError('--wave is the gate of a multi-tenant gray release; it does not go with --url');
     if (!opts.suite) throw usageError('--url needs --suite <file>');
     if (!opts.apiKeyEnv) throw usageError('--url needs --api-key-env <VAR> (the variable holding the app API key)');
-    const apiKey = process.env[opts.apiKeyEnv];
+    const apiKey = runEnv()[opts.apiKeyEnv];
     if (!apiKey) throw new DifyCiError(`${opts.apiKeyEnv} is not set (it must hold the app's service API key)`, 'config');
     const label = ctx.globals.env ?? 'adhoc';
     const app = opts.app ?? basename(opts.suite, extname(opts.suite));
-    targets = [{ app, env: label, apiUrl: opts.url.replace(/\/+$/, ''), apiKey, suite: resolve(opts.suite) }];
+    targets = [{ app, env: label, apiUrl: opts.url.replace(/\/+$/, ''), apiKey, suite: resolve(runCwd(), opts.suite) }];
     runOpts.reportDir = opts.reportDir ?? '.dify-ci/reports/smoke';
     runOpts.title = `Smoke tests — ${app} (${label})`;
   } else {

@@ -10,6 +10,7 @@ import { log } from '../core/log.js';
 import { registerSecret } from '../core/mask.js';
 import type { EnvironmentConfig, ResolvedConfig, TenantConfig } from '../config/types.js';
 import type { ConsoleClient } from '../dify/console.js';
+import { runEnv } from '../core/run.js';
 
 export interface KeyRequest {
   app: string;
@@ -68,7 +69,7 @@ async function viaConsole(r: KeyRequest, apiKeyEnv: string | undefined): Promise
 }
 
 export async function resolveApiKey(r: KeyRequest): Promise<string> {
-  const environ = r.environ ?? process.env;
+  const environ = r.environ ?? runEnv();
   if (r.apiKey) {
     registerSecret(r.apiKey);
     return r.apiKey;

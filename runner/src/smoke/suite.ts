@@ -2,18 +2,16 @@
  * Smoke suite files (tests/<app>.yml): load, validate against suite.schema.json, normalise. Every problem names
  * file:line:column, like the config; all problems are reported at once.
  */
-import { createAjv, type ValidateFunction } from '../core/ajv.js';
+import type { ValidateFunction } from '../core/ajv.js';
+import { validatorFor } from '../core/validators.js';
 import { DifyCiError, formatPosition, type SourcePosition } from '../core/errors.js';
 import { schemaProblems } from '../core/schema-errors.js';
 import { loadSourceFile, parseSource, positionOf, type PathSegment, type SourceDoc } from '../yaml/source.js';
 import { checkAssertionValue, parseAssertionKey } from './assertions/index.js';
-import schema from './suite.schema.json' with { type: 'json' };
 import type { AssertionSpec, CaseSpec, FileSpec, Suite, TurnSpec } from './types.js';
 
-let validator: ValidateFunction | null = null;
 function validateSchema(): ValidateFunction {
-  validator ??= createAjv().compile(schema as object);
-  return validator;
+  return validatorFor('smokeSuite');
 }
 
 interface Problem {

@@ -20,6 +20,7 @@ import { planWaves } from './waves.js';
 import { recordSmokeReports } from '../smoke/artifacts.js';
 import type { SmokeOptions } from '../smoke/runner.js';
 import { chooseTenants, tenantTargets, type TenantOptions, type TenantTarget } from './targets.js';
+import { runCwd } from '../core/run.js';
 
 export { fansOut } from './targets.js';
 
@@ -122,7 +123,7 @@ export async function tenantSmokeTargets(config: ResolvedConfig, env: Environmen
   const { mine } = chooseTenants(config, opts);
   if (mine.length === 0) throw usageError(`shard ${opts.shard} has no tenants`);
   const lanes = tenantLanes(env, mine);
-  const suite = opts.suite ? resolve(opts.suite) : undefined;
+  const suite = opts.suite ? resolve(runCwd(), opts.suite) : undefined;
   const targets = tenantTargets(config, env, opts.app, lanes).filter((t) => {
     if (suite || t.target.app.tests) return true;
     log.info(`${t.key}: no smoke suite (apps.${t.target.app.key}.tests), skipped`);

@@ -5,17 +5,15 @@
 import { extname } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { configError, formatPosition, type SourcePosition } from '../core/errors.js';
-import { createAjv, type ValidateFunction } from '../core/ajv.js';
+import type { ValidateFunction } from '../core/ajv.js';
+import { validatorFor } from '../core/validators.js';
 import { schemaProblems } from '../core/schema-errors.js';
-import { parseSource, positionOf, type SourceDoc } from '../yaml/source.js';
+import { displayPath, loadSourceFile, parseSource, positionOf, readSourceFile, type SourceDoc } from '../yaml/source.js';
 import { readConfigText, type TrustedSource } from '../config/trusted.js';
-import schema from '../config/config.schema.json' with { type: 'json' };
 import type { AuthConfig, ResolvedConfig, TenantConfig } from '../config/types.js';
 
-let listValidator: ValidateFunction | null = null;
 function validator(): ValidateFunction {
-  listValidator ??= createAjv().compile({ definitions: schema.definitions, type: 'array', items: { $ref: '#/definitions/tenant' } });
-  return listValidator;
+  return validatorFor('tenantList');
 }
 
 const cache = new WeakMap<ResolvedConfig, TenantConfig[]>();

@@ -3,9 +3,10 @@
  * schema, a rule, a resolver — can name file:line:column. Shared by the config, smoke suites and tenant files.
  */
 import { readFileSync } from 'node:fs';
-import { isAbsolute, relative } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
 import { DifyCiError, type ErrorCategory, type SourcePosition } from '../core/errors.js';
+import { runCwd } from '../core/run.js';
 import { aliasProblem, lexerDepthProblem, textPosition } from './limits.js';
 import { loadPyYaml, pyIssueMessage, type PyIssue } from './pyyaml-load.js';
 
@@ -28,7 +29,7 @@ export interface ParseOptions {
 export function readSourceFile(file: string, category: ErrorCategory = 'config'): string {
   let buf: Buffer;
   try {
-    buf = readFileSync(file);
+    buf = readFileSync(resolve(runCwd(), file));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
@@ -135,7 +136,7 @@ function parsePyYaml(file: string, text: string, category: ErrorCategory): Sourc
 }
 
 /** How a file is named in messages: relative to the working directory when inside it. */
-export function displayPath(file: string, cwd = process.cwd()): string {
+export function displayPath(file: string, cwd = runCwd()): string {
   const r = relative(cwd, file);
   return r && !r.startsWith('..') && !isAbsolute(r) ? r : file;
 }

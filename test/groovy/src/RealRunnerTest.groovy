@@ -14,8 +14,8 @@ import org.junit.Test
 
 /**
  * The vars against the real runner: files on disk, the constant scripts run by bash, the runner's own context,
- * parameter parsing, result files and masking. The runner runs from its TypeScript sources (through tsx), so this
- * checks the Groovy side against the current runner rather than the last bundle.
+ * parameter parsing, result files and masking. The runner is the bundle, resources/dify-ci/runner.cjs: the file
+ * libraryResource hands to Jenkins agents (CI checks it is built from the current sources).
  */
 class RealRunnerTest {
     PipelineHarness h
@@ -23,27 +23,13 @@ class RealRunnerTest {
     HttpServer server
     final List<String> authHeaders = Collections.synchronizedList([])
 
-    static String shim() {
-        File root = Vars.root()
-        String tsx = new File(root, 'node_modules/tsx/dist/loader.mjs').toURI().toString()
-        String cli = new File(root, 'runner/src/cli.ts').canonicalPath
-        return """// test stand-in for resources/dify-ci/runner.cjs: the same CLI, from its sources
-const r = require('node:child_process').spawnSync(process.execPath, ['--import', ${json(tsx)}, ${json(cli)}, ...process.argv.slice(2)], { stdio: 'inherit' });
-process.exit(r.status === null ? 1 : r.status);
-"""
-    }
-
-    static String json(String s) {
-        return groovy.json.JsonOutput.toJson(s)
-    }
-
     @Before
     void setUp() {
         ws = Files.createTempDirectory('dify-ci-groovy-').toFile()
         new File(Vars.root(), 'test/groovy/fixtures').eachFile { File f -> new File(ws, f.name).bytes = f.bytes }
         h = Vars.harness()
         h.useDisk(ws)
-        h.runnerText = shim()
+        h.runnerText = new File(Vars.root(), 'resources/dify-ci/runner.cjs').getText('UTF-8')
     }
 
     @After

@@ -1,7 +1,7 @@
 /** Structure: what Dify checks at import (app_dsl_service.py), in Dify's order, plus a JSON Schema per mode. */
-import { createAjv, type ErrorObject, type ValidateFunction } from '../../core/ajv.js';
+import type { ErrorObject, ValidateFunction } from '../../core/ajv.js';
+import { validatorFor } from '../../core/validators.js';
 import { pointerToPath, pathToString } from '../../yaml/source.js';
-import schema from '../dsl.schema.json' with { type: 'json' };
 import { isRecord } from '../graph.js';
 import { APP_MODES, OTHER_APP_MODES, WORKFLOW_MODES } from '../types.js';
 import {
@@ -36,17 +36,8 @@ function target(ctx: RuleContext) {
   return parseDslVersion(ctx.options.targetDslVersion ?? DEFAULT_TARGET_DSL_VERSION) ?? parseDslVersion(DEFAULT_TARGET_DSL_VERSION)!;
 }
 
-const validators = new Map<string, ValidateFunction>();
-function validatorFor(mode: string): ValidateFunction {
-  const def = WORKFLOW_MODES.includes(mode) ? 'workflowApp' : mode === 'agent-chat' ? 'agentChatApp' : 'chatApp';
-  let v = validators.get(def);
-  if (!v) {
-    const ajv = createAjv({ verbose: false });
-    ajv.addSchema(schema as object);
-    v = ajv.compile({ $ref: `dify-ci-dsl#/definitions/${def}` });
-    validators.set(def, v);
-  }
-  return v;
+function schemaValidatorFor(mode: string): ValidateFunction {
+  return validatorFor(WORKFLOW_MODES.includes(mode) ? 'dslWorkflowApp' : mode === 'agent-chat' ? 'dslAgentChatApp' : 'dslChatApp');
 }
 
 function schemaMessage(e: ErrorObject): { message: string; extra?: string } {
@@ -267,7 +258,7 @@ export const structureRules: Rule[] = [
     check(ctx) {
       const mode = ctx.mode;
       if (!mode || !APP_MODES.includes(mode as never)) return;
-      const validate = validatorFor(mode);
+      const validate = schemaValidatorFor(mode);
       if (validate(ctx.value)) return;
       const seen = new Set<string>();
       for (const e of validate.errors ?? []) {

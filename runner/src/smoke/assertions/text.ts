@@ -31,6 +31,7 @@ export const equals: AssertionDef = {
     try {
       parsed = JSON.parse(obs.answer);
     } catch {
+      // Not an error: an answer that is not JSON is compared as its text.
       parsed = obs.answer.trim();
     }
     // Numbers and booleans in YAML compare with the answer's JSON value ("42" equals 42).

@@ -8,6 +8,7 @@ import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
 import { jsonReport } from './json.js';
+import { runCwd } from '../../core/run.js';
 
 function writeText(path: string, text: string): void {
   mkdirSync(dirname(path), { recursive: true });
@@ -17,17 +18,17 @@ function writeText(path: string, text: string): void {
 }
 
 function shown(p: string): string {
-  const r = relative(process.cwd(), p);
+  const r = relative(runCwd(), p);
   return r && !r.startsWith('..') && !isAbsolute(r) ? r : p;
 }
 
 export const REPORT_FILES = { json: 'smoke-results.json', junit: 'junit-smoke.xml', markdown: 'smoke-summary.md', html: 'smoke-report.html' } as const;
 
 export function writeReports(run: SmokeRun, opts: { dir: string; junit?: string }): SmokeReports {
-  const dir = resolve(opts.dir);
+  const dir = resolve(runCwd(), opts.dir);
   const paths = {
     json: join(dir, REPORT_FILES.json),
-    junit: opts.junit ? resolve(opts.junit) : join(dir, REPORT_FILES.junit),
+    junit: opts.junit ? resolve(runCwd(), opts.junit) : join(dir, REPORT_FILES.junit),
     markdown: join(dir, REPORT_FILES.markdown),
     html: join(dir, REPORT_FILES.html),
   };
