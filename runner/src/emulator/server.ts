@@ -1,6 +1,7 @@
 /** The node:http server: routing, faults, counters, error bodies, persistence after mutations. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { registerConsoleAppLogs } from './app-logs.js';
 import { registerApps } from './apps.js';
 import { registerAuth } from './auth.js';
 import type { Core } from './core.js';
@@ -11,6 +12,7 @@ import { registerOpenApi } from './openapi.js';
 import { pyDumps } from './pyjson.js';
 import { registerService, runDirect } from './service.js';
 import { sleep } from './sse.js';
+import { registerStatistics } from './statistics.js';
 import { registerWorkflows } from './workflows.js';
 
 const MAX_BODY = 64 * 1024 * 1024;
@@ -26,6 +28,8 @@ export function buildRouter(core: Core): { router: Router; faults: WeakMap<Ctx, 
   registerApps(core, router);
   registerService(core, router, faultOf);
   registerKnowledge(core, router);
+  registerStatistics(core, router);
+  registerConsoleAppLogs(core, router);
   registerOpenApi(core, router, (ctx, app) => runDirect({ core, ctx, fault: faultOf(ctx) }, app));
   return { router, faults };
 }
