@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { registerConsoleAppLogs } from './app-logs.js';
 import { registerApps } from './apps.js';
 import { registerAuth } from './auth.js';
+import { registerDebugger } from './debugger.js';
 import type { Core } from './core.js';
 import { pickFault, type ActiveFault } from './faults.js';
 import { Ctx, HttpError, Router, methodNotAllowed, notFoundRoute, serialize, type Reply } from './http.js';
@@ -29,6 +30,7 @@ export function buildRouter(core: Core): { router: Router; faults: WeakMap<Ctx, 
   registerService(core, router, faultOf);
   registerKnowledge(core, router);
   registerStatistics(core, router);
+  registerDebugger(core, router, faultOf);
   registerConsoleAppLogs(core, router);
   registerOpenApi(core, router, (ctx, app) => runDirect({ core, ctx, fault: faultOf(ctx) }, app));
   return { router, faults };
