@@ -14,6 +14,7 @@ import { sleep } from './sse.js';
 import type { App, Conversation, WorkflowRow } from './state.js';
 import type { Core } from './core.js';
 import { isUuid, uuid } from './util.js';
+import { retrieveForNode } from './kb-retrieval.js';
 
 function pickWorkflow(core: Core, app: App, pinned: string | undefined, debuggerRun: boolean): WorkflowRow {
   // AppGenerateService._get_workflow: the debugger runs the draft.
@@ -104,6 +105,7 @@ export async function runWorkflowLike(env: RunEnv, app: App, args: RunArgs, pinn
       conversation: conv ? { ...conv.variables } : {},
       history: conv?.turns ?? [],
       script,
+      retrieve: (ids, query, opts) => retrieveForNode(core, app.workspaceId, ids, query, opts),
     });
     const latency = scriptLatency(core, script);
     const usageOf = (): Usage =>

@@ -6,6 +6,7 @@ import { readFileSync, renameSync, writeFileSync, existsSync, mkdirSync } from '
 import { dirname } from 'node:path';
 import type { AppMode, Role } from './types.js';
 import { pyDumps } from './pyjson.js';
+import { upgradeDataset, type Dataset } from './kb-model.js';
 import type { EndUser, MessageRecord, UploadFileRecord, WorkflowRunRecord } from './records.js';
 import { randomAlnum, randomHex, sha256Hex, uuid } from './util.js';
 
@@ -180,39 +181,6 @@ export interface DeviceCode {
   approvedBy?: string;
   consumed?: boolean;
 }
-export interface KDocument {
-  id: string;
-  position: number;
-  name: string;
-  text: string;
-  docForm: string;
-  docLanguage: string;
-  createdBy: string;
-  createdAt: number;
-  batch: string;
-  /** Indexing completes after two status polls or 2 s on the emulator clock. */
-  indexingStartedMs: number;
-  polls: number;
-  enabled: boolean;
-  archived: boolean;
-  /** Dify stores text as an upload file and a process-rule row. */
-  uploadFileId: string;
-  processRuleId: string;
-}
-export interface Dataset {
-  id: string;
-  workspaceId: string;
-  name: string;
-  description: string;
-  permission: string;
-  indexingTechnique: string | null;
-  enableApi: boolean;
-  createdBy: string;
-  createdAt: number;
-  documents: Record<string, KDocument>;
-  nextPosition: number;
-}
-
 export interface StateData {
   version: 1;
   jwtSecret: string;
@@ -404,6 +372,7 @@ export class Store {
       c.messageIds ??= [];
       c.variableRows ??= [];
     }
+    for (const ds of Object.values(store.data.datasets)) upgradeDataset(ds);
     return store;
   }
 }
