@@ -949,26 +949,31 @@ describe('emulator contract (dify-api.md §11)', function () {
   it('§11.54 indexing-status reaches completed; an unknown batch → 404 "Documents not found."', async () => {
     const dkey = emu.createDatasetApiKey();
     const ds = emu.createDataset({ name: 'kb', indexingTechnique: 'high_quality' });
-    const doc = await service(emu, dkey, 'POST', `/datasets/${ds.id}/document/create-by-text`, { name: 'a.md', text: 'hello' });
+    const doc = await service(emu, dkey, 'POST', `/datasets/${ds.id}/document/create-by-text`, { name: 'a.md', text: 'hello', process_rule: { mode: 'automatic' } });
     const statuses: string[] = [];
-    for (let i = 0; i < 5 && statuses[statuses.length - 1] !== 'completed'; i++) {
+    for (let i = 0; i < 6 && statuses[statuses.length - 1] !== 'completed'; i++) {
       const s = await service(emu, dkey, 'GET', `/datasets/${ds.id}/documents/${doc.json.batch}/indexing-status`);
       assert.equal(s.status, 200);
       const e = s.json.data[0];
       for (const k of ['indexing_status', 'completed_segments', 'total_segments']) assert.ok(k in e, k);
       statuses.push(e.indexing_status);
     }
-    assert.equal(statuses[statuses.length - 1], 'completed');
+    assert.deepEqual(statuses, ['parsing', 'cleaning', 'splitting', 'indexing', 'completed'], 'each poll moves one stage on');
     const s = await service(emu, dkey, 'GET', `/datasets/${ds.id}/documents/nosuchbatch/indexing-status`);
     assert.equal(s.status, 404);
     assert.equal(s.json.message, 'Documents not found.');
   });
 
-  it('§11.55 list limit=1 → has_more on every full page; update-by-text with text but no name → 400; valid update → new batch', async () => {
+  it('§11.55 list limit=1 → has_more on every full page; update-by-text with text but no name → 400; valid update → 200 with the document\'s batch', async () => {
     const dkey = emu.createDatasetApiKey();
     const ds = emu.createDataset({ name: 'kb', indexingTechnique: 'economy' });
     const ids: string[] = [];
-    for (const n of ['a', 'b']) ids.push((await service(emu, dkey, 'POST', `/datasets/${ds.id}/document/create-by-text`, { name: n, text: n })).json.document.id);
+    const batches: string[] = [];
+    for (const n of ['a', 'b']) {
+      const created = (await service(emu, dkey, 'POST', `/datasets/${ds.id}/document/create-by-text`, { name: n, text: n, process_rule: { mode: 'automatic' } })).json;
+      ids.push(created.document.id);
+      batches.push(created.batch);
+    }
     for (const page of [1, 2]) {
       const s = await service(emu, dkey, 'GET', `/datasets/${ds.id}/documents?page=${page}&limit=1`);
       assert.equal(s.json.data.length, 1);
@@ -979,17 +984,23 @@ describe('emulator contract (dify-api.md §11)', function () {
     let s = await service(emu, dkey, 'POST', `/datasets/${ds.id}/documents/${ids[0]}/update-by-text`, { text: 'new text' });
     assert.equal(s.status, 400);
     assert.equal(s.json.code, 'invalid_param');
+    // Dify updates only an available (indexed) document.
+    s = await service(emu, dkey, 'POST', `/datasets/${ds.id}/documents/${ids[0]}/update-by-text`, { name: 'a', text: 'new text' });
+    assert.deepEqual(s.json, { code: 'invalid_param', message: 'Document is not available', status: 400 });
+    emu.advanceClock(10_000);
     const before = (await service(emu, dkey, 'GET', `/datasets/${ds.id}/documents/${ids[0]}`)).json;
     s = await service(emu, dkey, 'POST', `/datasets/${ds.id}/documents/${ids[0]}/update-by-text`, { name: 'a', text: 'new text' });
     assert.equal(s.status, 200);
-    assert.equal(typeof s.json.batch, 'string');
+    // update_document_with_dataset_id keeps the document's batch (dify-api.md §11.55 says "new batch": not in Dify's code).
+    assert.equal(s.json.batch, batches[0]);
     assert.equal(s.json.document.id, before.id);
+    assert.equal(s.json.document.indexing_status, 'waiting');
   });
 
   it('§11.56 delete document → 204; again → 404 "Document Not Exists."', async () => {
     const dkey = emu.createDatasetApiKey();
     const ds = emu.createDataset({ name: 'kb', indexingTechnique: 'economy' });
-    const doc = (await service(emu, dkey, 'POST', `/datasets/${ds.id}/document/create-by-text`, { name: 'a', text: 'a' })).json.document;
+    const doc = (await service(emu, dkey, 'POST', `/datasets/${ds.id}/document/create-by-text`, { name: 'a', text: 'a', process_rule: { mode: 'automatic' } })).json.document;
     emu.advanceClock(5000);
     let s = await service(emu, dkey, 'DELETE', `/datasets/${ds.id}/documents/${doc.id}`);
     assert.equal(s.status, 204);

@@ -31,6 +31,17 @@ const ROUTES: [RegExp, string][] = [
   [/^\/datasets$/, '/datasets'],
   [/^\/datasets\/[^/]+$/, '/datasets/{dataset_id}'],
   [/^\/datasets\/[^/]+\/document\/create[-_]by[-_]text$/, '/datasets/{dataset_id}/document/create-by-text'],
+  [/^\/datasets\/[^/]+\/document\/create[-_]by[-_]file$/, '/datasets/{dataset_id}/document/create-by-file'],
+  [/^\/datasets\/[^/]+\/documents\/metadata$/, '/datasets/{dataset_id}/documents/metadata'],
+  [/^\/datasets\/[^/]+\/documents\/status\/[^/]+$/, '/datasets/{dataset_id}/documents/status/{action}'],
+  [/^\/datasets\/[^/]+\/documents\/[^/]+\/update[-_]by[-_]file$/, '/datasets/{dataset_id}/documents/{document_id}/update-by-file'],
+  [/^\/datasets\/[^/]+\/documents\/[^/]+\/segments$/, '/datasets/{dataset_id}/documents/{document_id}/segments'],
+  [/^\/datasets\/[^/]+\/documents\/[^/]+\/segments\/[^/]+$/, '/datasets/{dataset_id}/documents/{document_id}/segments/{segment_id}'],
+  [/^\/datasets\/[^/]+\/retrieve$/, '/datasets/{dataset_id}/retrieve'],
+  [/^\/datasets\/[^/]+\/metadata$/, '/datasets/{dataset_id}/metadata'],
+  [/^\/datasets\/[^/]+\/metadata\/built-in$/, '/datasets/{dataset_id}/metadata/built-in'],
+  [/^\/datasets\/[^/]+\/metadata\/built-in\/[^/]+$/, '/datasets/{dataset_id}/metadata/built-in/{action}'],
+  [/^\/datasets\/[^/]+\/metadata\/[^/]+$/, '/datasets/{dataset_id}/metadata/{metadata_id}'],
   [/^\/datasets\/[^/]+\/documents$/, '/datasets/{dataset_id}/documents'],
   [/^\/datasets\/[^/]+\/documents\/[^/]+\/indexing-status$/, '/datasets/{dataset_id}/documents/{batch}/indexing-status'],
   [/^\/datasets\/[^/]+\/documents\/[^/]+\/update[-_]by[-_]text$/, '/datasets/{dataset_id}/documents/{document_id}/update-by-text'],
@@ -153,12 +164,8 @@ export function parseSse(text: string): SseEvent[] {
   return out;
 }
 
-export async function service(emu: Emulator, key: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Res> {
-  const r = await fetch(emu.url + '/v1' + path, {
-    method,
-    headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json', ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+/** Reads a /v1 answer and validates it against the spec. */
+async function serviceAnswer(method: string, path: string, r: Response): Promise<Res> {
   const text = await r.text();
   let json: unknown;
   try {
@@ -169,6 +176,28 @@ export async function service(emu: Emulator, key: string, method: string, path: 
   const res: Res = { status: r.status, headers: r.headers, text, json, setCookies: [] };
   validateServiceResponse(method, path, res);
   return res;
+}
+
+export async function service(emu: Emulator, key: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Res> {
+  const r = await fetch(emu.url + '/v1' + path, {
+    method,
+    headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return serviceAnswer(method, path, r);
+}
+
+/** A multipart request to the service API (document uploads), validated like `service()`. */
+export async function serviceForm(emu: Emulator, key: string, method: string, path: string, form: FormData): Promise<Res> {
+  return serviceAnswer(method, path, await fetch(emu.url + '/v1' + path, { method, headers: { Authorization: `Bearer ${key}` }, body: form }));
+}
+
+/** A form with one `file` part (and the `data` JSON string when given). */
+export function uploadForm(name: string, content: string | Buffer, data?: unknown, type = 'text/plain'): FormData {
+  const f = new FormData();
+  if (data !== undefined) f.append('data', JSON.stringify(data));
+  f.append('file', new Blob([content], { type }), name);
+  return f;
 }
 
 // ---- DSL builders ----

@@ -15,7 +15,9 @@ type Json = Record<string, any>;
 /** Known disagreements between the spec and Dify's code (dify-api.md wins); each one is adjusted here on purpose. */
 export const SPEC_ADJUSTMENTS = [
   'user_input_form items use oneOf over wrappers whose properties are all optional, so every item matches all three branches and oneOf can never pass: validated as anyOf',
-  'Dataset.data_source_type / embedding_model / embedding_model_provider / doc_form are plain strings in the spec, but Dify returns null before the first document and for economy indexing: validated as nullable',
+  'Dataset.data_source_type / embedding_model / embedding_model_provider / doc_form / indexing_technique are plain strings in the spec, but Dify returns null before the first document (a dataset created without a technique) and for economy indexing: validated as nullable',
+  "retrieval_model_dict.score_threshold is a number in the spec, but Dify stores the request's RetrievalModel.model_dump(), whose unset score_threshold is None: validated as nullable",
+  "doc_metadata[].value is a string in the spec, but Dify's number fields and the built-in time fields (upload_date, last_update_date: timestamps) are numbers: validated as any JSON value",
   'WebAppSettingsResponse.chat_color_theme / copyright / privacy_policy are plain strings in the spec, but Dify\'s Site row holds NULL until they are set in the UI (models/model.py Site): validated as nullable',
   '`nullable` beside a `$ref` without a `type` (HumanInputContent.form_definition, …) is not valid for Ajv: validated as anyOf [the $ref, null]',
   'OpenAPI discriminators without oneOf (ChunkChatEvent, ChunkWorkflowEvent, ChunkCompletionEvent) are resolved by hand through their mapping',
@@ -23,11 +25,13 @@ export const SPEC_ADJUSTMENTS = [
 
 /** Fields the spec types as plain strings that Dify returns as null (SPEC_ADJUSTMENTS), by schema. */
 const NULLABLE_FIELDS: Record<string, string[]> = {
-  Dataset: ['data_source_type', 'embedding_model', 'embedding_model_provider', 'doc_form'],
+  Dataset: ['data_source_type', 'embedding_model', 'embedding_model_provider', 'doc_form', 'indexing_technique'],
   WebAppSettingsResponse: ['chat_color_theme', 'copyright', 'privacy_policy'],
+  retrieval_model_dict: ['score_threshold'],
 };
 
 function prepare(node: unknown, path: string[] = []): unknown {
+  if (path[path.length - 1] === 'value' && path.includes('doc_metadata') && path[path.length - 2] === 'properties') return {};
   if (path.length >= 3 && path[path.length - 2] === 'properties' && NULLABLE_FIELDS[path[path.length - 3]!]?.includes(path[path.length - 1]!)) {
     return { ...(node as Json), nullable: true };
   }

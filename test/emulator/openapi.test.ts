@@ -128,8 +128,9 @@ describe('emulator responses match openapi_service.json', function () {
     spec.checkResponse('/datasets', 'POST', 200, created.json);
     const ds = created.json.id as string;
     spec.checkResponse('/datasets', 'GET', 200, (await service(emu, dkey, 'GET', '/datasets?page=1&limit=20')).json);
-    const doc = await service(emu, dkey, 'POST', `/datasets/${ds}/document/create-by-text`, { name: 'a.md', text: 'alpha beta' });
+    const doc = await service(emu, dkey, 'POST', `/datasets/${ds}/document/create-by-text`, { name: 'a.md', text: 'alpha beta', process_rule: { mode: 'automatic' } });
     spec.checkResponse('/datasets/{dataset_id}/document/create-by-text', 'POST', 200, doc.json);
+    emu.advanceClock(10_000); // indexed: an update needs an available document
     const upd = await service(emu, dkey, 'POST', `/datasets/${ds}/documents/${doc.json.document.id}/update-by-text`, { name: 'a.md', text: 'gamma' });
     spec.checkResponse('/datasets/{dataset_id}/documents/{document_id}/update-by-text', 'POST', 200, upd.json);
     spec.checkResponse('/datasets/{dataset_id}/documents', 'GET', 200, (await service(emu, dkey, 'GET', `/datasets/${ds}/documents?limit=1`)).json);

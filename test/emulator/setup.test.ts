@@ -328,7 +328,7 @@ describe('emulator: --state persists service-API changes', () => {
       // Knowledge documents through the dataset key.
       const ds = emu.createDataset({ name: 'kb', indexingTechnique: 'economy' });
       const dkey = emu.createDatasetApiKey();
-      const doc = await service(emu, dkey, 'POST', `/datasets/${ds.id}/document/create-by-text`, { name: 'a.txt', text: 'alpha' });
+      const doc = await service(emu, dkey, 'POST', `/datasets/${ds.id}/document/create-by-text`, { name: 'a.txt', text: 'alpha', process_rule: { mode: 'automatic' } });
       assert.equal(doc.status, 200, doc.text);
       await until(() => Boolean(read(statePath).datasets[ds.id].documents[doc.json.document.id]));
 

@@ -4,7 +4,8 @@
  */
 import type { Core } from './core.js';
 import { Ctx, HttpError, envelope, invalidParam, json, type Reply, type Router } from './http.js';
-import type { Account, Workspace } from './state.js';
+import { LANGUAGE_TIMEZONES, accountTimezone, type Account, type Workspace } from './state.js';
+import { isTimezone } from './tz.js';
 import type { Role } from './types.js';
 import { pyB64DecodeUtf8, randomHex, signJwt, verifyJwt } from './util.js';
 
@@ -184,7 +185,9 @@ function setup(core: Core, ctx: Ctx): Reply {
   }
   const now = core.clock.nowSec();
   const ws = core.store.addWorkspace(`${name!}'s Workspace`, now);
-  const acc = core.store.addAccount({ email: email!.toLowerCase(), password: password!, name: name!, workspaceId: ws.id }, now);
+  // create_account: timezone = language_timezone_mapping.get(language, "UTC").
+  const timezone = LANGUAGE_TIMEZONES[String(body.language ?? '')] ?? 'UTC';
+  const acc = core.store.addAccount({ email: email!.toLowerCase(), password: password!, name: name!, workspaceId: ws.id, timezone }, now);
   core.store.setMember(acc.id, ws.id, 'owner');
   core.store.data.setupAt = now;
   core.adminAccountId = acc.id;
@@ -252,23 +255,28 @@ export function registerAuth(core: Core, r: Router): void {
     return json(200, { result: 'success' }, { 'Set-Cookie': clearingCookies(core) });
   });
 
-  r.add('GET', '/console/api/account/profile', (ctx) => {
+  const profile = (a: Account): Record<string, unknown> => ({
+    id: a.id,
+    name: a.name,
+    avatar: null,
+    avatar_url: null,
+    email: a.email,
+    is_password_set: true,
+    interface_language: 'en-US',
+    interface_theme: 'light',
+    timezone: accountTimezone(a),
+    last_login_at: core.clock.nowSec(),
+    last_login_ip: '127.0.0.1',
+    created_at: a.createdAt,
+  });
+  r.add('GET', '/console/api/account/profile', (ctx) => json(200, profile(authenticate(core, ctx).account)));
+  // AccountTimezoneApi: `timezone` must be one of pytz's names.
+  r.add('POST', '/console/api/account/timezone', (ctx) => {
     const p = authenticate(core, ctx);
-    const a = p.account;
-    return json(200, {
-      id: a.id,
-      name: a.name,
-      avatar: null,
-      avatar_url: null,
-      email: a.email,
-      is_password_set: true,
-      interface_language: 'en-US',
-      interface_theme: 'light',
-      timezone: 'UTC',
-      last_login_at: core.clock.nowSec(),
-      last_login_ip: '127.0.0.1',
-      created_at: a.createdAt,
-    });
+    const tz = ctx.json().timezone;
+    if (!isTimezone(tz)) throw invalidParam('Invalid timezone string.');
+    p.account.timezone = tz;
+    return json(200, profile(p.account));
   });
   r.add('GET', '/console/api/workspaces', (ctx) => {
     const p = authenticate(core, ctx);

@@ -26,20 +26,22 @@ function touch(core: Core, c: Conversation): void {
   c.updatedKey = nextKey(core);
 }
 
-export function getConversation(core: Core, app: App, user: string, id: string): Conversation {
+/** The caller's conversation: an end user's (service API) or an account's in the debugger, never the other kind. */
+export function getConversation(core: Core, app: App, user: string, id: string, debuggerRun = false): Conversation {
   const c = core.store.data.conversations[id];
-  if (!c || c.appId !== app.id || c.user !== user) throw envelope(404, 'not_found', 'Conversation Not Exists.');
+  if (!c || c.appId !== app.id || c.user !== user || (c.invokeFrom === 'debugger') !== debuggerRun) throw envelope(404, 'not_found', 'Conversation Not Exists.');
   return c;
 }
 
 /** A conversation that exists once its first turn is saved; advanced-chat passes its conversation variables. */
-export function newConversation(core: Core, app: App, user: string, opts: { variables?: Variable[]; introduction?: unknown } = {}): Conversation {
+export function newConversation(core: Core, app: App, user: string, opts: { variables?: Variable[]; introduction?: unknown; debuggerRun?: boolean } = {}): Conversation {
   const now = core.clock.nowSec();
   const vars = opts.variables ?? [];
   return {
     id: uuid(),
     appId: app.id,
     user,
+    ...(opts.debuggerRun ? { invokeFrom: 'debugger' as const } : {}),
     name: NEW_NAME,
     introduction: typeof opts.introduction === 'string' ? opts.introduction : '',
     inputs: {},
@@ -61,14 +63,19 @@ const generatedName = (c: Conversation): string => c.turns[0]?.query.slice(0, 20
 const MAX_CONVERSATIONS = 10_000;
 let conversationWrites = 0;
 
-/** Saves a finished turn: the message record, the memory, the name (`auto_generate_name`), `updated_at`. */
+/**
+ * Saves a finished turn: the message record, the memory, the name (`auto_generate_name`), `updated_at`. A failed
+ * call's message (status `error`) stays in the history but not in the model's memory.
+ */
 export function saveTurn(core: Core, c: Conversation, m: MessageRecord, autoName = true): void {
   rememberMessage(core, m);
   if (c.turns.length === 0 && c.messageIds.length === 0) c.inputs = m.inputs;
-  c.turns.push({ query: m.query, answer: m.answer });
-  if (c.turns.length > 50) c.turns.shift();
+  if (m.status !== 'error') {
+    c.turns.push({ query: m.query, answer: m.answer });
+    if (c.turns.length > 50) c.turns.shift();
+  }
   c.messageIds.push(m.id);
-  if (autoName && c.name === NEW_NAME) c.name = generatedName(c);
+  if (autoName && c.name === NEW_NAME && c.turns.length > 0) c.name = generatedName(c);
   touch(core, c);
   const all = core.store.data.conversations;
   all[c.id] = c;
@@ -132,7 +139,7 @@ export function registerConversations(core: Core, r: Router): void {
     const sortBy = literalParam<SortBy>(ctx.query.get('sort_by'), ['created_at', '-created_at', 'updated_at', '-updated_at'], '-updated_at', 'sort_by', M)!;
     const field = sortBy.endsWith('created_at') ? 'createdKey' : 'updatedKey';
     const desc = sortBy.startsWith('-');
-    const mine = Object.values(core.store.data.conversations).filter((c) => c.appId === app.id && c.user === user);
+    const mine = Object.values(core.store.data.conversations).filter((c) => c.appId === app.id && c.user === user && c.invokeFrom !== 'debugger');
     const cmp = (a: Conversation, b: Conversation): number => (desc ? b[field] - a[field] : a[field] - b[field]);
     let rows = [...mine].sort(cmp);
     if (lastId) {

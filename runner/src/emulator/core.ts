@@ -34,6 +34,9 @@ export interface Resolved {
   draftHash: DraftHashScope;
   /** Declared plugins (normalised), or undefined: then a loaded state keeps its own. */
   plugins?: Record<string, string[]>;
+  /** The seeded owner's time zone; undefined = Dify's en-US default (a loaded state keeps its own). */
+  timezone?: string;
+  indexingStepMs: number;
 }
 
 /** `libs/token.py` `_cookie_domain()` (strip, drop one leading dot) + Werkzeug's `dump_cookie` (no port, no dots). */
@@ -68,6 +71,8 @@ export function resolveOptions(o: EmulatorOptions): Resolved {
     stateWriteDelayMs: o.stateWriteDelayMs ?? 200,
     draftHash: o.draftHash ?? 'graph+features',
     plugins: o.plugins === undefined ? undefined : normalisePlugins(o.plugins),
+    timezone: o.timezone,
+    indexingStepMs: o.indexingStepMs ?? 400,
   };
 }
 
@@ -118,7 +123,7 @@ export class Core {
   private seed(): void {
     const now = this.clock.nowSec();
     const ws = this.store.addWorkspace(DEFAULT_WORKSPACE_NAME, now);
-    const acc = this.store.addAccount({ email: this.opts.admin.email, password: this.opts.admin.password, name: 'admin', workspaceId: ws.id }, now);
+    const acc = this.store.addAccount({ email: this.opts.admin.email, password: this.opts.admin.password, name: 'admin', workspaceId: ws.id, timezone: this.opts.timezone }, now);
     this.store.setMember(acc.id, ws.id, 'owner');
     this.store.data.setupAt ??= now;
     this.defaultWorkspaceId = ws.id;
@@ -143,6 +148,7 @@ export class Core {
       return;
     }
     acc.password = this.opts.admin.password;
+    if (this.opts.timezone) acc.timezone = this.opts.timezone;
     this.adminAccountId = acc.id;
     const first = Object.values(this.store.data.workspaces).sort((a, b) => a.createdAt - b.createdAt)[0];
     this.defaultWorkspaceId = first?.id ?? acc.currentWorkspaceId;

@@ -41,6 +41,8 @@ export interface RunInput {
   conversation: Record<string, unknown>;
   history: { query: string; answer: string }[];
   script?: ScriptRule;
+  /** Knowledge retrieval for `knowledge-retrieval` nodes: the app workspace's datasets (kb-retrieval.ts). */
+  retrieve?: (datasetIds: string[], query: string, opts: { topK?: number; threshold?: number | null }) => Record<string, unknown>[];
 }
 
 export interface RunOutput {
@@ -232,10 +234,12 @@ export class Runner {
     return handles;
   }
 
-  llm(modelName: string, messages: { role: string; text: string }[], exec: NodeExec): string {
+  /** The model's answer; `quote` (the best knowledge chunk of the node's context) is appended, as a RAG answer cites it. */
+  llm(modelName: string, messages: { role: string; text: string }[], exec: NodeExec, quote = ''): string {
     const prompt = messages.map((m) => `${m.role}: ${m.text}`).join('\n');
     const lastUser = [...messages].reverse().find((m) => m.role === 'user') ?? messages[messages.length - 1];
-    const text = this.input.script?.answer ?? llmText(modelName, prompt, lastUser?.text ?? '');
+    const echo = (lastUser?.text ?? '') + (quote ? `\n${quote}` : '');
+    const text = this.input.script?.answer ?? llmText(modelName, prompt, echo);
     const pt = this.input.script?.usage?.prompt_tokens ?? countTokens(prompt);
     const ct = this.input.script?.usage?.completion_tokens ?? countTokens(text);
     this.promptTokens += pt;

@@ -10,6 +10,7 @@ import { mintToken } from './openapi.js';
 import { createEmulatorServer, listen } from './server.js';
 import { Store } from './state.js';
 import { normalisePlugins } from './plugins.js';
+import { isTimezone } from './tz.js';
 import type { EmulatorOptions, EmulatorStats, FaultRule, PluginsDecl, Role, ScriptRule } from './types.js';
 
 export type { EmulatorOptions, FaultRule, ScriptRule, EmulatorStats, Role, AppMode, AuthEra, Quirk, PluginsDecl } from './types.js';
@@ -55,8 +56,13 @@ export interface Emulator {
   faultsFired(): number[];
   setScript(rules: ScriptRule[]): void;
   advanceClock(ms: number): void;
+  /** Addition: jump the emulated clock to an instant (Date, ISO string or Unix ms); time keeps running from there. */
+  setClock(at: Date | string | number): void;
+  /** Addition: the emulated clock (Unix ms). */
+  now(): number;
   createWorkspace(name: string): { id: string };
-  createAccount(a: { email: string; password: string; role: Role; workspaceId: string; name?: string }): { id: string };
+  /** `timezone` (addition): the account's zone, default America/New_York (Dify's for en-US). */
+  createAccount(a: { email: string; password: string; role: Role; workspaceId: string; name?: string; timezone?: string }): { id: string };
   readonly stats: EmulatorStats;
   readonly state: EmulatorStateView;
   /** Addition: a `dfoa_` token for `/openapi/v1` (default: the seeded admin). */
@@ -75,6 +81,7 @@ export interface Emulator {
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const opts = resolveOptions(options);
+  if (opts.timezone !== undefined && !isTimezone(opts.timezone)) throw new Error(`unknown time zone '${opts.timezone}'`);
   const loaded = opts.statePath ? Store.load(opts.statePath) : undefined;
   const core = new Core(opts, loaded);
   if (options.faults) core.setFaults(validateFaults(options.faults));
@@ -134,6 +141,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     advanceClock(ms) {
       core.clock.advance(ms);
     },
+    setClock(at) {
+      const ms = at instanceof Date ? at.getTime() : typeof at === 'string' ? Date.parse(at) : at;
+      if (!Number.isFinite(ms)) throw new Error(`setClock: not a time: ${String(at)}`);
+      core.clock.set(ms);
+    },
+    now() {
+      return core.clock.nowMs();
+    },
     createWorkspace(name) {
       if (!core.adminAccountId) throw notSetUp('createWorkspace');
       const ws = core.createWorkspace(name);
@@ -142,9 +157,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     },
     createAccount(a) {
       if (!core.store.data.workspaces[a.workspaceId]) throw new Error(`unknown workspace ${a.workspaceId}`);
+      if (a.timezone !== undefined && !isTimezone(a.timezone)) throw new Error(`unknown time zone ${a.timezone}`);
       let acc = core.store.accountByEmail(a.email);
-      if (!acc) acc = core.store.addAccount({ email: a.email, password: a.password, name: a.name, workspaceId: a.workspaceId }, core.clock.nowSec());
-      else acc.password = a.password;
+      if (!acc) acc = core.store.addAccount({ email: a.email, password: a.password, name: a.name, workspaceId: a.workspaceId, timezone: a.timezone }, core.clock.nowSec());
+      else {
+        acc.password = a.password;
+        if (a.timezone) acc.timezone = a.timezone;
+      }
       core.store.setMember(acc.id, a.workspaceId, a.role);
       core.persist();
       return { id: acc.id };

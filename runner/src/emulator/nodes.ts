@@ -54,11 +54,23 @@ const answer: NodeHandler = (run, node, exec) => {
   }
 };
 
+/** The LLM node's knowledge context (`context.variable_selector`, usually a knowledge-retrieval `result`). */
+function contextOf(run: Runner, d: Record<string, unknown>): { text: string; top: string } {
+  const c = isObject(d.context) ? d.context : undefined;
+  if (!c?.enabled) return { text: '', top: '' };
+  const v = run.pool.get(c.variable_selector);
+  const items = Array.isArray(v) ? v.map((x) => (isObject(x) ? toText(x.content) : toText(x))) : v === undefined || v === null ? [] : [toText(v)];
+  return { text: items.join('\n'), top: items[0] ?? '' };
+}
+
 const llm: NodeHandler = (run, node, exec) => {
+  const ctx = contextOf(run, node.data);
+  run.pool.context = ctx.text;
   const messages = run.promptMessages(node.data);
+  run.pool.context = '';
   exec.inputs = {};
   run.stall();
-  const text = run.llm(modelName(node.data), messages, exec);
+  const text = run.llm(modelName(node.data), messages, exec, ctx.top);
   exec.outputs = { text, reasoning_content: '', usage: exec.usage, finish_reason: 'stop' };
   if (run.input.mode === 'workflow' && run.endSelectors.has(`${node.id}.text`)) run.emitText(text, [node.id, 'text'], true);
 };
@@ -123,8 +135,17 @@ const code: NodeHandler = (run, node, exec) => {
   for (const [k, v] of Object.entries(isObject(d.outputs) ? d.outputs : {})) exec.outputs[k] = placeholder(isObject(v) ? v.type : 'string', k, 'code');
 };
 
-const knowledgeRetrieval: NodeHandler = (_run, _node, exec) => {
-  exec.outputs = { result: [] };
+/** Ranks the node's datasets for the query (kb-retrieval.ts); top_k/threshold from `multiple_retrieval_config`. */
+const knowledgeRetrieval: NodeHandler = (run, node, exec) => {
+  const d = node.data;
+  const query = toText(run.pool.get(d.query_variable_selector));
+  const ids = Array.isArray(d.dataset_ids) ? d.dataset_ids.map(String) : [];
+  const cfg = isObject(d.multiple_retrieval_config) ? d.multiple_retrieval_config : {};
+  // `single` (a router model picks one dataset) is ranked like `multiple` here.
+  const topK = typeof cfg.top_k === 'number' ? cfg.top_k : undefined;
+  const threshold = typeof cfg.score_threshold === 'number' && cfg.score_threshold_enabled !== false ? cfg.score_threshold : null;
+  exec.inputs = { query };
+  exec.outputs = { result: run.input.retrieve?.(ids, query, { topK, threshold }) ?? [] };
 };
 
 const documentExtractor: NodeHandler = (run, node, exec) => {

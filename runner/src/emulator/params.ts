@@ -41,3 +41,11 @@ export function literalParam<T extends string>(value: string | null | undefined,
   }
   return value as T;
 }
+
+/** A plain `int` query field (no bounds), as `DocumentListQuery`/`DatasetListQuery` declare them. */
+export function looseIntParam(q: URLSearchParams, name: string, def: number, model: string): number {
+  const v = q.get(name);
+  if (v === null) return def;
+  if (!/^\s*[-+]?\d+\s*$/.test(v)) validationError(model, name, 'Input should be a valid integer, unable to parse string as an integer');
+  return Number(v);
+}

@@ -6,6 +6,8 @@ const REF = /\{\{#([a-zA-Z0-9_]{1,50}(?:\.[a-zA-Z_][a-zA-Z0-9_]{0,29}){1,10})#\}
 
 export class Pool {
   nodes = new Map<string, Record<string, unknown>>();
+  /** The `{{#context#}}` text of the LLM node being rendered (its knowledge context), else ''. */
+  context = '';
   constructor(
     public sys: Record<string, unknown>,
     public env: Record<string, unknown>,
@@ -49,7 +51,7 @@ export class Pool {
 
   render(template: unknown): string {
     if (typeof template !== 'string') return '';
-    return template.replace(REF, (_m, path: string) => toText(this.get(path.split('.')))).replace(/\{\{#context#\}\}/g, '');
+    return template.replace(REF, (_m, path: string) => toText(this.get(path.split('.')))).replace(/\{\{#context#\}\}/g, () => this.context);
   }
 }
 

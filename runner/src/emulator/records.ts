@@ -15,12 +15,22 @@ export interface EndUser {
   createdAt: number;
 }
 
+/** Dify's `InvokeFrom` of a message: the studio's debugger is left out of the app statistics (§12, §13). */
+export type InvokeFrom = 'service-api' | 'debugger';
+
 export interface MessageRecord {
   id: string;
   appId: string;
   /** Null for completion apps (their conversation is internal to Dify). */
   conversationId: string | null;
+  /** The end user's id; '' for a debugger message (an account's, `fromAccountId`). */
   endUserId: string;
+  /** Absent in state files written before §13: service-api. */
+  invokeFrom?: InvokeFrom;
+  fromAccountId?: string | null;
+  /** `error` when the model call failed after the message row was written (Dify keeps it; it counts in §12). */
+  status?: 'normal' | 'error';
+  error?: string | null;
   query: string;
   answer: string;
   inputs: Record<string, unknown>;
@@ -50,7 +60,11 @@ export interface WorkflowRunRecord {
   createdAt: number;
   finishedAt: number;
   elapsedTime: number;
+  /** `created_by`: the end user's id, or the account's for a debugger run (`createdByRole`). */
   endUserId: string;
+  /** `triggered_from`: `app-run` (service API, web app) or `debugging` (§13); absent in older state files = app-run. */
+  triggeredFrom?: 'app-run' | 'debugging';
+  createdByRole?: 'end_user' | 'account';
   /** Workflow apps write a `workflow_app_logs` row per run (advanced-chat apps do not). */
   logId: string | null;
 }

@@ -1,18 +1,27 @@
-/** Runs of workflow and advanced-chat apps: the published (or pinned) version through the graph walk, §7.4/§7.6. */
+/**
+ * Runs of workflow and advanced-chat apps through the graph walk (§7.4/§7.6): the published (or pinned) version, or
+ * the draft for the studio's debugger (§13).
+ */
 import { getConversation, newConversation, saveTurn } from './conversations.js';
 import { runGraph, type Emission, type NodeExec, type RunOutput } from './graph.js';
 import { envelope, invalidParam, json, type Reply } from './http.js';
 import { formVars, validateInputs, workflowForm, type RunArgs } from './inputs.js';
 import { makeUsage, type Usage } from './model.js';
 import { endUserOf } from './records.js';
-import { cutSocket, enter, matchScript, messageRecord, openStream, runError, scriptError, scriptLatency, type RunEnv } from './runs.js';
+import { callerKey, cutSocket, enter, matchScript, messageRecord, openStream, runError, scriptError, scriptLatency, type RunEnv } from './runs.js';
 import { recordRun } from './workflow-runs.js';
 import { sleep } from './sse.js';
 import type { App, Conversation, WorkflowRow } from './state.js';
 import type { Core } from './core.js';
 import { isUuid, uuid } from './util.js';
+import { retrieveForNode } from './kb-retrieval.js';
 
-function pickWorkflow(core: Core, app: App, pinned: string | undefined): WorkflowRow {
+function pickWorkflow(core: Core, app: App, pinned: string | undefined, debuggerRun: boolean): WorkflowRow {
+  // AppGenerateService._get_workflow: the debugger runs the draft.
+  if (debuggerRun) {
+    if (!app.draft) throw invalidParam('Workflow not initialized');
+    return app.draft;
+  }
   if (pinned) {
     if (!isUuid(pinned)) throw envelope(400, 'bad_request', `Invalid workflow_id format: '${pinned}'. `);
     if (app.draft?.id === pinned) {
@@ -66,22 +75,25 @@ export async function runWorkflowLike(env: RunEnv, app: App, args: RunArgs, pinn
   if (chat && !args.streaming && core.opts.quirks.includes('chatflow-streams-blocking')) args = { ...args, streaming: true };
   const release = enter(core, app);
   try {
-    const wf = pickWorkflow(core, app, pinned);
+    const debuggerRun = Boolean(env.debug);
+    const wf = pickWorkflow(core, app, pinned, debuggerRun);
+    const who = callerKey(env, args);
     let conv: Conversation | undefined;
     if (chat) {
       conv = args.conversationId
-        ? getConversation(core, app, args.user, args.conversationId)
-        : newConversation(core, app, args.user, { variables: wf.conversation_variables, introduction: wf.features.opening_statement });
+        ? getConversation(core, app, who, args.conversationId, debuggerRun)
+        : newConversation(core, app, who, { variables: wf.conversation_variables, introduction: wf.features.opening_statement, debuggerRun });
     }
     const inputs = validateInputs(formVars(workflowForm(wf)), args.inputs);
     const script = matchScript(core, app, chat ? args.query : JSON.stringify(args.inputs));
-    const endUser = endUserOf(core, app, args.user);
+    // created_by: the end user, or the debugging account.
+    const creator = env.debug ? { id: env.debug.accountId, user: env.debug.accountId } : { id: endUserOf(core, app, args.user).id, user: args.user };
     const runId = uuid();
     const taskId = uuid();
     const messageId = uuid();
     const createdAt = core.clock.nowSec();
     const started = Date.now();
-    const sys: Record<string, unknown> = { files: [], user_id: args.user, app_id: app.id, workflow_id: wf.id, workflow_run_id: runId };
+    const sys: Record<string, unknown> = { files: [], user_id: creator.user, app_id: app.id, workflow_id: wf.id, workflow_run_id: runId };
     if (chat) Object.assign(sys, { query: args.query, conversation_id: conv!.id, dialogue_count: conv!.turns.length + 1 });
     const env0 = Object.fromEntries(wf.environment_variables.map((v) => [v.name, v.value]));
     const out: RunOutput = runGraph({
@@ -93,10 +105,11 @@ export async function runWorkflowLike(env: RunEnv, app: App, args: RunArgs, pinn
       conversation: conv ? { ...conv.variables } : {},
       history: conv?.turns ?? [],
       script,
+      retrieve: (ids, query, opts) => retrieveForNode(core, app.workspaceId, ids, query, opts),
     });
     const latency = scriptLatency(core, script);
     const usageOf = (): Usage =>
-      makeUsage(script?.usage?.prompt_tokens ?? out.promptTokens, script?.usage?.completion_tokens ?? out.completionTokens, (Date.now() - started) / 1000);
+      makeUsage(script?.usage?.prompt_tokens ?? out.promptTokens, script?.usage?.completion_tokens ?? out.completionTokens, latency / 1000);
     const finishedData = (): Record<string, unknown> => ({
       id: runId,
       workflow_id: wf.id,
@@ -106,7 +119,7 @@ export async function runWorkflowLike(env: RunEnv, app: App, args: RunArgs, pinn
       elapsed_time: (Date.now() - started) / 1000,
       total_tokens: script?.usage ? (script.usage.prompt_tokens ?? 0) + (script.usage.completion_tokens ?? 0) : out.totalTokens,
       total_steps: out.nodes.length,
-      created_by: { id: endUser.id, user: args.user },
+      created_by: creator,
       created_at: createdAt,
       finished_at: core.clock.nowSec(),
       exceptions_count: out.nodes.filter((n) => n.status === 'exception').length,
@@ -117,10 +130,12 @@ export async function runWorkflowLike(env: RunEnv, app: App, args: RunArgs, pinn
       const data = finishedData();
       if (failure !== undefined) Object.assign(data, { status: 'failed', error: failure, outputs: {} });
       const usage = usageOf();
-      recordRun(core, app, wf, { id: runId, inputs: { ...inputs, ...Object.fromEntries(Object.entries(sys).map(([k, v]) => [`sys.${k}`, v])) }, data, endUserId: endUser.id });
-      if (conv && data.status === 'succeeded') {
-        conv.variables = out.conversation;
-        const m = messageRecord(core, app, args, { id: messageId, conversationId: conv.id, answer: out.answer, inputs, createdAt, usage, workflowRunId: runId });
+      recordRun(core, app, wf, { id: runId, inputs: { ...inputs, ...Object.fromEntries(Object.entries(sys).map(([k, v]) => [`sys.${k}`, v])) }, data, endUserId: creator.id, debuggerRun });
+      if (conv) {
+        // A failed chatflow run still leaves its message row, with status `error` (it counts in §12).
+        const error = data.status === 'succeeded' ? undefined : String(data.error ?? 'Run failed');
+        if (!error) conv.variables = out.conversation;
+        const m = messageRecord(env, app, args, { id: messageId, conversationId: conv.id, answer: error ? '' : out.answer, inputs, createdAt, usage, workflowRunId: runId, error });
         saveTurn(core, conv, m, args.autoGenerateName);
       }
       return { data, usage };

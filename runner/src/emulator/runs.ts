@@ -69,11 +69,25 @@ export function scriptError(s: ScriptRule): { status: number; code: string; mess
   };
 }
 
+/**
+ * A run from the studio's debugger (§13, `invoke_from = debugger`): an account instead of an end user, the draft
+ * workflow or the `model_config` sent with the call, and no place in the app statistics.
+ */
+export interface DebugCaller {
+  accountId: string;
+  /** Chat-family and completion apps: the config to try, for this call only. */
+  modelConfig?: Record<string, unknown>;
+}
+
 export interface RunEnv {
   core: Core;
   ctx: Ctx;
   fault?: ActiveFault;
+  debug?: DebugCaller;
 }
+
+/** Who owns the conversation: the end user's `user` value, or the debugging account. */
+export const callerKey = (env: RunEnv, args: RunArgs): string => env.debug?.accountId ?? args.user;
 
 export function openStream(env: RunEnv): SseStream {
   const f = env.fault?.rule;
@@ -98,16 +112,20 @@ export function cutSocket(ctx: Ctx): Reply {
 
 /** The message row a finished chat-family or completion call leaves (records.ts). */
 export function messageRecord(
-  core: Core,
+  env: RunEnv,
   app: App,
   args: RunArgs,
-  m: { id: string; conversationId: string | null; answer: string; inputs: Record<string, unknown>; createdAt: number; usage: Usage; workflowRunId: string | null },
+  m: { id: string; conversationId: string | null; answer: string; inputs: Record<string, unknown>; createdAt: number; usage: Usage; workflowRunId: string | null; error?: string },
 ): MessageRecord {
   return {
     id: m.id,
     appId: app.id,
     conversationId: m.conversationId,
-    endUserId: endUserOf(core, app, args.user).id,
+    endUserId: env.debug ? '' : endUserOf(env.core, app, args.user).id,
+    invokeFrom: env.debug ? 'debugger' : 'service-api',
+    fromAccountId: env.debug?.accountId ?? null,
+    status: m.error === undefined ? 'normal' : 'error',
+    error: m.error ?? null,
     query: args.query,
     answer: m.answer,
     inputs: m.inputs,

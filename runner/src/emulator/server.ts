@@ -1,8 +1,10 @@
 /** The node:http server: routing, faults, counters, error bodies, persistence after mutations. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { registerConsoleAppLogs } from './app-logs.js';
 import { registerApps } from './apps.js';
 import { registerAuth } from './auth.js';
+import { registerDebugger } from './debugger.js';
 import type { Core } from './core.js';
 import { pickFault, type ActiveFault } from './faults.js';
 import { Ctx, HttpError, Router, methodNotAllowed, notFoundRoute, serialize, type Reply } from './http.js';
@@ -11,6 +13,7 @@ import { registerOpenApi } from './openapi.js';
 import { pyDumps } from './pyjson.js';
 import { registerService, runDirect } from './service.js';
 import { sleep } from './sse.js';
+import { registerStatistics } from './statistics.js';
 import { registerWorkflows } from './workflows.js';
 
 const MAX_BODY = 64 * 1024 * 1024;
@@ -26,6 +29,9 @@ export function buildRouter(core: Core): { router: Router; faults: WeakMap<Ctx, 
   registerApps(core, router);
   registerService(core, router, faultOf);
   registerKnowledge(core, router);
+  registerStatistics(core, router);
+  registerDebugger(core, router, faultOf);
+  registerConsoleAppLogs(core, router);
   registerOpenApi(core, router, (ctx, app) => runDirect({ core, ctx, fault: faultOf(ctx) }, app));
   return { router, faults };
 }

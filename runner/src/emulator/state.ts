@@ -6,6 +6,7 @@ import { readFileSync, renameSync, writeFileSync, existsSync, mkdirSync } from '
 import { dirname } from 'node:path';
 import type { AppMode, Role } from './types.js';
 import { pyDumps } from './pyjson.js';
+import { upgradeDataset, type Dataset } from './kb-model.js';
 import type { EndUser, MessageRecord, UploadFileRecord, WorkflowRunRecord } from './records.js';
 import { randomAlnum, randomHex, sha256Hex, uuid } from './util.js';
 
@@ -23,7 +24,34 @@ export interface Account {
   createdAt: number;
   currentWorkspaceId: string;
   status: 'active' | 'banned';
+  /** IANA zone of the account (statistics days, §12); absent in older state files. */
+  timezone?: string;
 }
+
+/**
+ * Dify sets an account's zone from its interface language (`constants/languages.py`
+ * `language_timezone_mapping`): an en-US owner is in America/New_York, not UTC.
+ */
+export const LANGUAGE_TIMEZONES: Record<string, string> = {
+  'en-US': 'America/New_York',
+  'zh-Hans': 'Asia/Shanghai',
+  'zh-Hant': 'Asia/Taipei',
+  'pt-BR': 'America/Sao_Paulo',
+  'es-ES': 'Europe/Madrid',
+  'fr-FR': 'Europe/Paris',
+  'de-DE': 'Europe/Berlin',
+  'ja-JP': 'Asia/Tokyo',
+  'ko-KR': 'Asia/Seoul',
+  'ru-RU': 'Europe/Moscow',
+  'it-IT': 'Europe/Rome',
+  'uk-UA': 'Europe/Kyiv',
+  'vi-VN': 'Asia/Ho_Chi_Minh',
+  'ro-RO': 'Europe/Bucharest',
+  'pl-PL': 'Europe/Warsaw',
+  'hi-IN': 'Asia/Kolkata',
+};
+export const DEFAULT_TIMEZONE = LANGUAGE_TIMEZONES['en-US']!;
+export const accountTimezone = (a: Account): string => a.timezone ?? DEFAULT_TIMEZONE;
 export interface Member {
   accountId: string;
   workspaceId: string;
@@ -117,8 +145,10 @@ export interface ConversationVariableRow {
 export interface Conversation {
   id: string;
   appId: string;
-  /** The end user's `user` value (session id). */
+  /** The end user's `user` value (session id), or the account id of a debugger conversation. */
   user: string;
+  /** Set for conversations of the studio's debugger (§13): invisible to the service API. */
+  invokeFrom?: 'debugger';
   name: string;
   /** The app's opening statement when the conversation began. */
   introduction: string;
@@ -151,39 +181,6 @@ export interface DeviceCode {
   approvedBy?: string;
   consumed?: boolean;
 }
-export interface KDocument {
-  id: string;
-  position: number;
-  name: string;
-  text: string;
-  docForm: string;
-  docLanguage: string;
-  createdBy: string;
-  createdAt: number;
-  batch: string;
-  /** Indexing completes after two status polls or 2 s on the emulator clock. */
-  indexingStartedMs: number;
-  polls: number;
-  enabled: boolean;
-  archived: boolean;
-  /** Dify stores text as an upload file and a process-rule row. */
-  uploadFileId: string;
-  processRuleId: string;
-}
-export interface Dataset {
-  id: string;
-  workspaceId: string;
-  name: string;
-  description: string;
-  permission: string;
-  indexingTechnique: string | null;
-  enableApi: boolean;
-  createdBy: string;
-  createdAt: number;
-  documents: Record<string, KDocument>;
-  nextPosition: number;
-}
-
 export interface StateData {
   version: 1;
   jwtSecret: string;
@@ -267,8 +264,9 @@ export class Store {
     this.data.workspaces[ws.id] = ws;
     return ws;
   }
-  addAccount(a: { email: string; password: string; name?: string; workspaceId: string }, nowSec: number): Account {
+  addAccount(a: { email: string; password: string; name?: string; workspaceId: string; timezone?: string }, nowSec: number): Account {
     const acc: Account = {
+      timezone: a.timezone ?? DEFAULT_TIMEZONE,
       id: uuid(),
       name: a.name ?? a.email.split('@')[0]!,
       email: a.email,
@@ -374,6 +372,7 @@ export class Store {
       c.messageIds ??= [];
       c.variableRows ??= [];
     }
+    for (const ds of Object.values(store.data.datasets)) upgradeDataset(ds);
     return store;
   }
 }

@@ -88,6 +88,13 @@ export interface EmulatorOptions {
    * on a fresh Dify. Replaces the plugins of a loaded `statePath`.
    */
   plugins?: PluginsDecl;
+  /**
+   * The seeded owner's account time zone (IANA), which the statistics group days by (§12). Default
+   * `America/New_York`: what Dify gives an owner who set up in en-US (`language_timezone_mapping`).
+   */
+  timezone?: string;
+  /** Emulated time each indexing stage of a knowledge document takes (waiting → … → completed); default 400 ms. */
+  indexingStepMs?: number;
 }
 
 /**

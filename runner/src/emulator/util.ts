@@ -19,6 +19,10 @@ export class Clock {
   advance(ms: number): void {
     this.offset += ms;
   }
+  /** Jumps to an instant (ms); time keeps running from there. */
+  set(ms: number): void {
+    this.offset = ms - Date.now();
+  }
   reset(): void {
     this.offset = 0;
   }
