@@ -23,7 +23,7 @@ const hash = computeSourceHash(root);
 
 // The schemas the runner checks its inputs against, compiled here instead of in every runner process (see
 // runner/src/core/validators.ts): Ajv's standalone code of each definition replaces core/precompiled.ts.
-const { VALIDATORS, compileDefinition } = await tsImport('../runner/src/core/validators.ts', import.meta.url);
+const { VALIDATORS, compileDefinition } = await tsImport('../runner/src/validators.ts', import.meta.url);
 const { default: standaloneCode } = await import('ajv/dist/standalone/index.js');
 function precompiledModule() {
   const entries = Object.entries(VALIDATORS).map(([name, definition]) => {

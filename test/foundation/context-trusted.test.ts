@@ -56,7 +56,7 @@ function copyTrusted(trusted: string, rel: string, text: string): void {
 }
 
 /** A RunContext over resolveConfig in `cwd` with `environ`, as runCommand builds it for the CLI. */
-function stubContext(cwd: string, environ: NodeJS.ProcessEnv): RunContext {
+function stubContext(cwd: string, environ: NodeJS.ProcessEnv): RunContext<ResolvedConfig> {
   let cfg: Promise<ResolvedConfig> | undefined;
   return {
     command: 'context',

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import type { CommandOutcome, RunContext } from '../core/command.js';
+import type { CommandOutcome } from '../core/command.js';
+import type { ConfigContext as RunContext } from '../config/load.js';
 import { usageError } from '../core/errors.js';
 import { action } from './shared.js';
 

@@ -3,7 +3,7 @@
  * unified diffs, model and parameter changes, environment variables (secrets only as changed/unchanged), features,
  * and everything else as field changes. Pure: no I/O.
  */
-import { BoundedCache } from '../core/plain-json.js';
+import { BoundedCache } from '../yaml/plain-json.js';
 import { SECRET_MARKER, type NormalisedDsl } from './normalise.js';
 
 export interface FieldChange {

@@ -8,7 +8,8 @@
 import { execFileSync } from 'node:child_process';
 import { relative, sep } from 'node:path';
 import { DifyCiError, ExitCode } from '../core/errors.js';
-import type { CommandOutcome, RunContext } from '../core/command.js';
+import type { CommandOutcome } from '../core/command.js';
+import type { ConfigContext as RunContext } from '../config/load.js';
 import { requireEnv } from '../config/resolve.js';
 import type { EnvironmentConfig, ResolvedConfig } from '../config/types.js';
 import { loadTenants } from '../tenants/load.js';

@@ -1,7 +1,8 @@
 /** `dify-ci validate`: options → files → findings → report (stdout or --output) → outcome and exit code. */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { CommandOutcome, RunContext } from '../core/command.js';
+import type { CommandOutcome } from '../core/command.js';
+import type { ConfigContext as RunContext } from '../config/load.js';
 import { ExitCode, usageError } from '../core/errors.js';
 import { log, useColor } from '../core/log.js';
 import { mask } from '../core/mask.js';

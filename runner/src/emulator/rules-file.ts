@@ -2,7 +2,8 @@
 import { createAjv } from '../core/ajv.js';
 import { inputError } from '../core/errors.js';
 import { schemaProblems } from '../core/schema-errors.js';
-import { loadSourceFile, positionOf } from '../yaml/source.js';
+import { positionOf } from '../yaml/source.js';
+import { loadSourceFile } from '../core/source.js';
 import { PLUGIN_ENTRY } from './plugins.js';
 import type { FaultRule, PluginsDecl, ScriptRule } from './types.js';
 

@@ -4,7 +4,8 @@
  * not fail a deployment that worked.
  */
 import { resolve } from 'node:path';
-import type { CommandOutcome, RunContext } from '../core/command.js';
+import type { CommandOutcome } from '../core/command.js';
+import type { ConfigContext as RunContext } from '../config/load.js';
 import { DifyCiError, configError, operationError, usageError } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { mask } from '../core/mask.js';

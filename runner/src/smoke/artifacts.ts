@@ -1,5 +1,6 @@
 /** The artifact kinds of the smoke reports, as the Jenkins steps know them (difySmoke publishes `junit`). */
-import type { RunContext } from '../core/command.js';
+import type { RunContext as Run } from '../core/command.js';
+type RunContext = Run<unknown>;
 import type { SmokeReports } from './runner.js';
 
 const KINDS: Record<keyof SmokeReports, string> = { json: 'smoke-json', junit: 'junit', markdown: 'smoke-markdown', html: 'smoke-html' };

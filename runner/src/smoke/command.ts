@@ -1,6 +1,7 @@
 /** `dify-ci smoke`: targets from the configuration (or an ad-hoc --url), runSmoke, the outcome for the result file. */
 import { basename, extname, join, resolve } from 'node:path';
-import type { CommandOutcome, RunContext } from '../core/command.js';
+import type { CommandOutcome } from '../core/command.js';
+import type { ConfigContext as RunContext } from '../config/load.js';
 import { DifyCiError, usageError } from '../core/errors.js';
 import { log } from '../core/log.js';
 import type { SmokeCliOptions } from '../commands/smoke.js';

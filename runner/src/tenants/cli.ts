@@ -5,7 +5,8 @@
 import { resolve } from 'node:path';
 import { DifyCiError, ExitCode, usageError, type ExitCodeValue } from '../core/errors.js';
 import { log } from '../core/log.js';
-import type { CommandOutcome, RunContext } from '../core/command.js';
+import type { CommandOutcome } from '../core/command.js';
+import type { ConfigContext as RunContext } from '../config/load.js';
 import type { EnvironmentConfig, ResolvedConfig } from '../config/types.js';
 import { closeConsoles } from '../dify/console.js';
 import { buildInfo } from '../deploy/build-info.js';

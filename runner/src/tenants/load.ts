@@ -7,13 +7,15 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { configError, formatPosition, type SourcePosition } from '../core/errors.js';
 import type { ValidateFunction } from '../core/ajv.js';
 import { validatorFor } from '../core/validators.js';
+import { CONFIG_SCHEMAS } from '../config/schemas.js';
 import { schemaProblems } from '../core/schema-errors.js';
-import { displayPath, loadSourceFile, parseSource, positionOf, readSourceFile, type SourceDoc } from '../yaml/source.js';
+import { positionOf, type SourceDoc } from '../yaml/source.js';
+import { parseSource } from '../core/source.js';
 import { readConfigText, type TrustedSource } from '../config/trusted.js';
 import type { AuthConfig, ResolvedConfig, TenantConfig } from '../config/types.js';
 
 function validator(): ValidateFunction {
-  return validatorFor('tenantList');
+  return validatorFor('tenantList', CONFIG_SCHEMAS.tenantList);
 }
 
 const cache = new WeakMap<ResolvedConfig, TenantConfig[]>();

@@ -3,6 +3,7 @@
  * made only of plain objects, arrays, strings, booleans, null and finite numbers (not -0). For such values equal
  * JSON means equal content, key order included. Anything else (Dates, binary, undefined, holes, class instances,
  * symbols, cycles, very deep or very large values) has no key, and callers then do the work without a cache.
+ * Beside the YAML reader because both the deploy engine and the emulator cache their YAML work with it.
  */
 export function plainJson(value: unknown, maxChars = 256 * 1024): string | undefined {
   if (!isPlain(value, 0)) return undefined;
