@@ -16,7 +16,7 @@ import type { RunContext } from '../../runner/src/core/command.js';
 import { appendHistory, type HistoryRecord } from '../../runner/src/deploy/history.js';
 import { offlinePlan } from '../../runner/src/deploy/offline-plan.js';
 import { goodBuildsSince } from '../../runner/src/deploy/promotion.js';
-import { loadTenants } from '../../runner/src/tenants/load.js';
+import { loadTenants } from '../../runner/src/config/tenants.js';
 import { versionLine } from '../../runner/src/version.js';
 import { ROOT, tempProject } from '../helpers/cli.js';
 

@@ -6,7 +6,7 @@ import type { ConfigLoader, RunContext } from '../core/command.js';
 import { registerSecretsFromEnv } from '../core/mask.js';
 import { allSecretVars } from './credentials.js';
 import { resolveConfig, selectEnvironment } from './resolve.js';
-import { loadTenants } from '../tenants/load.js';
+import { loadTenants } from './tenants.js';
 import type { ResolvedConfig } from './types.js';
 
 /** What a command's action gets: the run (I/O, artifacts) and this configuration. */

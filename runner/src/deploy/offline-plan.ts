@@ -12,7 +12,7 @@ import type { CommandOutcome } from '../core/command.js';
 import type { ConfigContext as RunContext } from '../config/load.js';
 import { requireEnv } from '../config/resolve.js';
 import type { EnvironmentConfig, ResolvedConfig } from '../config/types.js';
-import { loadTenants } from '../tenants/load.js';
+import { loadTenants } from '../config/tenants.js';
 import { diffDsl, summarise } from './diff.js';
 import { normaliseDsl } from './normalise.js';
 import { errorTargetPlan, formatPlanMarkdown, unobservedTargetPlan, type TargetPlan } from './plan.js';

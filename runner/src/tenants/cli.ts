@@ -1,6 +1,6 @@
 /**
  * The multi-tenant side of the `deploy`, `smoke` and `rollback` commands: options → fan-out → CommandOutcome.
- * deploy/run.ts and smoke/command.ts hand over here when the environment fans out over tenants (targets.ts).
+ * deploy/run.ts and smoke/command.ts hand over here when the environment fans out over tenants (fanout/targets.ts).
  */
 import { resolve } from 'node:path';
 import { DifyCiError, ExitCode, usageError, type ExitCodeValue } from '../core/errors.js';
@@ -13,17 +13,17 @@ import { buildInfo } from '../deploy/build-info.js';
 import { requireApproval } from '../deploy/deploy.js';
 import { checkRollbackOptions, deploysOf, rollbackSummary, rollbackTargets, type RollbackTargetResult } from '../deploy/rollback.js';
 import type { SmokeTarget } from '../smoke/runner.js';
-import { runUnits } from './engine.js';
-import { loginAll, tenantLanes } from './lanes.js';
-import { formatTable, Progress, type TableRow } from './progress.js';
-import { checkWave, engineFor, gateWave, jobTarget, keyedSmokeTargets, parseWave, rollout, unitsOf, type RolloutReport } from './rollout.js';
-import { planWaves } from './waves.js';
+import { runUnits } from '../fanout/engine.js';
+import { loginAll, tenantLanes } from '../fanout/lanes.js';
+import { formatTable, Progress, type TableRow } from '../fanout/progress.js';
+import { checkWave, engineFor, gateWave, jobTarget, keyedSmokeTargets, parseWave, rollout, unitsOf, type RolloutReport } from '../fanout/rollout.js';
+import { planWaves } from '../selection/waves.js';
 import { recordSmokeReports } from '../smoke/artifacts.js';
 import type { SmokeOptions } from '../smoke/runner.js';
-import { chooseTenants, tenantTargets, type TenantOptions, type TenantTarget } from './targets.js';
+import { chooseTenants, tenantTargets, type TenantOptions, type TenantTarget } from '../fanout/targets.js';
 import { runCwd } from '../core/run.js';
 
-export { fansOut } from './targets.js';
+export { fansOut } from '../fanout/targets.js';
 
 export interface TenantDeployOptions extends TenantOptions {
   app?: string;

@@ -5,9 +5,9 @@
 import { usageError } from '../core/errors.js';
 import type { EnvironmentConfig, ResolvedConfig, TenantConfig } from '../config/types.js';
 import { selectTargets, type Target } from '../deploy/targets.js';
-import { loadTenants } from './load.js';
-import { selectTenants } from './select.js';
-import { applyShard, parseShard, type Shard } from './shard.js';
+import { loadTenants } from '../config/tenants.js';
+import { selectTenants } from '../selection/tenants.js';
+import { applyShard, parseShard, type Shard } from '../selection/shard.js';
 import type { TenantLane } from './lanes.js';
 
 export interface TenantOptions {

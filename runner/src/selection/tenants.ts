@@ -4,7 +4,14 @@
  */
 import { closest } from '../core/ajv.js';
 import { usageError } from '../core/errors.js';
-import type { TenantConfig } from '../config/types.js';
+
+/** What selection looks at in a tenant (config/types.ts TenantConfig has it). */
+export interface Selectable {
+  name: string;
+  canary?: boolean;
+  workspaceId?: string;
+  labels: Record<string, string>;
+}
 
 interface Term {
   key: string;
@@ -24,7 +31,7 @@ export function parseSelector(expr: string): Term[] {
     });
 }
 
-function valueOf(t: TenantConfig, key: string): string | undefined {
+function valueOf(t: Selectable, key: string): string | undefined {
   if (key === 'name') return t.name;
   if (key === 'canary') return String(t.canary);
   if (key === 'workspaceId') return t.workspaceId;
@@ -37,7 +44,7 @@ function globMatch(pattern: string, value: string): boolean {
   return re.test(value);
 }
 
-export function selectTenants(all: TenantConfig[], opts: { tenants?: string; tenant?: string } = {}): TenantConfig[] {
+export function selectTenants<T extends Selectable>(all: T[], opts: { tenants?: string; tenant?: string } = {}): T[] {
   let out = all;
   if (opts.tenant) {
     const names = opts.tenant.split(',').map((s) => s.trim()).filter(Boolean);

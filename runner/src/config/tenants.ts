@@ -7,12 +7,12 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { configError, formatPosition, type SourcePosition } from '../core/errors.js';
 import type { ValidateFunction } from '../core/ajv.js';
 import { validatorFor } from '../core/validators.js';
-import { CONFIG_SCHEMAS } from '../config/schemas.js';
+import { CONFIG_SCHEMAS } from './schemas.js';
 import { schemaProblems } from '../core/schema-errors.js';
 import { positionOf, type SourceDoc } from '../yaml/source.js';
 import { parseSource } from '../core/source.js';
-import { readConfigText, type TrustedSource } from '../config/trusted.js';
-import type { AuthConfig, ResolvedConfig, TenantConfig } from '../config/types.js';
+import { readConfigText, type TrustedSource } from './trusted.js';
+import type { AuthConfig, ResolvedConfig, TenantConfig } from './types.js';
 
 function validator(): ValidateFunction {
   return validatorFor('tenantList', CONFIG_SCHEMAS.tenantList);

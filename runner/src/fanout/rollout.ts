@@ -2,7 +2,7 @@
  * Multi-tenant deploy in waves (gray release): deploy a wave (every target of its tenants, through the fan-out
  * engine), smoke it, check the gate, go on; on a failed gate stop, roll the wave's deployed targets back to what
  * was live before (`rollbackOnFailure`, default true) and leave the later waves alone. Wave membership comes from
- * waves.ts (canaries first, then a stable hash), computed over the selected tenants before sharding, so a tenant
+ * selection/waves.ts (canaries first, then a stable hash), computed over the selected tenants before sharding, so a tenant
  * is in the same wave whatever the shard count. With one configured wave (the default `['100%']`) there is no
  * gate: the pipeline's smoke stage tests the environment.
  *
@@ -46,8 +46,8 @@ import { runUnits, type EngineOptions, type Job, type Unit } from './engine.js';
 import { ensureWorkspace, loginAll, tenantLanes, type LoginFailures, type TenantLane } from './lanes.js';
 import { formatTable, Progress, type TableRow } from './progress.js';
 import { tenantApiUrl, tenantTargets, type TenantTarget } from './targets.js';
-import { planWaves } from './waves.js';
-import type { Shard } from './shard.js';
+import { planWaves } from '../selection/waves.js';
+import type { Shard } from '../selection/shard.js';
 
 export type RolloutStatus = DeployTargetResult['status'] | 'rolled-back' | 'skipped';
 
