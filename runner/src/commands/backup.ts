@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { action } from './shared.js';
-import type { BackupCliOptions } from '../deploy/run.js';
 
 export function registerBackup(program: Command): void {
   const cmd = program
@@ -9,8 +8,5 @@ export function registerBackup(program: Command): void {
     .option('--app <apps>', 'only these apps (comma-separated keys)')
     .option('--all', 'every app of the workspace, not only the configured ones')
     .option('--out <dir>', 'target directory (default: <paths.backups>/<env>/full-<time>)');
-  action<BackupCliOptions>(cmd, 'backup', async (ctx, opts) => {
-    const { runBackup } = await import('../deploy/run.js');
-    return runBackup(ctx, opts);
-  });
+  action(cmd, 'backup');
 }

@@ -1,12 +1,6 @@
 import type { Command } from 'commander';
 import { action } from './shared.js';
 
-interface DemoCliOptions {
-  example?: string;
-  out?: string;
-  latency?: string;
-}
-
 export function registerDemo(program: Command): void {
   const cmd = program
     .command('demo')
@@ -14,8 +8,5 @@ export function registerDemo(program: Command): void {
     .option('--example <dir>', 'tenant repository to play (default: examples/tenant-repo)')
     .option('--out <dir>', 'work directory, wiped first (default: .dify-ci/demo)')
     .option('--latency <ms>', 'model latency of the emulators', '40');
-  action<DemoCliOptions>(cmd, 'demo', async (ctx, opts) => {
-    const { runDemo } = await import('../demo/demo.js');
-    return runDemo({ example: opts.example, out: opts.out, latency: opts.latency ? Number(opts.latency) : undefined }, ctx.io);
-  });
+  action(cmd, 'demo');
 }

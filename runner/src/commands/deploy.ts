@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { action } from './shared.js';
-import type { DeployCliOptions } from '../deploy/run.js';
 
 export function registerDeploy(program: Command): void {
   const cmd = program
@@ -17,8 +16,5 @@ export function registerDeploy(program: Command): void {
     .option('--shard <i/n>', "multi-tenant: this agent's share of the tenants (Jenkins parallel branches)")
     .option('--wave <k>', 'multi-tenant gray release: only the targets wave k (1-based) adds, no gate (the pipeline gates with smoke --wave k)')
     .option('--fail-fast', 'multi-tenant: stop at the first failed target (default: continue, exit 1 at the end)');
-  action<DeployCliOptions>(cmd, 'deploy', async (ctx, opts) => {
-    const { runDeploy } = await import('../deploy/run.js');
-    return runDeploy(ctx, opts);
-  });
+  action(cmd, 'deploy');
 }

@@ -1,30 +1,6 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { usageError } from '../core/errors.js';
-import { action, intOption } from './shared.js';
-
-interface EmulatorCliOpts {
-  host: string;
-  port: string;
-  state?: string;
-  dslVersion: string;
-  latency?: string;
-  jitter?: string;
-  faults?: string;
-  script?: string;
-  plugins?: string;
-  admin?: string;
-  authEra: string;
-  secureCookies?: boolean;
-  openapi?: boolean;
-  adminApiKey?: string;
-  seed?: string;
-  quirk?: string[];
-  workspaces: string;
-  fresh?: boolean;
-  cookieDomain?: string;
-  draftHash: string;
-}
+import { action } from './shared.js';
 
 export function registerEmulator(program: Command): void {
   const cmd = program
@@ -53,52 +29,5 @@ export function registerEmulator(program: Command): void {
       new Option('--quirk <name...>', 'reproduce a known Dify bug (repeatable)').choices(['chatflow-streams-blocking', 'blocking-workflow-empty-outputs']),
     );
 
-  action<EmulatorCliOpts>(cmd, 'emulator', async (_ctx, opts) => {
-    const { runEmulatorCli } = await import('../emulator/cli.js');
-    const num = (v: string | undefined, name: string): number | undefined => {
-      if (v === undefined) return undefined;
-      try {
-        const n = intOption(v, name);
-        if (n < 0) throw new Error(`${name} must not be negative`);
-        return n;
-      } catch (e) {
-        throw usageError((e as Error).message);
-      }
-    };
-    let admin: { email: string; password: string } | undefined;
-    if (opts.fresh && opts.admin) {
-      const from = cmd.getOptionValueSource('admin') === 'env' ? 'DIFY_CI_EMULATOR_ADMIN' : '--admin';
-      throw usageError(`--fresh starts without any account: it cannot be combined with ${from} (the owner is created by POST /console/api/setup)`);
-    }
-    if (opts.cookieDomain !== undefined && opts.cookieDomain.replace(/^\s*\.?/, '').trim() === '') throw usageError('--cookie-domain must not be empty');
-    if (opts.admin) {
-      const i = opts.admin.indexOf(':');
-      if (i <= 0 || i === opts.admin.length - 1) throw usageError("--admin must be EMAIL:PASSWORD");
-      admin = { email: opts.admin.slice(0, i), password: opts.admin.slice(i + 1) };
-    }
-    const port = num(opts.port, '--port');
-    if (port !== undefined && port > 65535) throw usageError('--port must be between 0 and 65535');
-    return runEmulatorCli({
-      host: opts.host,
-      port,
-      statePath: opts.state,
-      dslVersion: opts.dslVersion,
-      latencyMs: num(opts.latency, '--latency'),
-      jitterMs: num(opts.jitter, '--jitter'),
-      seed: num(opts.seed, '--seed'),
-      faultsFile: opts.faults,
-      scriptFile: opts.script,
-      pluginsFile: opts.plugins,
-      admin,
-      authEra: opts.authEra as 'modern' | 'legacy',
-      secureCookies: Boolean(opts.secureCookies),
-      openapi: Boolean(opts.openapi),
-      adminApiKey: opts.adminApiKey,
-      quirks: opts.quirk as never,
-      workspaces: num(opts.workspaces, '--workspaces'),
-      fresh: Boolean(opts.fresh),
-      cookieDomain: opts.cookieDomain,
-      draftHash: opts.draftHash as 'graph+features' | 'graph',
-    });
-  });
+  action(cmd, 'emulator');
 }

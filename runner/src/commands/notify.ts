@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { action } from './shared.js';
-import type { NotifyOptions } from '../notify/run.js';
 
 export function registerNotify(program: Command): void {
   const cmd = program
@@ -12,8 +11,5 @@ export function registerNotify(program: Command): void {
     .option('--previous-status <status>', "previous build's result, for `on: [fixed]` (default: from the notify history)")
     .option('--strict', 'exit 1 when a notification cannot be delivered (default: warn, exit 0)')
     .option('--dry-run', 'print the rendered messages instead of sending them');
-  action<NotifyOptions>(cmd, 'notify', async (ctx, opts) => {
-    const { runNotify } = await import('../notify/run.js');
-    return runNotify(ctx, opts);
-  });
+  action(cmd, 'notify');
 }

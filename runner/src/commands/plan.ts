@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { action } from './shared.js';
-import type { PlanCliOptions } from '../deploy/run.js';
 
 export function registerPlan(program: Command): void {
   const cmd = program
@@ -12,8 +11,5 @@ export function registerPlan(program: Command): void {
     .option('--detailed-exitcode', 'exit 3 when there are changes (0 = none)')
     .option('--offline', 'no Dify and no credentials (pull requests): compare the DSL with a git base revision instead')
     .option('--base <rev>', 'with --offline: the git revision to compare with (default: the pull request target, CHANGE_TARGET)');
-  action<PlanCliOptions>(cmd, 'plan', async (ctx, opts) => {
-    const { runPlan } = await import('../deploy/run.js');
-    return runPlan(ctx, opts);
-  });
+  action(cmd, 'plan');
 }

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { action } from './shared.js';
-import type { RollbackCliOptions } from '../deploy/run.js';
 
 export function registerRollback(program: Command): void {
   const cmd = program
@@ -15,8 +14,5 @@ export function registerRollback(program: Command): void {
     .option('--tenants <selector>', "multi-tenant: only tenants whose labels match, e.g. 'tier=gold'")
     .option('--tenant <names>', 'multi-tenant: only these tenants (comma-separated names)')
     .option('--shard <i/n>', "multi-tenant: this agent's share of the tenants");
-  action<RollbackCliOptions>(cmd, 'rollback', async (ctx, opts) => {
-    const { runRollback } = await import('../deploy/run.js');
-    return runRollback(ctx, opts);
-  });
+  action(cmd, 'rollback');
 }

@@ -1,26 +1,6 @@
 import type { Command } from 'commander';
 import { action } from './shared.js';
 
-export interface SmokeCliOptions {
-  app?: string;
-  suite?: string;
-  concurrency?: string;
-  junit?: string;
-  reportDir?: string;
-  filter?: string;
-  repeat?: string;
-  passRate?: string;
-  mode?: string;
-  timeoutMs?: string;
-  user?: string;
-  url?: string;
-  apiKeyEnv?: string;
-  tenants?: string;
-  tenant?: string;
-  shard?: string;
-  wave?: string;
-}
-
 export function registerSmoke(program: Command): void {
   const cmd = program
     .command('smoke')
@@ -42,8 +22,5 @@ export function registerSmoke(program: Command): void {
     .option('--tenant <names>', 'multi-tenant: only these tenants (comma-separated names)')
     .option('--shard <i/n>', "multi-tenant: this agent's share of the tenants")
     .option('--wave <k>', 'multi-tenant gray release: the gate of wave k (1-based) — smoke its new targets, rollout.gate decides; exit 1 when it fails');
-  action<SmokeCliOptions>(cmd, 'smoke', async (ctx, opts) => {
-    const { smokeCommand } = await import('../smoke/command.js');
-    return smokeCommand(ctx, opts);
-  });
+  action(cmd, 'smoke');
 }

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { action } from './shared.js';
-import type { StatusCliOptions } from '../deploy/run.js';
 
 export function registerStatus(program: Command): void {
   const cmd = program
@@ -9,8 +8,5 @@ export function registerStatus(program: Command): void {
     .option('--app <apps>', 'only these apps (comma-separated keys)')
     .option('--format <format>', 'text | json', 'text')
     .option('--fail-on-drift', 'exit 1 when any target drifted');
-  action<StatusCliOptions>(cmd, 'status', async (ctx, opts) => {
-    const { runStatus } = await import('../deploy/run.js');
-    return runStatus(ctx, opts);
-  });
+  action(cmd, 'status');
 }

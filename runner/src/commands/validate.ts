@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { action } from './shared.js';
-import type { ValidateCliOptions } from '../dsl/command.js';
 
 export function registerValidate(program: Command): void {
   const cmd = program
@@ -11,8 +10,5 @@ export function registerValidate(program: Command): void {
     .option('--output <file>', 'write the report to this file instead of stdout (registered as an artifact)')
     .option('--strict', 'warnings fail too (default: validate.strict)')
     .option('--target-dsl-version <version>', 'DSL version of the Dify you import into (default: validate.targetDslVersion, else the environment dslVersion, else 0.6.0)');
-  action<ValidateCliOptions>(cmd, 'validate', async (ctx, opts, args) => {
-    const { runValidate } = await import('../dsl/command.js');
-    return runValidate(ctx, opts, args);
-  });
+  action(cmd, 'validate');
 }

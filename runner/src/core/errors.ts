@@ -84,8 +84,18 @@ export const inputError = (msg: string, opts?: ConstructorParameters<typeof Dify
 export const operationError = (msg: string, opts?: ConstructorParameters<typeof DifyCiError>[2]) =>
   new DifyCiError(msg, 'operation', opts);
 
+/** What the user reads about an error: `file:line:col: message`, or for anything unplanned, a bug said so. */
+export function errorMessage(err: unknown): string {
+  return err instanceof DifyCiError ? err.oneLine() : `internal error: ${(err as Error)?.message ?? String(err)}`;
+}
+
 export function exitCodeFor(err: unknown): ExitCodeValue {
   return err instanceof DifyCiError ? err.exitCode : ExitCode.FAILED;
+}
+
+/** The exit code of a category as written in a result file (an unknown one is a failure: 1). */
+export function exitCodeForCategory(category: string | undefined): ExitCodeValue {
+  return (category !== undefined && Object.hasOwn(EXIT_BY_CATEGORY, category) ? EXIT_BY_CATEGORY[category as ErrorCategory] : undefined) ?? ExitCode.FAILED;
 }
 
 export function categoryOf(err: unknown): ErrorCategory {

@@ -3,11 +3,36 @@ import { resolve } from 'node:path';
 import type { CommandOutcome } from '../core/command.js';
 import { DifyCiError, usageError } from '../core/errors.js';
 import { log } from '../core/log.js';
-import { startEmulator, type Emulator } from './index.js';
-import { loadFaultsFile, loadPluginsFile, loadScriptFile } from './rules-file.js';
-import type { EmulatorOptions } from './types.js';
+import { startEmulator, type Emulator } from '../emulator/index.js';
+import type { EmulatorOptions } from '../emulator/types.js';
+import { loadFaultsFile, loadPluginsFile, loadScriptFile } from './emulator-files.js';
+import type { ActionArgs, ActionContext } from './action.js';
 
-export interface EmulatorCliOptions extends EmulatorOptions {
+/** The options as commander gives them (numbers as text). */
+export interface EmulatorCliOptions {
+  host: string;
+  port: string;
+  state?: string;
+  dslVersion: string;
+  latency?: string;
+  jitter?: string;
+  faults?: string;
+  script?: string;
+  plugins?: string;
+  admin?: string;
+  authEra: string;
+  secureCookies?: boolean;
+  openapi?: boolean;
+  adminApiKey?: string;
+  seed?: string;
+  quirk?: string[];
+  workspaces: string;
+  fresh?: boolean;
+  cookieDomain?: string;
+  draftHash: string;
+}
+
+interface EmulatorRun extends EmulatorOptions {
   faultsFile?: string;
   scriptFile?: string;
   pluginsFile?: string;
@@ -15,15 +40,62 @@ export interface EmulatorCliOptions extends EmulatorOptions {
   workspaces?: number;
 }
 
-export const MAX_WORKSPACES = 1000;
+const MAX_WORKSPACES = 1000;
+
+/** A whole number ≥ 0, or a usage error naming the option. */
+function count(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw usageError(`${name} must be a whole number, got '${v}'`);
+  if (n < 0) throw usageError(`${name} must not be negative`);
+  return n;
+}
+
+export async function emulatorAction(_ctx: ActionContext, opts: EmulatorCliOptions, cli: ActionArgs): Promise<CommandOutcome> {
+  let admin: { email: string; password: string } | undefined;
+  if (opts.fresh && opts.admin) {
+    const from = cli.source('admin') === 'env' ? 'DIFY_CI_EMULATOR_ADMIN' : '--admin';
+    throw usageError(`--fresh starts without any account: it cannot be combined with ${from} (the owner is created by POST /console/api/setup)`);
+  }
+  if (opts.cookieDomain !== undefined && opts.cookieDomain.replace(/^\s*\.?/, '').trim() === '') throw usageError('--cookie-domain must not be empty');
+  if (opts.admin) {
+    const i = opts.admin.indexOf(':');
+    if (i <= 0 || i === opts.admin.length - 1) throw usageError('--admin must be EMAIL:PASSWORD');
+    admin = { email: opts.admin.slice(0, i), password: opts.admin.slice(i + 1) };
+  }
+  const port = count(opts.port, '--port');
+  if (port !== undefined && port > 65535) throw usageError('--port must be between 0 and 65535');
+  return runEmulator({
+    host: opts.host,
+    port,
+    statePath: opts.state,
+    dslVersion: opts.dslVersion,
+    latencyMs: count(opts.latency, '--latency'),
+    jitterMs: count(opts.jitter, '--jitter'),
+    seed: count(opts.seed, '--seed'),
+    faultsFile: opts.faults,
+    scriptFile: opts.script,
+    pluginsFile: opts.plugins,
+    admin,
+    authEra: opts.authEra as 'modern' | 'legacy',
+    secureCookies: Boolean(opts.secureCookies),
+    openapi: Boolean(opts.openapi),
+    adminApiKey: opts.adminApiKey,
+    quirks: opts.quirk as EmulatorOptions['quirks'],
+    workspaces: count(opts.workspaces, '--workspaces'),
+    fresh: Boolean(opts.fresh),
+    cookieDomain: opts.cookieDomain,
+    draftHash: opts.draftHash as 'graph+features' | 'graph',
+  });
+}
 
 /** Name of the i-th extra workspace (1-based): ws-001, ws-002, … */
-export function workspaceName(i: number): string {
+function workspaceName(i: number): string {
   return `ws-${String(i).padStart(3, '0')}`;
 }
 
 /** The seeded workspace plus ws-001…ws-(n-1), owned by the admin; a reloaded --state keeps the ones it has. */
-export function ensureWorkspaces(emu: Emulator, n: number): { id: string; name: string }[] {
+function ensureWorkspaces(emu: Emulator, n: number): { id: string; name: string }[] {
   const state = emu.state;
   const adminWs = new Set(state.accounts.find((a) => a.email === emu.admin.email)?.workspaces.map((w) => w.id) ?? []);
   const seeded = state.workspaces.find((w) => w.id === emu.workspaceId);
@@ -36,7 +108,7 @@ export function ensureWorkspaces(emu: Emulator, n: number): { id: string; name: 
   return out;
 }
 
-export async function runEmulatorCli(o: EmulatorCliOptions): Promise<CommandOutcome> {
+async function runEmulator(o: EmulatorRun): Promise<CommandOutcome> {
   if (!/^\d+\.\d+\.\d+$/.test(o.dslVersion ?? '0.6.0')) throw usageError(`--dsl-version must look like 0.6.0, got '${o.dslVersion}'`);
   const nWorkspaces = o.workspaces ?? 1;
   if (!Number.isInteger(nWorkspaces) || nWorkspaces < 1 || nWorkspaces > MAX_WORKSPACES) {

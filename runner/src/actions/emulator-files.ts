@@ -1,11 +1,15 @@
-/** Loads `--faults` / `--script` / `--plugins` files (YAML or JSON) and reports bad entries with file:line:column. */
+/**
+ * The emulator command's input files, `--faults` / `--script` / `--plugins` (YAML or JSON): loaded and checked
+ * here, on the runner's side, so bad entries are reported with file:line:column like every user file, and the
+ * emulator itself receives plain rule lists.
+ */
 import { createAjv } from '../core/ajv.js';
 import { inputError } from '../core/errors.js';
 import { schemaProblems } from '../core/schema-errors.js';
 import { positionOf } from '../yaml/source.js';
 import { loadSourceFile } from '../core/source.js';
-import { PLUGIN_ENTRY } from './plugins.js';
-import type { FaultRule, PluginsDecl, ScriptRule } from './types.js';
+import { PLUGIN_ENTRY } from '../emulator/plugins.js';
+import type { FaultRule, PluginsDecl, ScriptRule } from '../emulator/types.js';
 
 const str = { type: 'string' };
 const int0 = { type: 'integer', minimum: 0 };

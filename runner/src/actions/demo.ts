@@ -14,15 +14,26 @@ import { log, paint } from '../core/log.js';
 import type { CommandOutcome } from '../core/command.js';
 import type { OutStream, RunIO } from '../core/run.js';
 import { startEmulator, type Emulator } from '../emulator/index.js';
-import { startSlackCapture, startSmtpCapture } from './capture.js';
+import { startSlackCapture, startSmtpCapture } from '../demo/capture.js';
+import type { ActionContext } from './action.js';
 
-export interface DemoOptions {
+export interface DemoCliOptions {
   /** Where the example lives (default: examples/tenant-repo of this checkout). */
   example?: string;
   /** Work directory (default: .dify-ci/demo); wiped first. */
   out?: string;
   /** Model latency of the emulators, ms. */
+  latency?: string;
+}
+
+interface DemoOptions {
+  example?: string;
+  out?: string;
   latency?: number;
+}
+
+export async function demoAction(ctx: ActionContext, opts: DemoCliOptions): Promise<CommandOutcome> {
+  return runDemo({ example: opts.example, out: opts.out, latency: opts.latency ? Number(opts.latency) : undefined }, ctx.io);
 }
 
 interface StepRun {
@@ -49,7 +60,7 @@ function findExample(cwd: string, explicit?: string): string {
   throw new DifyCiError('cannot find examples/tenant-repo (run the demo from the dify-ci repository, or pass --example DIR)', 'usage');
 }
 
-export async function runDemo(opts: DemoOptions, io: RunIO): Promise<CommandOutcome> {
+async function runDemo(opts: DemoOptions, io: RunIO): Promise<CommandOutcome> {
   const t0 = Date.now();
   const example = findExample(io.cwd, opts.example);
   const out = resolve(io.cwd, opts.out ?? '.dify-ci/demo');

@@ -2,18 +2,18 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { CommandOutcome } from '../core/command.js';
-import type { ConfigContext as RunContext } from '../config/load.js';
 import { ExitCode, usageError } from '../core/errors.js';
 import { log, useColor } from '../core/log.js';
 import { mask } from '../core/mask.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { VERSION } from '../version.js';
-import { expandPaths } from './files.js';
-import { formatJson, formatJunit, formatSarif, type ReportMeta } from './report/machine.js';
-import { formatText } from './report/text.js';
-import type { ValidateOptions } from './types.js';
-import { totals, validateFile, type FileReport } from './validate.js';
-import { DEFAULT_TARGET_DSL_VERSION, parseDslVersion } from './versions.js';
+import { expandPaths } from '../dsl/files.js';
+import { formatJson, formatJunit, formatSarif, type ReportMeta } from '../dsl/report/machine.js';
+import { formatText } from '../dsl/report/text.js';
+import type { ValidateOptions } from '../dsl/types.js';
+import { totals, validateFile, type FileReport } from '../dsl/validate.js';
+import { DEFAULT_TARGET_DSL_VERSION, parseDslVersion } from '../dsl/versions.js';
+import type { ActionArgs, ActionContext } from './action.js';
 
 export interface ValidateCliOptions {
   format?: string;
@@ -22,13 +22,13 @@ export interface ValidateCliOptions {
   targetDslVersion?: string;
 }
 
-export const FORMATS = ['text', 'json', 'junit', 'sarif'] as const;
+const FORMATS = ['text', 'json', 'junit', 'sarif'] as const;
 type Format = (typeof FORMATS)[number];
 
 const stripAnsi = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '');
 
 /** The config when there is one: required without PATHs, optional (but checked) with them. */
-async function optionalConfig(ctx: RunContext, needed: boolean): Promise<ResolvedConfig | undefined> {
+async function optionalConfig(ctx: ActionContext, needed: boolean): Promise<ResolvedConfig | undefined> {
   if (ctx.globals.config) return ctx.config();
   const { findConfigFile } = await import('../config/resolve.js');
   const { configFileExists, trustedSource } = await import('../config/trusted.js');
@@ -38,7 +38,7 @@ async function optionalConfig(ctx: RunContext, needed: boolean): Promise<Resolve
   return undefined;
 }
 
-export async function runValidate(ctx: RunContext, opts: ValidateCliOptions, args: string[]): Promise<CommandOutcome> {
+export async function validateAction(ctx: ActionContext, opts: ValidateCliOptions, { args }: ActionArgs): Promise<CommandOutcome> {
   const format = (opts.format ?? 'text') as Format;
   if (!FORMATS.includes(format)) throw usageError(`unknown --format '${opts.format}' (one of: ${FORMATS.join(', ')})`);
   if (opts.targetDslVersion !== undefined && !parseDslVersion(opts.targetDslVersion)) {
