@@ -41,7 +41,8 @@ import { deployTargets, requireApproval, type DeployTargetResult } from '../depl
 import { WORKFLOW_MODES } from '../deploy/render.js';
 import { rollbackTargets } from '../deploy/rollback.js';
 import { resolveApiKey } from '../smoke/keys.js';
-import { runSmoke, type SmokeOptions, type SmokeReports, type SmokeTarget } from '../smoke/runner.js';
+import type { SmokeReports } from '../smoke/outcome.js';
+import { runSmoke, type SmokeOptions, type SmokeTarget } from '../smoke/runner.js';
 import { runUnits, type EngineOptions, type Job, type Unit } from './engine.js';
 import { ensureWorkspace, loginAll, tenantLanes, type LoginFailures, type TenantLane } from './lanes.js';
 import { formatTable, Progress, type TableRow } from './progress.js';

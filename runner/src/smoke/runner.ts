@@ -42,6 +42,7 @@ import { loadSuite } from './suite.js';
 import { percentile, summarize, type TargetSummary } from './summary.js';
 import { addDecimals } from './decimal.js';
 import { writeReports } from './reports/index.js';
+import type { SmokeReports, SmokeRun, TargetRun } from './outcome.js';
 import type { CaseRunResult, CaseSpec, Observation, ResponseMode, Suite, TurnResult } from './types.js';
 
 export const SMOKE_DEFAULTS: SmokeConfig = { concurrency: 4, passRate: 1, timeoutMs: 30000, mode: 'streaming', user: 'dify-ci-smoke', retries: 2, unstableOnFailure: false };
@@ -88,40 +89,6 @@ export interface SmokeOptions {
   clientOptions?: { sleep?: (ms: number, signal?: AbortSignal) => Promise<void>; random?: () => number };
   /** Progress lines on stderr (default true). */
   progress?: boolean;
-}
-
-export interface TargetRun {
-  id: string;
-  app: string;
-  env: string;
-  tenant?: string;
-  apiUrl: string;
-  suiteFile: string;
-  info?: AppInfo;
-  inputs?: InputField[];
-  error?: { message: string; category: string };
-  results: CaseRunResult[];
-  summary: TargetSummary;
-  warnings: string[];
-}
-
-export interface SmokeReports {
-  json?: string;
-  junit?: string;
-  markdown?: string;
-  html?: string;
-}
-
-export interface SmokeRun {
-  title: string;
-  passed: boolean;
-  passRate: number;
-  startedAt: string;
-  finishedAt: string;
-  wallMs: number;
-  targets: TargetRun[];
-  reports: SmokeReports;
-  data: Record<string, unknown>;
 }
 
 interface Prepared {

@@ -3,7 +3,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { writeJsonFile } from '../../core/result.js';
 import { mask } from '../../core/mask.js';
-import type { SmokeReports, SmokeRun } from '../runner.js';
+import type { SmokeReports, SmokeRun } from '../outcome.js';
 import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';

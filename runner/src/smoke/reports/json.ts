@@ -1,5 +1,5 @@
 /** The full JSON report: every run, turn, observation and assertion (the result file only carries the summary). */
-import type { SmokeRun } from '../runner.js';
+import type { SmokeRun } from '../outcome.js';
 
 export function jsonReport(run: SmokeRun): Record<string, unknown> {
   return {

@@ -3,7 +3,7 @@
  * run; assertion failures as <failure>, calls that did not complete as <error>, the masked answer in <system-out>.
  */
 import { mask } from '../../core/mask.js';
-import type { SmokeRun, TargetRun } from '../runner.js';
+import type { SmokeRun, TargetRun } from '../outcome.js';
 import type { CaseRunResult } from '../types.js';
 import { escapeXml as x, excerpt } from './text.js';
 

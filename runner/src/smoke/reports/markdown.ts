@@ -1,6 +1,6 @@
 /** The Markdown summary: gate verdict, one row per target, then the failures (for PR comments, Slack, the log). */
 import { mask } from '../../core/mask.js';
-import type { SmokeRun } from '../runner.js';
+import type { SmokeRun } from '../outcome.js';
 import { money, ms, pct } from './text.js';
 
 function cell(s: string): string {
