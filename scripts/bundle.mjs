@@ -16,8 +16,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, 'resources/dify-ci');
 const check = process.argv.includes('--check');
 
-// The source hash is the one the dev runner computes (runner/src/source-hash.ts), so both print the same.
-const { computeSourceHash } = await tsImport('../runner/src/source-hash.ts', import.meta.url);
+// The source hash is the one the dev runner computes (runner/src/core/source-hash.ts), so both print the same.
+const { computeSourceHash } = await tsImport('../runner/src/core/source-hash.ts', import.meta.url);
 const { dynamicExternals } = await tsImport('./bundle-guard.ts', import.meta.url);
 const hash = computeSourceHash(root);
 

@@ -17,7 +17,7 @@ import { appendHistory, type HistoryRecord } from '../../runner/src/deploy/histo
 import { offlinePlan } from '../../runner/src/deploy/offline-plan.js';
 import { goodBuildsSince } from '../../runner/src/deploy/promotion.js';
 import { loadTenants } from '../../runner/src/config/tenants.js';
-import { versionLine } from '../../runner/src/version.js';
+import { versionLine } from '../../runner/src/core/version.js';
 import { ROOT, tempProject } from '../helpers/cli.js';
 
 const TRUSTED_CONFIG = `apps:

@@ -10,7 +10,7 @@ import { STEPS, type Step } from '../config/credentials.js';
 import { NeedsTrustedFile } from '../config/trusted.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { goodBuildsSince } from '../deploy/promotion.js';
-import { versionLine } from '../version.js';
+import { versionLine } from '../core/version.js';
 import type { ActionContext } from './action.js';
 
 export interface ContextCliOptions {

@@ -6,7 +6,7 @@ import { ExitCode, usageError } from '../core/errors.js';
 import { log, useColor } from '../core/log.js';
 import { mask } from '../core/mask.js';
 import type { ResolvedConfig } from '../config/types.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../core/version.js';
 import { expandPaths } from '../dsl/files.js';
 import { formatJson, formatJunit, formatSarif, type ReportMeta } from '../dsl/report/machine.js';
 import { formatText } from '../dsl/report/text.js';

@@ -2,7 +2,7 @@
  * `dify-ci --version`: the library version and a short hash of the runner's sources. The bundle gets the hash
  * baked in at build time (scripts/bundle.mjs); under tsx it is computed from the files, the same way.
  */
-import pkg from '../../package.json' with { type: 'json' };
+import pkg from '../../../package.json' with { type: 'json' };
 
 declare const __DIFY_CI_SOURCE_HASH__: string | undefined;
 

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { log } from './core/log.js';
+import { log } from './log.js';
 
 function walk(dir: string, out: string[]): void {
   for (const name of readdirSync(dir).sort()) {
@@ -13,7 +13,7 @@ function walk(dir: string, out: string[]): void {
   }
 }
 
-export function computeSourceHash(root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')): string {
+export function computeSourceHash(root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')): string {
   const files: string[] = [];
   walk(join(root, 'runner/src'), files);
   files.push(join(root, 'package.json'), join(root, 'package-lock.json'));
