@@ -21,10 +21,10 @@ const FLOORS: string[][] = [
   ['actions'],
   ['fanout'],
   ['deploy', 'smoke', 'notify', 'kb', 'metrics'],
+  ['results'],
   ['dify', 'dsl'],
   ['config'],
   ['selection'],
-  ['results'],
   ['core'],
   ['yaml'],
 ];

@@ -1,7 +1,8 @@
 /** The tenant fan-out against the emulator over real HTTP: sessions, workspaces, limits, backoff, shards, resume. */
 import assert from 'node:assert/strict';
 import { getConsole } from '../../runner/src/dify/console.js';
-import { rollout, type RolloutReport } from '../../runner/src/fanout/rollout.js';
+import { rollout } from '../../runner/src/fanout/rollout.js';
+import type { RolloutReport } from '../../runner/src/results/rollout.js';
 import { Progress } from '../../runner/src/fanout/progress.js';
 import { chooseTenants } from '../../runner/src/fanout/targets.js';
 import { freshClients } from '../deploy/helpers.js';

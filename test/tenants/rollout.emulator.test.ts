@@ -1,7 +1,8 @@
 /** Gray release against the emulator: waves, the smoke gate, and the rollback of a failed wave. */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { rollout, type RolloutReport } from '../../runner/src/fanout/rollout.js';
+import { rollout } from '../../runner/src/fanout/rollout.js';
+import type { RolloutReport } from '../../runner/src/results/rollout.js';
 import { Progress } from '../../runner/src/fanout/progress.js';
 import { freshClients } from '../deploy/helpers.js';
 import { useEmulator } from '../helpers/emulator.js';

@@ -5,6 +5,7 @@ import { requireEnv } from '../config/resolve.js';
 import { getConsole } from '../dify/console.js';
 import { backupEnvironment, stamp } from '../deploy/backup.js';
 import { selectTargets } from '../deploy/targets.js';
+import type { BackupData } from '../results/backup.js';
 import type { ActionContext } from './action.js';
 
 export interface BackupCliOptions {
@@ -13,7 +14,7 @@ export interface BackupCliOptions {
   out?: string;
 }
 
-export async function backupAction(ctx: ActionContext, opts: BackupCliOptions): Promise<CommandOutcome> {
+export async function backupAction(ctx: ActionContext, opts: BackupCliOptions): Promise<CommandOutcome<BackupData>> {
   const config = await ctx.config();
   const env = requireEnv(config);
   const outDir = resolve(ctx.io.cwd, opts.out ?? resolve(config.paths.backups, env.key, `full-${stamp()}`));
@@ -24,7 +25,7 @@ export async function backupAction(ctx: ActionContext, opts: BackupCliOptions): 
   return {
     summary: `backup of ${env.key}: ${index.apps.length} app(s) exported to ${outDir}${index.skipped.length ? `, ${index.skipped.length} skipped` : ''}`,
     counts: { apps: index.apps.length, skipped: index.skipped.length },
-    data: { ...index, outDir } as unknown as Record<string, unknown>,
+    data: { ...index, outDir },
     stdout: index.apps.map((a) => `${a.file}\t${a.mode}\t${a.version ?? a.exported}\t${a.hash}`).join('\n'),
   };
 }

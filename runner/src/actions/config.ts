@@ -2,13 +2,14 @@
 import { stringify } from 'yaml';
 import type { CommandOutcome } from '../core/command.js';
 import { describeConfig } from '../config/describe.js';
+import type { ConfigData } from '../results/commands.js';
 import type { ActionContext } from './action.js';
 
 export interface ConfigCliOptions {
   format: string;
 }
 
-export async function configAction(ctx: ActionContext, opts: ConfigCliOptions): Promise<CommandOutcome> {
+export async function configAction(ctx: ActionContext, opts: ConfigCliOptions): Promise<CommandOutcome<ConfigData>> {
   const config = await ctx.config();
   const view = describeConfig(config);
   return {

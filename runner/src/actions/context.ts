@@ -11,6 +11,7 @@ import { NeedsTrustedFile } from '../config/trusted.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { goodBuildsSince } from '../deploy/promotion.js';
 import { versionLine } from '../core/version.js';
+import type { ContextData } from '../results/commands.js';
 import type { ActionContext } from './action.js';
 
 export interface ContextCliOptions {
@@ -34,7 +35,7 @@ function parseOverrides(text: string | undefined): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-export async function contextAction(ctx: ActionContext, opts: ContextCliOptions): Promise<CommandOutcome> {
+export async function contextAction(ctx: ActionContext, opts: ContextCliOptions): Promise<CommandOutcome<ContextData>> {
   if (!(STEPS as readonly string[]).includes(opts.step ?? '')) {
     throw usageError(`unknown step '${opts.step}' (one of: ${STEPS.join(', ')})`);
   }
@@ -56,11 +57,11 @@ export async function contextAction(ctx: ActionContext, opts: ContextCliOptions)
     ctx.io.env,
   );
   // Which library ran, for the build log (difyPipeline echoes it): `dify-ci 1.2.0 (runner 3f9a…)`.
-  Object.assign(data, { version: await versionLine() });
+  const context = { ...data, version: await versionLine() };
   return {
     summary: `${data.credentials.length} credential binding(s) for ${data.step}${data.env ? ` in ${data.env}` : ''}${data.untrusted ? ' (untrusted build)' : ''}`,
     counts: { credentials: data.credentials.length },
-    data: data as unknown as Record<string, unknown>,
-    stdout: JSON.stringify(data, null, 2),
+    data: context,
+    stdout: JSON.stringify(context, null, 2),
   };
 }

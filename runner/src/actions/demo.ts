@@ -15,6 +15,7 @@ import type { CommandOutcome } from '../core/command.js';
 import type { OutStream, RunIO } from '../core/run.js';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import { startSlackCapture, startSmtpCapture } from '../demo/capture.js';
+import type { DemoData } from '../results/commands.js';
 import type { ActionContext } from './action.js';
 
 export interface DemoCliOptions {
@@ -32,7 +33,7 @@ interface DemoOptions {
   latency?: number;
 }
 
-export async function demoAction(ctx: ActionContext, opts: DemoCliOptions): Promise<CommandOutcome> {
+export async function demoAction(ctx: ActionContext, opts: DemoCliOptions): Promise<CommandOutcome<DemoData>> {
   return runDemo({ example: opts.example, out: opts.out, latency: opts.latency ? Number(opts.latency) : undefined }, ctx.io);
 }
 
@@ -60,7 +61,7 @@ function findExample(cwd: string, explicit?: string): string {
   throw new DifyCiError('cannot find examples/tenant-repo (run the demo from the dify-ci repository, or pass --example DIR)', 'usage');
 }
 
-async function runDemo(opts: DemoOptions, io: RunIO): Promise<CommandOutcome> {
+async function runDemo(opts: DemoOptions, io: RunIO): Promise<CommandOutcome<DemoData>> {
   const t0 = Date.now();
   const example = findExample(io.cwd, opts.example);
   const out = resolve(io.cwd, opts.out ?? '.dify-ci/demo');

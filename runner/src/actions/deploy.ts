@@ -9,13 +9,16 @@ import { log } from '../core/log.js';
 import { requireEnv } from '../config/resolve.js';
 import type { EnvironmentConfig, ResolvedConfig } from '../config/types.js';
 import { planWaves } from '../selection/waves.js';
-import { deployTargets, type DeployTargetResult } from '../deploy/deploy.js';
+import { deployTargets } from '../deploy/deploy.js';
+import type { DeployTargetResult } from '../results/deploy.js';
 import { readPlanFile } from '../deploy/plan.js';
 import { formatTable } from '../fanout/progress.js';
-import { checkWave, parseWave, rollout, type RolloutReport } from '../fanout/rollout.js';
+import { checkWave, parseWave, rollout } from '../fanout/rollout.js';
+import type { RolloutReport } from '../results/rollout.js';
 import { chooseTenants, fansOut } from '../fanout/targets.js';
 import { failureExit } from '../results/failure.js';
 import { recordSmokeReports } from './smoke-artifacts.js';
+import type { DeployData } from '../results/commands.js';
 import type { ActionContext } from './action.js';
 
 export interface DeployCliOptions {
@@ -34,7 +37,7 @@ export interface DeployCliOptions {
   failFast?: boolean;
 }
 
-export async function deployAction(ctx: ActionContext, opts: DeployCliOptions): Promise<CommandOutcome> {
+export async function deployAction(ctx: ActionContext, opts: DeployCliOptions): Promise<CommandOutcome<DeployData>> {
   const config = await ctx.config();
   const env = requireEnv(config);
   if (fansOut(config, env, opts)) return deployFanOut(ctx, config, env, opts);
@@ -58,7 +61,7 @@ export async function deployAction(ctx: ActionContext, opts: DeployCliOptions): 
     ...(failed.length ? { exitCode: failureExit(failed.map((f) => f.errorCategory)) } : {}),
     summary,
     counts: { targets: c.targets, deployed: c.deployed, unchanged: c.unchanged, failed: c.failed, refused: c.refused },
-    data: report as unknown as Record<string, unknown>,
+    data: report,
     stdout: report.targets.map(deployLine).join('\n'),
   };
 }
@@ -78,7 +81,7 @@ function deployLine(r: DeployTargetResult): string {
 }
 
 /** The fan-out: every selected tenant (this agent's shard), in the configured waves, each wave gated. */
-async function deployFanOut(ctx: ActionContext, config: ResolvedConfig, env: EnvironmentConfig, opts: DeployCliOptions): Promise<CommandOutcome> {
+async function deployFanOut(ctx: ActionContext, config: ResolvedConfig, env: EnvironmentConfig, opts: DeployCliOptions): Promise<CommandOutcome<DeployData>> {
   if (opts.plan) throw usageError('--plan is not supported for multi-tenant deploys (plan files hold one workspace); deploy without --plan, or use --dry-run to see what would change');
   const wave = opts.wave === undefined ? undefined : parseWave(opts.wave);
   const { selected, mine, shard } = chooseTenants(config, opts);
@@ -122,7 +125,7 @@ async function deployFanOut(ctx: ActionContext, config: ResolvedConfig, env: Env
     ...(report.status === 'failed' ? { exitCode: failureExit(failedCats) } : {}),
     summary,
     counts: { targets: c.targets, deployed: c.deployed, unchanged: c.unchanged, failed: c.failed, refused: c.refused, rolledBack: c.rolledBack, skipped: c.skipped },
-    data: report as unknown as Record<string, unknown>,
+    data: report,
     stdout: [...waveLines(report), table || `all ${c.targets} target(s) ok`].join('\n'),
   };
 }

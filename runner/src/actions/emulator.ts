@@ -6,6 +6,7 @@ import { log } from '../core/log.js';
 import { startEmulator, type Emulator } from '../emulator/index.js';
 import type { EmulatorOptions } from '../emulator/types.js';
 import { loadFaultsFile, loadPluginsFile, loadScriptFile } from './emulator-files.js';
+import type { EmulatorData } from '../results/commands.js';
 import type { ActionArgs, ActionContext } from './action.js';
 
 /** The options as commander gives them (numbers as text). */
@@ -51,7 +52,7 @@ function count(v: string | undefined, name: string): number | undefined {
   return n;
 }
 
-export async function emulatorAction(_ctx: ActionContext, opts: EmulatorCliOptions, cli: ActionArgs): Promise<CommandOutcome> {
+export async function emulatorAction(_ctx: ActionContext, opts: EmulatorCliOptions, cli: ActionArgs): Promise<CommandOutcome<EmulatorData>> {
   let admin: { email: string; password: string } | undefined;
   if (opts.fresh && opts.admin) {
     const from = cli.source('admin') === 'env' ? 'DIFY_CI_EMULATOR_ADMIN' : '--admin';
@@ -108,7 +109,7 @@ function ensureWorkspaces(emu: Emulator, n: number): { id: string; name: string 
   return out;
 }
 
-async function runEmulator(o: EmulatorRun): Promise<CommandOutcome> {
+async function runEmulator(o: EmulatorRun): Promise<CommandOutcome<EmulatorData>> {
   if (!/^\d+\.\d+\.\d+$/.test(o.dslVersion ?? '0.6.0')) throw usageError(`--dsl-version must look like 0.6.0, got '${o.dslVersion}'`);
   const nWorkspaces = o.workspaces ?? 1;
   if (!Number.isInteger(nWorkspaces) || nWorkspaces < 1 || nWorkspaces > MAX_WORKSPACES) {

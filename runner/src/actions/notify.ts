@@ -9,12 +9,14 @@ import { configError, DifyCiError, usageError } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { positionOf } from '../yaml/source.js';
 import type { NotifyConfig, ResolvedConfig } from '../config/types.js';
-import { CHANNELS, type ChannelName, type ChannelOutcome } from '../notify/channel.js';
+import { CHANNELS, type ChannelName } from '../notify/channel.js';
+import type { ChannelOutcome } from '../results/commands.js';
 import { deliver } from '../notify/deliver.js';
 import { appendHistory, historyPath, previousEntry, readHistory, staleBefore } from '../notify/history.js';
 import { reportUrlFn, type ReportUrl } from '../notify/report-url.js';
 import { describeFacts } from '../notify/rules.js';
 import { BUILD_STATUSES, buildSummary, deriveStatus, jenkinsInfo, readResultFiles, type BuildStatus } from '../notify/summary.js';
+import type { NotifyData } from '../results/commands.js';
 import type { ActionContext } from './action.js';
 
 export interface NotifyCliOptions {
@@ -44,7 +46,7 @@ function channelsOf(opt: string | undefined, notify: NotifyConfig, config: Resol
   return [c as ChannelName];
 }
 
-export async function notifyAction(ctx: ActionContext, opts: NotifyCliOptions): Promise<CommandOutcome> {
+export async function notifyAction(ctx: ActionContext, opts: NotifyCliOptions): Promise<CommandOutcome<NotifyData>> {
   const { env: environ, cwd } = ctx.io;
   const explicitStatus = parseBuildStatus(opts.status, '--status');
   const explicitPrevious = parseBuildStatus(opts.previousStatus, '--previous-status');

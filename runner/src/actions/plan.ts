@@ -9,9 +9,11 @@ import { isUntrusted, trustedSource } from '../config/trusted.js';
 import { getConsole } from '../dify/console.js';
 import { buildInfo } from '../deploy/build-info.js';
 import { offlinePlan } from '../deploy/offline-plan.js';
-import { errorTargetPlan, formatPlanMarkdown, formatPlanText, prepareTarget, toTargetPlan, type PlanFile, type TargetPlan } from '../deploy/plan.js';
+import { errorTargetPlan, formatPlanMarkdown, formatPlanText, prepareTarget, toTargetPlan } from '../deploy/plan.js';
+import type { PlanFile, TargetPlan } from '../results/plan.js';
 import { prefixed, selectTargets } from '../deploy/targets.js';
 import { failureExit } from '../results/failure.js';
+import type { PlanData } from '../results/plan.js';
 import type { ActionContext } from './action.js';
 
 export interface PlanCliOptions {
@@ -24,7 +26,7 @@ export interface PlanCliOptions {
   base?: string;
 }
 
-export async function planAction(ctx: ActionContext, opts: PlanCliOptions): Promise<CommandOutcome> {
+export async function planAction(ctx: ActionContext, opts: PlanCliOptions): Promise<CommandOutcome<PlanData>> {
   const format = opts.format ?? 'text';
   if (!['text', 'markdown', 'json'].includes(format)) throw new DifyCiError(`--format must be text, markdown or json (got '${format}')`, 'usage');
   if (opts.offline) {
@@ -77,7 +79,7 @@ export async function planAction(ctx: ActionContext, opts: PlanCliOptions): Prom
 }
 
 /** `plan --offline [--base REV]` (formats as plan; exit 2 when a target's DSL cannot be read). */
-async function planOffline(ctx: ActionContext, opts: PlanCliOptions): Promise<CommandOutcome> {
+async function planOffline(ctx: ActionContext, opts: PlanCliOptions): Promise<CommandOutcome<PlanData>> {
   const config = await ctx.config();
   const env = requireEnv(config);
   const plan = offlinePlan(config, env, { app: opts.app, base: opts.base, cwd: ctx.io.cwd, environ: ctx.io.env });

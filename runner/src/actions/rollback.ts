@@ -6,11 +6,14 @@ import type { CommandOutcome } from '../core/command.js';
 import { log } from '../core/log.js';
 import { requireEnv } from '../config/resolve.js';
 import type { EnvironmentConfig, ResolvedConfig } from '../config/types.js';
-import { rollbackSummary, rollbackTargets, type RollbackTargetResult } from '../deploy/rollback.js';
-import { formatTable, type TableRow } from '../fanout/progress.js';
+import { rollbackSummary, rollbackTargets } from '../deploy/rollback.js';
+import type { RollbackTargetResult } from '../results/rollback.js';
+import { formatTable } from '../fanout/progress.js';
+import type { TargetRow } from '../results/target.js';
 import { rollbackTenants } from '../fanout/rollback.js';
 import { fansOut } from '../fanout/targets.js';
 import { failureExit } from '../results/failure.js';
+import type { RollbackData } from '../results/rollback.js';
 import type { ActionContext } from './action.js';
 
 export interface RollbackCliOptions {
@@ -25,7 +28,7 @@ export interface RollbackCliOptions {
   shard?: string;
 }
 
-export async function rollbackAction(ctx: ActionContext, opts: RollbackCliOptions): Promise<CommandOutcome> {
+export async function rollbackAction(ctx: ActionContext, opts: RollbackCliOptions): Promise<CommandOutcome<RollbackData>> {
   const config = await ctx.config();
   const env = requireEnv(config);
   // Both paths check the options (checkRollbackOptions) before any request.
@@ -38,7 +41,7 @@ export async function rollbackAction(ctx: ActionContext, opts: RollbackCliOption
     ...(failed.length ? { exitCode: failureExit(failed.map((f) => f.errorCategory)) } : {}),
     summary: rollbackSummary(env.key, report.counts, report.thisBuild),
     counts: report.counts,
-    data: report as unknown as Record<string, unknown>,
+    data: report,
     stdout: report.targets.map(rollbackLine).join('\n'),
   };
 }
@@ -59,11 +62,11 @@ export function rollbackLine(r: RollbackTargetResult): string {
   }
 }
 
-async function rollbackFanOut(ctx: ActionContext, config: ResolvedConfig, env: EnvironmentConfig, opts: RollbackCliOptions): Promise<CommandOutcome> {
+async function rollbackFanOut(ctx: ActionContext, config: ResolvedConfig, env: EnvironmentConfig, opts: RollbackCliOptions): Promise<CommandOutcome<RollbackData>> {
   const report = await rollbackTenants(config, env, opts);
   const { targets: results, counts, thisBuild } = report;
   for (const r of results) for (const b of r.backups) ctx.artifact(b, 'backup');
-  const row = (r: RollbackTargetResult): TableRow => ({ target: `${r.tenant}/${r.app}`, status: r.status, reason: (r.status === 'skipped' ? r.reason : r.error) ?? '' });
+  const row = (r: RollbackTargetResult): TargetRow => ({ target: `${r.tenant}/${r.app}`, status: r.status, reason: (r.status === 'skipped' ? r.reason : r.error) ?? '' });
   const failures = results.filter((r) => r.status === 'failed').map(row);
   const skippedRows = results.filter((r) => r.status === 'skipped').map(row);
   const table = failures.length ? formatTable(failures) : '';

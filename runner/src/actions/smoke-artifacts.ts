@@ -1,5 +1,5 @@
 /** The artifact kinds of the smoke reports, as the Jenkins steps know them (difySmoke publishes `junit`). */
-import type { SmokeReports } from '../smoke/outcome.js';
+import type { SmokeReports } from '../results/smoke.js';
 import type { ActionContext } from './action.js';
 
 const KINDS: Record<keyof SmokeReports, string> = { json: 'smoke-json', junit: 'junit', markdown: 'smoke-markdown', html: 'smoke-html' };

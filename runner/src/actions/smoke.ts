@@ -16,6 +16,7 @@ import { gateWave, parseWave } from '../fanout/rollout.js';
 import { tenantSmokeTargets } from '../fanout/smoke.js';
 import { chooseTenants, fansOut } from '../fanout/targets.js';
 import { recordSmokeReports } from './smoke-artifacts.js';
+import type { SmokeData } from '../results/commands.js';
 import type { ActionContext } from './action.js';
 
 export interface SmokeCliOptions {
@@ -84,7 +85,7 @@ function configTargets(config: ResolvedConfig, env: EnvironmentConfig, opts: Smo
   return targets;
 }
 
-export async function smokeAction(ctx: ActionContext, opts: SmokeCliOptions): Promise<CommandOutcome> {
+export async function smokeAction(ctx: ActionContext, opts: SmokeCliOptions): Promise<CommandOutcome<SmokeData>> {
   const runOpts: SmokeOptions = {
     concurrency: int(opts.concurrency, '--concurrency', 1),
     repeat: int(opts.repeat, '--repeat', 1),
@@ -126,7 +127,7 @@ export async function smokeAction(ctx: ActionContext, opts: SmokeCliOptions): Pr
 
   const run = await runSmoke(config, env, targets, runOpts);
   recordSmokeReports(ctx, run.reports);
-  const d = run.data as { totals: { runs: number; runsPassed: number; runsFailed: number; skipped: number; casesPassed: number; casesFailed: number; retries: number } };
+  const d = run.data;
   const where = env?.key ?? targets[0]!.env;
   const summary = `smoke ${where}: ${d.totals.runsPassed}/${d.totals.runs - d.totals.skipped} run(s) passed (${(run.passRate * 100).toFixed(1)}%), gate ${run.passed ? 'passed' : 'FAILED'}`;
   if (run.passed) log.ok(summary);
@@ -154,7 +155,7 @@ export async function smokeAction(ctx: ActionContext, opts: SmokeCliOptions): Pr
  * `smoke --wave K`: the gate over wave K's new targets after every shard deployed them (rollout.gate; exit 1
  * when it fails). Unsharded: the gate judges the whole wave.
  */
-async function smokeWaveGate(ctx: ActionContext, config: ResolvedConfig, env: EnvironmentConfig, opts: SmokeCliOptions, smoke: Partial<SmokeOptions>): Promise<CommandOutcome> {
+async function smokeWaveGate(ctx: ActionContext, config: ResolvedConfig, env: EnvironmentConfig, opts: SmokeCliOptions, smoke: Partial<SmokeOptions>): Promise<CommandOutcome<SmokeData>> {
   const wave = parseWave(opts.wave!);
   if (opts.shard) throw usageError('smoke --wave gates the whole wave (every shard\'s targets): drop --shard');
   if (opts.suite) throw usageError('smoke --wave runs each app\'s own suite (apps.<app>.tests): drop --suite');
@@ -173,7 +174,7 @@ async function smokeWaveGate(ctx: ActionContext, config: ResolvedConfig, env: En
     status: g.passed ? 'success' : 'failed',
     summary,
     counts: { targets: report.targets.length, failed: g.failedTargets },
-    data: { ...(report as unknown as Record<string, unknown>), fanOut: true },
+    data: { ...report, fanOut: true },
     stdout: table || `all ${report.targets.length} target(s) of wave ${w.index} passed`,
   };
 }

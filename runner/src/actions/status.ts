@@ -2,6 +2,7 @@
 import type { CommandOutcome } from '../core/command.js';
 import { requireEnv } from '../config/resolve.js';
 import { formatStatusText, statusTargets } from '../deploy/status.js';
+import type { StatusReport } from '../results/status.js';
 import type { ActionContext } from './action.js';
 
 export interface StatusCliOptions {
@@ -10,7 +11,7 @@ export interface StatusCliOptions {
   format?: string;
 }
 
-export async function statusAction(ctx: ActionContext, opts: StatusCliOptions): Promise<CommandOutcome> {
+export async function statusAction(ctx: ActionContext, opts: StatusCliOptions): Promise<CommandOutcome<StatusReport>> {
   const config = await ctx.config();
   const env = requireEnv(config);
   const report = await statusTargets(config, env, opts.app);
@@ -20,7 +21,7 @@ export async function statusAction(ctx: ActionContext, opts: StatusCliOptions): 
     status: fail ? 'failed' : 'success',
     summary: `status of ${env.key}: ${report.targets.length - report.drifted} in sync, ${report.drifted} drifted${errors ? `, ${errors} error(s)` : ''}`,
     counts: { targets: report.targets.length, drifted: report.drifted, errors },
-    data: report as unknown as Record<string, unknown>,
+    data: report,
     stdout: opts.format === 'json' ? JSON.stringify(report, null, 2) : formatStatusText(report),
   };
 }

@@ -13,6 +13,7 @@ import { formatText } from '../dsl/report/text.js';
 import type { ValidateOptions } from '../dsl/types.js';
 import { totals, validateFile, type FileReport } from '../dsl/validate.js';
 import { DEFAULT_TARGET_DSL_VERSION, parseDslVersion } from '../dsl/versions.js';
+import type { ValidateData } from '../results/commands.js';
 import type { ActionArgs, ActionContext } from './action.js';
 
 export interface ValidateCliOptions {
@@ -38,7 +39,7 @@ async function optionalConfig(ctx: ActionContext, needed: boolean): Promise<Reso
   return undefined;
 }
 
-export async function validateAction(ctx: ActionContext, opts: ValidateCliOptions, { args }: ActionArgs): Promise<CommandOutcome> {
+export async function validateAction(ctx: ActionContext, opts: ValidateCliOptions, { args }: ActionArgs): Promise<CommandOutcome<ValidateData>> {
   const format = (opts.format ?? 'text') as Format;
   if (!FORMATS.includes(format)) throw usageError(`unknown --format '${opts.format}' (one of: ${FORMATS.join(', ')})`);
   if (opts.targetDslVersion !== undefined && !parseDslVersion(opts.targetDslVersion)) {

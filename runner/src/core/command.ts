@@ -3,7 +3,7 @@
  * through here, so every command behaves the same for Jenkins.
  */
 import { relative, resolve } from 'node:path';
-import { DifyCiError, ExitCode, categoryOf, exitCodeFor, type ExitCodeValue } from './errors.js';
+import { DifyCiError, ExitCode, categoryOf, errorMessage, exitCodeFor, type ExitCodeValue } from './errors.js';
 import { isVerbose, log } from './log.js';
 import { mask } from './mask.js';
 import { defaultResultPath, writeResult, type Artifact, type CommandResult, type ResultStatus } from './result.js';
@@ -21,12 +21,13 @@ export interface GlobalOptions {
   color?: boolean;
 }
 
-export interface CommandOutcome {
+/** What an action returns; `data` is its command's typed result data (results/commands.ts). */
+export interface CommandOutcome<D extends object = object> {
   status?: ResultStatus;
   summary: string;
   counts?: Record<string, number>;
   artifacts?: Artifact[];
-  data?: Record<string, unknown>;
+  data?: D;
   exitCode?: ExitCodeValue;
   /** Data printed on stdout when --json is not given (plans, tables, YAML). */
   stdout?: string;
@@ -112,7 +113,7 @@ export async function runCommand<C>(
     if (!globals.json && outcome.stdout) io.stdout.write(outcome.stdout.endsWith('\n') ? outcome.stdout : outcome.stdout + '\n');
   } catch (err) {
     reportError(err);
-    const message = err instanceof DifyCiError ? err.oneLine() : `internal error: ${(err as Error)?.message ?? String(err)}`;
+    const message = errorMessage(err);
     result = {
       command,
       status: 'error',
@@ -144,7 +145,7 @@ export function reportError(err: unknown): void {
     if (err.position?.path && !err.oneLine().includes(err.position.path)) log.debug(`  at ${err.position.path}`);
     if (isVerbose() && err.cause) log.debug(String((err.cause as Error)?.stack ?? err.cause));
   } else {
-    log.error(`internal error: ${(err as Error)?.message ?? String(err)}`);
+    log.error(errorMessage(err));
     if (isVerbose()) stderr.write(mask(String((err as Error)?.stack ?? '')) + '\n');
     else stderr.write('  (this is a bug in dify-ci; run with --verbose for details and report it)\n');
   }

@@ -3,22 +3,12 @@
  * target: render → back up → concurrent-edit guard → import (or model-config) →
  * dependency check → publish → verify → record.
  *
- * Result data (`.dify-ci/results/deploy.json` → `data`), read by notify and the multi-tenant fan-out:
- * ```
- * { env, authMode, dryRun, force, approvedBy, gitCommit, buildUrl,
- *   targets: [{ env, app, tenant?, target, appId|null, name, mode, resolvedBy: config|name|create,
- *               status: deployed|unchanged|dry-run|refused|failed, changed: bool,
- *               versionId|null,            // published workflow id (workflow modes)
- *               publishedAt|null,          // its created_at (Unix seconds); app updated_at for chat modes
- *               contentHash,               // sha256 of the normalised DSL we sent (secrets redacted)
- *               publishedHash|null,        // sha256 of the normalised export after the deploy
- *               verified: bool|null, backups: [paths], summary: ChangeSummary|null,
- *               warnings: [], error?, errorCategory? }] }
- * ```
+ * Result data: results/deploy.ts (DeployReport).
  * Programmatic API: `deployTargets(config, env, apps, opts)` (the tenant fan-out calls it per tenant with
  * `opts.tenant`; sessions are shared through `getConsole`).
  */
 import { DifyCiError, usageError } from '../core/errors.js';
+import { failure } from '../results/failure.js';
 import { log } from '../core/log.js';
 import type { EnvironmentConfig, PathsConfig, ResolvedConfig, TenantConfig, AppConfig } from '../config/types.js';
 import { findAppsByName, updateApp } from '../dify/apps.js';
@@ -30,39 +20,15 @@ import { postModelConfig } from '../dify/model-config.js';
 import { publish } from '../dify/workflows.js';
 import { backupLive } from './backup.js';
 import { buildInfo, type BuildInfo } from './build-info.js';
-import type { ChangeSummary } from './diff.js';
 import { appendHistory, type HistoryRecord } from './history.js';
 import { toLiveVersion } from './live.js';
 import { hashNormalised, isSubset, normaliseDsl, secretValues } from './normalise.js';
 import { preflightTargets } from './preflight.js';
-import { planMismatch, prepareTarget, toTargetPlan, type PlanFile, type Prepared } from './plan.js';
+import { planMismatch, prepareTarget, toTargetPlan, type Prepared } from './plan.js';
+import type { PlanFile } from '../results/plan.js';
 import { CONFIG_MODES, parseDsl, toYaml, WORKFLOW_MODES, type Rendered } from './render.js';
 import { prefixed, selectTargets, type Target } from './targets.js';
-
-export type DeployStatus = 'deployed' | 'unchanged' | 'dry-run' | 'refused' | 'failed';
-
-export interface DeployTargetResult {
-  env: string;
-  app: string;
-  tenant?: string;
-  target: string;
-  appId: string | null;
-  name: string | null;
-  mode: string | null;
-  resolvedBy: 'config' | 'name' | 'create' | null;
-  status: DeployStatus;
-  changed: boolean;
-  versionId: string | null;
-  publishedAt: number | null;
-  contentHash: string | null;
-  publishedHash: string | null;
-  verified: boolean | null;
-  backups: string[];
-  summary: ChangeSummary | null;
-  warnings: string[];
-  error?: string;
-  errorCategory?: string;
-}
+import { deployResult, type DeployReport, type DeployStatus, type DeployTargetResult } from '../results/deploy.js';
 
 export interface DeployOptions {
   force?: boolean;
@@ -79,47 +45,11 @@ export interface DeployOptions {
   paths?: PathsConfig;
 }
 
-export interface DeployReport {
-  env: string;
-  authMode: string | null;
-  status: 'success' | 'failed';
-  dryRun: boolean;
-  force: boolean;
-  approvedBy: string | null;
-  gitCommit: string | null;
-  buildUrl: string | null;
-  targets: DeployTargetResult[];
-  counts: { targets: number; deployed: number; unchanged: number; failed: number; refused: number };
-}
-
 /** Protected environments need an approver for anything that writes. */
 export function requireApproval(env: EnvironmentConfig, approvedBy: string | undefined, what: string): void {
   if (env.protected && !approvedBy?.trim()) {
     throw usageError(`environment ${env.key} is protected: ${what} needs --approved-by <who> (the Jenkins step passes the approver)`);
   }
-}
-
-function baseResult(t: Target): DeployTargetResult {
-  return {
-    env: t.env.key,
-    app: t.app.key,
-    ...(t.tenant ? { tenant: t.tenant.name } : {}),
-    target: t.id,
-    appId: null,
-    name: null,
-    mode: null,
-    resolvedBy: null,
-    status: 'failed',
-    changed: false,
-    versionId: null,
-    publishedAt: null,
-    contentHash: null,
-    publishedHash: null,
-    verified: null,
-    backups: [],
-    summary: null,
-    warnings: [],
-  };
 }
 
 export interface Verification {
@@ -210,7 +140,7 @@ async function importOrSave(c: ConsoleClient, p: Prepared, opts: DeployOptions, 
 
 async function deployOne(c: ConsoleClient, t: Target, ctx: { config: ResolvedConfig; opts: DeployOptions; build: BuildInfo; paths: PathsConfig; approvedBy: string | null }): Promise<DeployTargetResult> {
   const { opts, build, paths } = ctx;
-  const res = baseResult(t);
+  const res: DeployTargetResult = deployResult(t, 'failed');
   let p: Prepared | undefined;
   let imported = false;
   const record = (status: HistoryRecord['status'], extra: Partial<HistoryRecord> = {}) =>
@@ -333,8 +263,7 @@ async function deployOne(c: ConsoleClient, t: Target, ctx: { config: ResolvedCon
     return res;
   } catch (e) {
     res.status = 'failed';
-    res.error = e instanceof DifyCiError ? e.oneLine() : `internal error: ${(e as Error).message}`;
-    res.errorCategory = e instanceof DifyCiError ? e.category : 'internal';
+    Object.assign(res, failure(e));
     log.error(prefixed(t.id, res.error!));
     if (e instanceof DifyCiError) {
       for (const d of e.details) {

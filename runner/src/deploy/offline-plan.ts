@@ -12,7 +12,8 @@ import type { EnvironmentConfig, ResolvedConfig } from '../config/types.js';
 import { loadTenants } from '../config/tenants.js';
 import { diffDsl, summarise } from './diff.js';
 import { normaliseDsl } from './normalise.js';
-import { errorTargetPlan, formatPlanMarkdown, unobservedTargetPlan, type TargetPlan } from './plan.js';
+import { errorTargetPlan, formatPlanMarkdown, unobservedTargetPlan } from './plan.js';
+import type { TargetPlan } from '../results/plan.js';
 import { loadDsl, parseDsl, renderDsl, type DslDoc } from './render.js';
 import { selectTargets, type Target } from './targets.js';
 

@@ -12,19 +12,12 @@
  * before this build's first deploy of it, and only while the live version is still this build's; otherwise the
  * target is `skipped` (not a failure) with a `reason`.
  *
- * Result data (`.dify-ci/results/rollback.json` → `data`):
- * ```
- * { env, authMode, approvedBy,
- *   targets: [{ env, app, tenant?, target, appId, mode, status: rolled-back|unchanged|failed,
- *               from: {versionId, hash}, to: {versionId|null, file|null, hash},
- *               versionId|null, publishedAt|null, contentHash, publishedHash, verified, backups: [],
- *               summary: ChangeSummary, diffText, warnings: [], error?, reason? }],
- *   thisBuild: null | { build, deployed: n } }      // status: rolled-back|unchanged|skipped|dry-run|failed
- * ```
+ * Result data: results/rollback.ts (RollbackReport).
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { DifyCiError, usageError } from '../core/errors.js';
+import { failure } from '../results/failure.js';
 import { log } from '../core/log.js';
 import type { AppConfig, EnvironmentConfig, PathsConfig, ResolvedConfig, TenantConfig } from '../config/types.js';
 import { updateApp } from '../dify/apps.js';
@@ -37,13 +30,15 @@ import { listAllVersions, publish, restoreVersion } from '../dify/workflows.js';
 import { backupLive, listTargetBackups, readBackup, stamp } from './backup.js';
 import { buildInfo, type BuildInfo } from './build-info.js';
 import { requireApproval, verifyLive } from './deploy.js';
-import { diffDsl, summarise, type ChangeSummary } from './diff.js';
+import { diffDsl, summarise } from './diff.js';
 import { appendHistory, readHistory } from './history.js';
 import { observe, toLiveVersion, type LiveState, type LiveVersion } from './live.js';
-import { formatPlanText, type TargetPlan } from './plan.js';
+import { formatPlanText } from './plan.js';
+import type { TargetPlan } from '../results/plan.js';
 import { loadDsl, renderDsl, toYaml, WORKFLOW_MODES } from './render.js';
 import { prefixed, resolveTarget, selectTargets, type Target } from './targets.js';
 import { runCwd } from '../core/run.js';
+import { rollbackResult, type RollbackReport, type RollbackTargetResult } from '../results/rollback.js';
 
 export interface RollbackOptions {
   /** previous (default) | <published workflow id> | <backup file>. */
@@ -63,42 +58,6 @@ export interface RollbackOptions {
   deploys?: BuildDeploys;
   /** Where this build's result files are (default paths.results); other agents' deploys arrive there (unstash). */
   results?: string;
-}
-
-export interface RollbackTargetResult {
-  env: string;
-  app: string;
-  tenant?: string;
-  target: string;
-  appId: string | null;
-  mode: string | null;
-  status: 'rolled-back' | 'unchanged' | 'skipped' | 'dry-run' | 'failed';
-  from: { versionId: string | null; hash: string | null };
-  to: { versionId: string | null; file: string | null; hash: string | null };
-  versionId: string | null;
-  publishedAt: number | null;
-  contentHash: string | null;
-  publishedHash: string | null;
-  verified: boolean | null;
-  backups: string[];
-  summary: ChangeSummary | null;
-  diffText: string | null;
-  warnings: string[];
-  error?: string;
-  errorCategory?: string;
-  /** Why a `--this-build` rollback left the target alone. */
-  reason?: string;
-}
-
-export interface RollbackReport {
-  env: string;
-  authMode: string | null;
-  approvedBy: string | null;
-  status: 'success' | 'failed';
-  targets: RollbackTargetResult[];
-  counts: { targets: number; rolledBack: number; unchanged: number; skipped: number; failed: number };
-  /** With --this-build: the build's identity and how many of the selected targets it deployed. */
-  thisBuild: { build: string; deployed: number } | null;
 }
 
 interface Chosen {
@@ -314,32 +273,9 @@ async function notOurs(c: ConsoleClient, live: LiveState, mode: string, mine: Bu
   return 'a newer deploy is live (the live config is not the one this build deployed); not rolled back';
 }
 
-function emptyResult(t: Target): RollbackTargetResult {
-  return {
-    env: t.env.key,
-    app: t.app.key,
-    ...(t.tenant ? { tenant: t.tenant.name } : {}),
-    target: t.id,
-    appId: null,
-    mode: null,
-    status: 'failed',
-    from: { versionId: null, hash: null },
-    to: { versionId: null, file: null, hash: null },
-    versionId: null,
-    publishedAt: null,
-    contentHash: null,
-    publishedHash: null,
-    verified: null,
-    backups: [],
-    summary: null,
-    diffText: null,
-    warnings: [],
-  };
-}
-
 async function rollbackOne(c: ConsoleClient, t: Target, ctx: { opts: RollbackOptions; paths: PathsConfig; build: BuildInfo; approvedBy: string | null; mine?: BuildDeploy }): Promise<RollbackTargetResult> {
   const { opts, paths, mine } = ctx;
-  const res = emptyResult(t);
+  const res = rollbackResult(t, 'failed');
   try {
     const name = t.configuredName ?? String(loadDsl(t.app.dsl).app?.name ?? t.app.key);
     const resolution = await resolveTarget(c, t, name);
@@ -458,8 +394,7 @@ async function rollbackOne(c: ConsoleClient, t: Target, ctx: { opts: RollbackOpt
     return res;
   } catch (e) {
     res.status = 'failed';
-    res.error = e instanceof DifyCiError ? e.oneLine() : `internal error: ${(e as Error).message}`;
-    res.errorCategory = e instanceof DifyCiError ? e.category : 'internal';
+    Object.assign(res, failure(e));
     log.error(prefixed(t.id, res.error!));
     if (e instanceof DifyCiError) for (const d of e.details) log.info(`  ${d}`);
     if (!(e instanceof DifyCiError) || e.category === 'auth') throw e;
@@ -502,7 +437,7 @@ export async function rollbackTargets(config: ResolvedConfig, env: EnvironmentCo
   const todo: Target[] = [];
   for (const t of targets) {
     const why = deploys ? skipBeforeLooking(deploys.targets.get(t.id)!) : null;
-    if (why) results.push(skipped(emptyResult(t), why));
+    if (why) results.push(skipped(rollbackResult(t, 'failed'), why));
     else todo.push(t);
   }
   let authMode: string | null = null;

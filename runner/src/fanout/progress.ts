@@ -5,6 +5,7 @@
  * The final failure table goes to stdout (data) and is mirrored on stderr by the caller's summary.
  */
 import { log, paint, type Colour } from '../core/log.js';
+import type { TargetRow } from '../results/target.js';
 
 const COLOUR: Record<string, Colour> = {
   deployed: 'green',
@@ -42,14 +43,8 @@ export class Progress {
   }
 }
 
-export interface TableRow {
-  target: string;
-  status: string;
-  reason: string;
-}
-
 /** A plain-text table (fixed columns, one row per line, reasons on one line and cut at 200 characters). */
-export function formatTable(rows: TableRow[], header: TableRow = { target: 'TARGET', status: 'STATUS', reason: 'REASON' }): string {
+export function formatTable(rows: TargetRow[], header: TargetRow = { target: 'TARGET', status: 'STATUS', reason: 'REASON' }): string {
   const clean = (s: string) => s.replace(/\s+/g, ' ').trim();
   const all = [header, ...rows.map((r) => ({ target: r.target, status: r.status, reason: cut(clean(r.reason), 200) }))];
   const w1 = Math.max(...all.map((r) => r.target.length));

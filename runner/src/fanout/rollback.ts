@@ -7,7 +7,8 @@ import { log } from '../core/log.js';
 import type { EnvironmentConfig, ResolvedConfig } from '../config/types.js';
 import { buildInfo } from '../deploy/build-info.js';
 import { requireApproval } from '../deploy/deploy.js';
-import { checkRollbackOptions, deploysOf, rollbackTargets, type RollbackTargetResult } from '../deploy/rollback.js';
+import { checkRollbackOptions, deploysOf, rollbackTargets } from '../deploy/rollback.js';
+import { rollbackResult, type RollbackTargetResult } from '../results/rollback.js';
 import { failure } from '../results/failure.js';
 import { runUnits } from './engine.js';
 import { loginAll, tenantLanes } from './lanes.js';
@@ -100,25 +101,5 @@ export async function rollbackTenants(config: ResolvedConfig, env: EnvironmentCo
 }
 
 function failedRollback(t: TenantTarget, e: unknown): RollbackTargetResult {
-  return {
-    env: t.target.env.key,
-    app: t.target.app.key,
-    tenant: t.lane.tenant.name,
-    target: t.target.id,
-    appId: null,
-    mode: null,
-    status: 'failed',
-    from: { versionId: null, hash: null },
-    to: { versionId: null, file: null, hash: null },
-    versionId: null,
-    publishedAt: null,
-    contentHash: null,
-    publishedHash: null,
-    verified: null,
-    backups: [],
-    summary: null,
-    diffText: null,
-    warnings: [],
-    ...failure(e),
-  };
+  return { ...rollbackResult(t.target, 'failed'), ...failure(e) };
 }

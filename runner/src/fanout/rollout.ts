@@ -2,107 +2,33 @@
  * Multi-tenant deploy in waves (gray release): deploy a wave (every target of its tenants, through the fan-out
  * engine), smoke it, check the gate, go on; on a failed gate stop, roll the wave's deployed targets back to what
  * was live before (`rollbackOnFailure`, default true) and leave the later waves alone. Wave membership comes from
- * selection/waves.ts (canaries first, then a stable hash), computed over the selected tenants before sharding, so a tenant
- * is in the same wave whatever the shard count. With one configured wave (the default `['100%']`) there is no
+ * selection/waves.ts (canaries first, then a stable hash), computed over the selected tenants before sharding, so a
+ * tenant is in the same wave whatever the shard count. With one configured wave (the default `['100%']`) there is no
  * gate: the pipeline's smoke stage tests the environment.
  *
- * Result data (`.dify-ci/results/deploy.json` → `data`), read by notify:
- * ```
- * { env, authMode, status: success|failed, dryRun, force, approvedBy, gitCommit, buildUrl,
- *   fanOut: true, gated: bool, failFast: bool, stopped: bool,
- *   tenants: { selected: n, run: n, notInWaves: n, shard: "i/n"|null },
- *   wave: null | { index, of, spec },                      // deploy --wave K: this wave only (waves: [that wave])
- *   targets: [{ env, app, tenant, target, wave,                // flat: one entry per tenant × app
- *               status: deployed|unchanged|dry-run|refused|failed|rolled-back|skipped,
- *               appId|null, name, mode, resolvedBy, changed, versionId, publishedAt, contentHash, publishedHash,
- *               verified, backups: [], summary, warnings: [], error?, errorCategory?,
- *               smoke: null | { passed, passRate, error|null, firstFailure|null },
- *               rollback: null | { status: rolled-back|unchanged|failed|not-possible, versionId|null, error? } }],
- *   waves: [{ index, spec, tenants: [names], targets: n,
- *             status: passed|failed|not-gated|skipped|empty|dry-run,
- *             counts: { deployed, unchanged, failed, refused, skipped, dryRun },
- *             gate: null | { smoke: bool, passed, failedTargets, maxFailedTargets, passRate|null, minPassRate,
- *                            reasons: [] },
- *             smokeReports: { json?, junit?, markdown?, html? },
- *             rollback: null | { rolledBack, failed, notPossible } }],
- *   counts: { targets, deployed, unchanged, failed, refused, rolledBack, skipped, dryRun },
- *   failures: [{ target, status, reason }] }              // the final table
- * ```
- * `target` is `<env>/<tenant>/<app>` (the deploy history id). A target is `rolled-back` (with `error` saying why)
- * when its wave failed the gate; `skipped` (with `error` absent, `reason` in failures) when a gate or --fail-fast
- * stopped the run before it started.
+ * Result data: results/rollout.ts (RolloutReport).
  */
 import { basename, join } from 'node:path';
-import { DifyCiError, usageError } from '../core/errors.js';
+import { DifyCiError, errorMessage, usageError } from '../core/errors.js';
+import { failure } from '../results/failure.js';
 import { log } from '../core/log.js';
 import type { EnvironmentConfig, PathsConfig, ResolvedConfig, TenantConfig } from '../config/types.js';
 import { buildInfo, type BuildInfo } from '../deploy/build-info.js';
-import { deployTargets, requireApproval, type DeployTargetResult } from '../deploy/deploy.js';
+import { deployTargets, requireApproval } from '../deploy/deploy.js';
 import { WORKFLOW_MODES } from '../deploy/render.js';
 import { rollbackTargets } from '../deploy/rollback.js';
 import { resolveApiKey } from '../smoke/keys.js';
-import type { SmokeReports } from '../smoke/outcome.js';
+import type { SmokeReports } from '../results/smoke.js';
 import { runSmoke, type SmokeOptions, type SmokeTarget } from '../smoke/runner.js';
 import { runUnits, type EngineOptions, type Job, type Unit } from './engine.js';
 import { ensureWorkspace, loginAll, tenantLanes, type LoginFailures, type TenantLane } from './lanes.js';
-import { formatTable, Progress, type TableRow } from './progress.js';
+import { formatTable, Progress } from './progress.js';
+import type { TargetRow } from '../results/target.js';
 import { tenantApiUrl, tenantTargets, type TenantTarget } from './targets.js';
 import { planWaves } from '../selection/waves.js';
 import type { Shard } from '../selection/shard.js';
-
-export type RolloutStatus = DeployTargetResult['status'] | 'rolled-back' | 'skipped';
-
-export interface RolloutTarget extends Omit<DeployTargetResult, 'status' | 'tenant'> {
-  tenant: string;
-  wave: number;
-  status: RolloutStatus;
-  smoke: { passed: boolean; passRate: number; error: string | null; firstFailure: string | null } | null;
-  rollback: { status: 'rolled-back' | 'unchanged' | 'failed' | 'not-possible'; versionId: string | null; error?: string } | null;
-}
-
-export interface WaveGate {
-  smoke: boolean;
-  passed: boolean;
-  failedTargets: number;
-  maxFailedTargets: number;
-  passRate: number | null;
-  minPassRate: number;
-  reasons: string[];
-}
-
-export interface WaveResult {
-  index: number;
-  spec: string;
-  tenants: string[];
-  targets: number;
-  status: 'passed' | 'failed' | 'not-gated' | 'skipped' | 'empty' | 'dry-run';
-  counts: { deployed: number; unchanged: number; failed: number; refused: number; skipped: number; dryRun: number };
-  gate: WaveGate | null;
-  smokeReports: SmokeReports;
-  rollback: { rolledBack: number; failed: number; notPossible: number } | null;
-}
-
-export interface RolloutReport {
-  env: string;
-  authMode: string | null;
-  status: 'success' | 'failed';
-  dryRun: boolean;
-  force: boolean;
-  approvedBy: string | null;
-  gitCommit: string | null;
-  buildUrl: string | null;
-  fanOut: true;
-  gated: boolean;
-  failFast: boolean;
-  stopped: boolean;
-  tenants: { selected: number; run: number; notInWaves: number; shard: string | null };
-  /** `deploy --wave K`: which wave of how many this run deployed (`waves` then holds that wave only); else null. */
-  wave: { index: number; of: number; spec: string } | null;
-  targets: RolloutTarget[];
-  waves: WaveResult[];
-  counts: { targets: number; deployed: number; unchanged: number; failed: number; refused: number; rolledBack: number; skipped: number; dryRun: number };
-  failures: TableRow[];
-}
+import type { RolloutReport, RolloutStatus, RolloutTarget, WaveGate, WaveGateReport, WaveResult } from '../results/rollout.js';
+import { deployResult } from '../results/deploy.js';
 
 export interface RolloutOptions {
   apps?: string;
@@ -134,35 +60,9 @@ export interface RolloutOptions {
 
 const FAILED = new Set<RolloutStatus>(['failed', 'refused']);
 
-function message(e: unknown): { error: string; errorCategory: string } {
-  if (e instanceof DifyCiError) return { error: e.oneLine(), errorCategory: e.category };
-  return { error: `internal error: ${(e as Error)?.message ?? String(e)}`, errorCategory: 'internal' };
-}
-
+/** A target of the rollout with nothing done yet. */
 function blank(t: TenantTarget, wave: number, status: RolloutStatus): RolloutTarget {
-  return {
-    env: t.target.env.key,
-    app: t.target.app.key,
-    tenant: t.lane.tenant.name,
-    target: t.target.id,
-    wave,
-    appId: null,
-    name: null,
-    mode: null,
-    resolvedBy: null,
-    status,
-    changed: false,
-    versionId: null,
-    publishedAt: null,
-    contentHash: null,
-    publishedHash: null,
-    verified: null,
-    backups: [],
-    summary: null,
-    warnings: [],
-    smoke: null,
-    rollback: null,
-  };
+  return { ...deployResult(t.target, status), tenant: t.lane.tenant.name, wave, smoke: null, rollback: null };
 }
 
 type TJob<R> = Job<R> & { t: TenantTarget };
@@ -278,7 +178,7 @@ export async function rollout(config: ResolvedConfig, env: EnvironmentConfig, op
       engine<RolloutTarget>({
         failFast: opts.failFast,
         isFailure: (x) => FAILED.has(x.status),
-        failed: (j, e) => ({ ...blank(jobTarget(j), w.index, 'failed'), ...message(e) }),
+        failed: (j, e) => ({ ...blank(jobTarget(j), w.index, 'failed'), ...failure(e) }),
         skipped: (j, why) => ({ ...blank(jobTarget(j), w.index, 'skipped'), warnings: [why] }),
         onDone: (x, j) => progress.target(jobTarget(j).key, x.status, detail(x)),
       }),
@@ -334,7 +234,7 @@ export async function rollout(config: ResolvedConfig, env: EnvironmentConfig, op
 
   const n = (s: RolloutStatus) => all.filter((x) => x.status === s).length;
   const counts = { targets: all.length, deployed: n('deployed'), unchanged: n('unchanged'), failed: n('failed'), refused: n('refused'), rolledBack: n('rolled-back'), skipped: n('skipped'), dryRun: n('dry-run') };
-  const failures: TableRow[] = all
+  const failures: TargetRow[] = all
     .filter((x) => FAILED.has(x.status) || x.status === 'rolled-back' || x.error || (x.status === 'skipped' && x.warnings.length))
     .map((x) => ({ target: `${x.tenant}/${x.app}`, status: x.status, reason: x.error ?? x.warnings[0] ?? '' }));
   const gateFailed = waves.some((w) => w.status === 'failed');
@@ -374,16 +274,6 @@ function judge(gate: WaveGate, wave: number, failedTargets: number): string {
   if (gate.passRate !== null && gate.passRate < gate.minPassRate) gate.reasons.push(`smoke pass rate ${pct(gate.passRate)} below ${pct(gate.minPassRate)}`);
   gate.passed = gate.reasons.length === 0;
   return `wave ${wave} gate ${gate.passed ? 'passed' : 'FAILED'}: ${gate.failedTargets} failed target(s)${gate.passRate !== null ? `, smoke pass rate ${pct(gate.passRate)}` : ''}${gate.passed ? '' : ` — ${gate.reasons.join('; ')}`}`;
-}
-
-export interface WaveGateReport {
-  env: string;
-  wave: { index: number; of: number; spec: string };
-  status: 'passed' | 'failed';
-  tenants: string[];
-  gate: WaveGate;
-  targets: { target: string; tenant: string; app: string; smoke: RolloutTarget['smoke'] }[];
-  smokeReports: SmokeReports;
 }
 
 /**
@@ -516,7 +406,7 @@ async function smokeWave(
       }
     } catch (e) {
       // Suite/input problems or a single target that cannot start: every target of the wave counts as failed.
-      error = message(e).error;
+      error = errorMessage(e);
       passRate = 0;
       for (const s of smokeTargets) {
         const res = byId.get(`${env.key}/${s.tenant!.name}/${s.app}`)!;
@@ -549,7 +439,7 @@ export async function keyedSmokeTargets(
     ),
     first.engine({
       isFailure: () => false,
-      failed: (_j, e) => ({ error: e instanceof DifyCiError ? e : new DifyCiError(message(e).error, 'internal', { cause: e }) }),
+      failed: (_j, e) => ({ error: e instanceof DifyCiError ? e : new DifyCiError(errorMessage(e), 'internal', { cause: e }) }),
       skipped: (_j, why) => ({ error: new DifyCiError(why, 'operation') }),
     }),
   );
@@ -624,7 +514,7 @@ async function rollbackWave(
     ),
     ctx.engine({
       isFailure: () => false,
-      failed: (_j, e) => ({ status: 'failed', versionId: null, error: message(e).error }),
+      failed: (_j, e) => ({ status: 'failed', versionId: null, error: errorMessage(e) }),
       skipped: (_j, why) => ({ status: 'failed', versionId: null, error: why }),
     }),
   );

@@ -2,11 +2,12 @@
  * Sends one run summary to each channel whose `on:` rules match. A channel that cannot deliver is that channel's
  * failure (the others still go out); with `strict` the first such failure is returned for the caller to throw.
  */
-import { DifyCiError, operationError } from '../core/errors.js';
+import { DifyCiError, errorMessage, operationError } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { mask } from '../core/mask.js';
 import type { NotifyConfig, ResolvedConfig } from '../config/types.js';
-import { NotifyError, type ChannelName, type ChannelOutcome } from './channel.js';
+import { NotifyError, type ChannelName } from './channel.js';
+import type { ChannelOutcome } from '../results/commands.js';
 import { describeFacts, matchedRules } from './rules.js';
 import type { RunSummary } from './summary.js';
 
@@ -63,8 +64,7 @@ export async function deliver(summary: RunSummary, channels: ChannelName[], o: D
       // Whatever went wrong (an unreadable report is EISDIR, a library bug a TypeError) is this channel's failed
       // delivery: the other channels still go out and the history is still written, or `fixed` breaks next build.
       const known = e instanceof NotifyError || e instanceof DifyCiError;
-      const text = e instanceof DifyCiError ? e.oneLine() : e instanceof Error ? e.message : String(e);
-      const message = mask(`${known ? '' : 'internal error: '}${text}`.replace(/\s*\n\s*/g, ' ').trim());
+      const message = mask((e instanceof NotifyError ? e.message : errorMessage(e)).replace(/\s*\n\s*/g, ' ').trim());
       if (!known && e instanceof Error && e.stack) log.debug(e.stack);
       outcomes.push({ channel: ch, status: 'failed', detail: message, matched });
       if (o.strict) {

@@ -3,7 +3,7 @@
  * result data is made from). Apart from runner.ts, so the reports need not import the runner that writes them.
  */
 import type { AppInfo, InputField } from './client.js';
-import type { TargetSummary } from './summary.js';
+import type { SmokeFigures, SmokeReports, SmokeRunData } from '../results/smoke.js';
 import type { CaseRunResult } from './types.js';
 
 export interface TargetRun {
@@ -17,18 +17,12 @@ export interface TargetRun {
   inputs?: InputField[];
   error?: { message: string; category: string };
   results: CaseRunResult[];
-  summary: TargetSummary;
+  summary: SmokeFigures;
   warnings: string[];
 }
 
-export interface SmokeReports {
-  json?: string;
-  junit?: string;
-  markdown?: string;
-  html?: string;
-}
-
-export interface SmokeRun {
+/** The run as the reports render it. */
+export interface SmokeRunModel {
   title: string;
   passed: boolean;
   passRate: number;
@@ -37,5 +31,9 @@ export interface SmokeRun {
   wallMs: number;
   targets: TargetRun[];
   reports: SmokeReports;
-  data: Record<string, unknown>;
+}
+
+/** The run and its result data (`data` in smoke.json). */
+export interface SmokeRun extends SmokeRunModel {
+  data: SmokeRunData;
 }
