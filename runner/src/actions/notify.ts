@@ -15,7 +15,8 @@ import { deliver } from '../notify/deliver.js';
 import { appendHistory, historyPath, previousEntry, readHistory, staleBefore } from '../notify/history.js';
 import { reportUrlFn, type ReportUrl } from '../notify/report-url.js';
 import { describeFacts } from '../notify/rules.js';
-import { BUILD_STATUSES, buildSummary, deriveStatus, jenkinsInfo, readResultFiles, type BuildStatus } from '../notify/summary.js';
+import { jenkinsInfo } from '../notify/jenkins.js';
+import { BUILD_STATUSES, buildSummary, deriveStatus, readResultFiles, type BuildStatus } from '../notify/summary.js';
 import type { NotifyData } from '../results/commands.js';
 import type { ActionContext } from './action.js';
 

@@ -14,10 +14,13 @@
  *
  * Result data: results/rollback.ts (RollbackReport).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import { DifyCiError, usageError } from '../core/errors.js';
 import { failure } from '../results/failure.js';
+import type { DeployTargetResult } from '../results/deploy.js';
+import { isCommand, readResults } from '../results/read.js';
+import type { RolloutTarget } from '../results/rollout.js';
 import { log } from '../core/log.js';
 import type { AppConfig, EnvironmentConfig, PathsConfig, ResolvedConfig, TenantConfig } from '../config/types.js';
 import { updateApp } from '../dify/apps.js';
@@ -140,8 +143,6 @@ export function buildIdentity(build: BuildInfo): string {
   return build.buildUrl;
 }
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const strOrNull = (v: unknown) => (typeof v === 'string' && v ? v : null);
 
 /** A target's first deploy by this build, before later records fill in what it left live. */
@@ -173,17 +174,11 @@ export function thisBuildDeploys(historyDir: string, resultsDir: string, envKey:
   // Result files (this agent's and those unstashed from other agents), oldest run first. Targets this agent's
   // history knows are already exact (versions, rollbacks); the files add only their backups and `created`.
   const known = new Set(targets.keys());
-  const runs: { startedAt: string; name: string; targets: Obj[] }[] = [];
-  for (const name of existsSync(resultsDir) ? readdirSync(resultsDir).filter((n) => n.endsWith('.json')) : []) {
-    let o: unknown;
-    try {
-      o = JSON.parse(readFileSync(join(resultsDir, name), 'utf8'));
-    } catch (e) {
-      log.debug(`${name}: not read as a result file (${(e as Error).message})`);
-      continue; // blanked before a run (difyRun), or not a result file
-    }
-    if (!isObj(o) || o.command !== 'deploy' || !isObj(o.data) || o.data.env !== envKey || o.data.buildUrl !== build) continue;
-    runs.push({ startedAt: strOrNull(o.startedAt) ?? '', name, targets: Array.isArray(o.data.targets) ? o.data.targets.filter(isObj) : [] });
+  const runs: { startedAt: string; name: string; targets: (DeployTargetResult | RolloutTarget)[] }[] = [];
+  // Blanked before a run (difyRun), or not a result file: not this build's deploy either.
+  for (const r of readResults(resultsDir, { onSkip: (file, why) => log.debug(`${basename(file)}: not read as a result file (${why})`) })) {
+    if (!isCommand(r, 'deploy') || !r.data || r.data.env !== envKey || !('buildUrl' in r.data) || r.data.buildUrl !== build) continue;
+    runs.push({ startedAt: r.startedAt ?? '', name: basename(r.file), targets: r.data.targets });
   }
   const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
   runs.sort((a, b) => cmp(a.startedAt, b.startedAt) || cmp(a.name, b.name));
@@ -201,7 +196,7 @@ export function thisBuildDeploys(historyDir: string, resultsDir: string, envKey:
         if (t.status === 'deployed') Object.assign(e, { versionId: strOrNull(t.versionId), publishedHash: strOrNull(t.publishedHash), undone: false });
         else e.undone = true; // a failed wave rolled it back (the rollout keeps the deploy's backups on the entry)
       }
-      if (Array.isArray(t.backups)) e.backups.push(...t.backups.filter((b): b is string => typeof b === 'string'));
+      if (Array.isArray(t.backups)) e.backups.push(...t.backups.filter((b) => typeof b === 'string'));
       if (t.resolvedBy === 'create' && t.status === 'deployed') e.created = true;
     }
   }

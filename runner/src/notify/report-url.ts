@@ -2,7 +2,7 @@
 import { configError } from '../core/errors.js';
 import { positionOf } from '../yaml/source.js';
 import type { NotifyConfig, ResolvedConfig } from '../config/types.js';
-import type { JenkinsInfo } from './summary.js';
+import type { JenkinsInfo } from './jenkins.js';
 import { checkNames, parseTemplate, renderNodes, TemplateSyntaxError } from './template.js';
 
 export type ReportUrl = (ctx: { reportPath?: string; jenkins: JenkinsInfo; env?: string }) => string | undefined;
