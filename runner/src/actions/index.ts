@@ -8,7 +8,7 @@ import type { Action, ActionArgs } from './action.js';
 
 type Loader = () => Promise<Action<any>>;
 
-const ACTIONS: Record<string, Loader> = {
+const ACTIONS = {
   context: async () => (await import('./context.js')).contextAction,
   config: async () => (await import('./config.js')).configAction,
   validate: async () => (await import('./validate.js')).validateAction,
@@ -21,7 +21,9 @@ const ACTIONS: Record<string, Loader> = {
   backup: async () => (await import('./backup.js')).backupAction,
   status: async () => (await import('./status.js')).statusAction,
   demo: async () => (await import('./demo.js')).demoAction,
-};
+} satisfies Record<string, Loader>;
+
+export type ActionName = keyof typeof ACTIONS;
 
 /** Loaded on a command's first ctx.config(), so commands without a configuration never load it. */
 const loadConfig: ConfigLoader<ResolvedConfig> = async (globals, io, found) => (await import('../config/load.js')).loadRunConfig(globals, io, found);
@@ -34,11 +36,10 @@ export interface CommandLine extends ActionArgs {
 }
 
 /** Runs command `name`: the result file, --json, the exit code of the run (core/command.ts). */
-export async function runAction(name: string, line: CommandLine): Promise<void> {
-  const load = ACTIONS[name];
-  if (!load) throw new Error(`no action for command '${name}' (actions/index.ts)`);
+export async function runAction(name: ActionName, line: CommandLine): Promise<void> {
   await runCommand(name, line.globals, loadConfig, async (ctx) => {
     if (line.setupError) throw line.setupError;
-    return (await load())(ctx, line.opts, { args: line.args, source: line.source });
+    const action: Action<any> = await ACTIONS[name]();
+    return action(ctx, line.opts, { args: line.args, source: line.source });
   });
 }
