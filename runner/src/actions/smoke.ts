@@ -1,6 +1,6 @@
 /**
  * `dify-ci smoke`: targets from the configuration, from every tenant (fan-out), or an ad-hoc --url; runSmoke; the
- * outcome for the result file. `--wave K` is the gate of a gray release's wave instead (fanout/rollout.ts).
+ * outcome for the result file. `--wave K` is the gate of a gray release's wave instead (fanout/gate.ts).
  */
 import { basename, extname, join, resolve } from 'node:path';
 import type { CommandOutcome } from '../core/command.js';
@@ -12,7 +12,8 @@ import type { ResponseMode } from '../smoke/types.js';
 import { runSmoke, type SmokeOptions, type SmokeTarget } from '../smoke/runner.js';
 import { renderMarkdown } from '../smoke/reports/markdown.js';
 import { formatTable } from '../fanout/progress.js';
-import { gateWave, parseWave } from '../fanout/rollout.js';
+import { gateWave } from '../fanout/gate.js';
+import { parseWave } from '../fanout/waves.js';
 import { tenantSmokeTargets } from '../fanout/smoke.js';
 import { chooseTenants, fansOut } from '../fanout/targets.js';
 import { recordSmokeReports } from './smoke-artifacts.js';

@@ -14,7 +14,7 @@ import { failure } from '../results/failure.js';
 import { runUnits } from './engine.js';
 import { loginAll, tenantLanes } from './lanes.js';
 import { Progress } from './progress.js';
-import { engineFor, jobTarget, unitsOf } from './rollout.js';
+import { engineFor, jobTarget, unitsOf } from './units.js';
 import { chooseTenants, tenantTargets, type TenantOptions, type TenantTarget } from './targets.js';
 
 export interface TenantRollbackOptions extends TenantOptions {

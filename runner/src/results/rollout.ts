@@ -4,9 +4,9 @@
  * `rolled-back` (with `error` saying why) when its wave failed the gate; `skipped` when a gate or --fail-fast
  * stopped the run before it started.
  */
-import type { DeployTargetResult } from './deploy.js';
+import { deployResult, type DeployTargetResult } from './deploy.js';
 import type { SmokeReports } from './smoke.js';
-import type { TargetRow } from './target.js';
+import type { TargetName, TargetRow } from './target.js';
 
 export type RolloutStatus = DeployTargetResult['status'] | 'rolled-back' | 'skipped';
 
@@ -23,6 +23,11 @@ export interface RolloutTarget extends Omit<DeployTargetResult<RolloutStatus>, '
   wave: number;
   smoke: GateSmoke | null;
   rollback: { status: 'rolled-back' | 'unchanged' | 'failed' | 'not-possible'; versionId: string | null; error?: string } | null;
+}
+
+/** A target of the rollout with nothing done yet (`t` names its tenant). */
+export function rolloutTarget(t: TargetName, wave: number, status: RolloutStatus): RolloutTarget {
+  return { ...deployResult(t, status), tenant: t.tenant?.name ?? '', wave, smoke: null, rollback: null };
 }
 
 export interface WaveGate {
