@@ -5,7 +5,7 @@
  * (the workspace switch); every other unit runs as soon as the limits allow. With `failFast` the first failure
  * stops the fan-out: what is running finishes, what has not started is reported as skipped.
  *
- * Requests are limited once more below this, per server, by the transport's host gate (dify/http.ts), which also
+ * Requests are limited once more below this, per server, by the transport's host gate (dify/host-gate.ts), which also
  * holds every request to a server during a 429 Retry-After.
  */
 import pLimit, { type LimitFunction } from 'p-limit';

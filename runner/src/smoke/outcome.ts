@@ -2,7 +2,7 @@
  * What a smoke run produced: per target its case results and figures (the model the four reports render and the
  * result data is made from). Apart from runner.ts, so the reports need not import the runner that writes them.
  */
-import type { AppInfo, InputField } from './client.js';
+import type { AppInfo, InputField } from './service-api.js';
 import type { SmokeFigures, SmokeReports, SmokeRunData } from '../results/smoke.js';
 import type { CaseRunResult } from './types.js';
 
