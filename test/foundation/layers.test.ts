@@ -9,7 +9,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cycles, importGraph, type Edge } from '../helpers/imports.js';
+import { calls, cycles, importGraph, type Edge } from '../helpers/imports.js';
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../runner/src');
 
@@ -80,6 +80,7 @@ describe('layers: runner/src imports point one way (docs/architecture.md)', () =
     assert.ok(edges.some((e) => e.from === 'program.ts' && e.to === 'commands/index.ts'));
     assert.ok(edges.some((e) => e.from === 'actions/index.ts' && e.to === 'actions/deploy.ts'), 'dynamic import()');
     assert.ok(edges.some((e) => e.from === 'actions/action.ts' && e.to === 'config/types.ts'), 'import type');
+    assert.ok(calls(join(SRC, 'actions/deploy.ts'), 'fansOut') && !calls(join(SRC, 'actions/deploy.ts'), 'fansIn'), 'calls');
   });
 
   it('every file is on a floor or beside, and imports only its own unit and the floors below', () => {
@@ -90,6 +91,17 @@ describe('layers: runner/src imports point one way (docs/architecture.md)', () =
     const found = cycles(files, edges).map((c) => [...c, c[0]].join(' → '));
     assert.deepEqual(found.filter((c) => !EMULATOR_CYCLES.includes(c)), []);
     assert.deepEqual(EMULATOR_CYCLES.filter((c) => !found.includes(c)), [], 'untangled: take it off EMULATOR_CYCLES');
+  });
+
+  it('only actions take the run context and decide whether to fan out', () => {
+    // core/command.ts is the run context (RunContext) and runCommand; the CLI wiring and the config loader's type
+    // need it too, the engines never.
+    const wiring = ['program.ts', 'config/load.ts'];
+    const takers = edges.filter((e) => e.to === 'core/command.ts' && !['actions', 'commands', 'core'].includes(unitOf(e.from)) && !wiring.includes(e.from));
+    assert.deepEqual(takers.map((e) => e.from), []);
+    const readers = new Set(edges.filter((e) => e.to === 'fanout/targets.ts').map((e) => e.from));
+    const deciders = [...readers].filter((f) => !f.startsWith('actions/') && calls(join(SRC, f), 'fansOut'));
+    assert.deepEqual(deciders, []);
   });
 
   it('catches an upward import, a sibling import, a stand-in reaching in and a cycle', () => {

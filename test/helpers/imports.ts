@@ -38,6 +38,19 @@ export function importGraph(root: string): { files: string[]; edges: Edge[] } {
   return { files: files.map((f) => relative(root, f).split('\\').join('/')), edges };
 }
 
+/** Whether `file` calls a function named `name` (a call expression, read with the TypeScript compiler). */
+export function calls(file: string, name: string): boolean {
+  const src = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
+  let found = false;
+  const visit = (node: ts.Node): void => {
+    if (found) return;
+    if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === name) found = true;
+    else ts.forEachChild(node, visit);
+  };
+  visit(src);
+  return found;
+}
+
 /** The import cycles among `files` (each as a path a → b → … → a), found with Tarjan's strongly connected components. */
 export function cycles(files: string[], edges: Edge[]): string[][] {
   const next = new Map<string, string[]>(files.map((f) => [f, []]));

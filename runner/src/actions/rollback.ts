@@ -10,23 +10,14 @@ import { rollbackSummary, rollbackTargets } from '../deploy/rollback.js';
 import type { RollbackTargetResult } from '../results/rollback.js';
 import { formatTable } from '../fanout/progress.js';
 import type { TargetRow } from '../results/target.js';
-import { rollbackTenants } from '../fanout/rollback.js';
+import { rollbackTenants, type TenantRollbackOptions } from '../fanout/rollback.js';
 import { fansOut } from '../fanout/targets.js';
 import { failureExit } from '../results/failure.js';
 import type { RollbackData } from '../results/rollback.js';
 import type { ActionContext } from './action.js';
 
-export interface RollbackCliOptions {
-  app?: string;
-  to?: string;
-  approvedBy?: string;
-  dryRun?: boolean;
-  thisBuild?: boolean;
-  results?: string;
-  tenants?: string;
-  tenant?: string;
-  shard?: string;
-}
+/** The rollback options; the fan-out (fanout/rollback.ts) takes them as they are. */
+export type RollbackCliOptions = TenantRollbackOptions;
 
 export async function rollbackAction(ctx: ActionContext, opts: RollbackCliOptions): Promise<CommandOutcome<RollbackData>> {
   const config = await ctx.config();

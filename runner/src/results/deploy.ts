@@ -17,7 +17,8 @@ export function deployResult<S extends string>(t: TargetName, status: S): Deploy
   return { ...targetResult(t, status), name: null, resolvedBy: null, changed: false };
 }
 
-export interface DeployReport {
+/** What every deploy says about its run, single or fanned out (RolloutReport). */
+export interface DeployRun {
   env: string;
   authMode: string | null;
   status: 'success' | 'failed';
@@ -26,6 +27,9 @@ export interface DeployReport {
   approvedBy: string | null;
   gitCommit: string | null;
   buildUrl: string | null;
+}
+
+export interface DeployReport extends DeployRun {
   targets: DeployTargetResult[];
   counts: { targets: number; deployed: number; unchanged: number; failed: number; refused: number };
 }

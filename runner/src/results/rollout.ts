@@ -4,7 +4,7 @@
  * `rolled-back` (with `error` saying why) when its wave failed the gate; `skipped` when a gate or --fail-fast
  * stopped the run before it started.
  */
-import { deployResult, type DeployTargetResult } from './deploy.js';
+import { deployResult, type DeployRun, type DeployTargetResult } from './deploy.js';
 import type { SmokeReports } from './smoke.js';
 import type { TargetName, TargetRow } from './target.js';
 
@@ -52,15 +52,7 @@ export interface WaveResult {
   rollback: { rolledBack: number; failed: number; notPossible: number } | null;
 }
 
-export interface RolloutReport {
-  env: string;
-  authMode: string | null;
-  status: 'success' | 'failed';
-  dryRun: boolean;
-  force: boolean;
-  approvedBy: string | null;
-  gitCommit: string | null;
-  buildUrl: string | null;
+export interface RolloutReport extends DeployRun {
   fanOut: true;
   gated: boolean;
   failFast: boolean;
