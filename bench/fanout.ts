@@ -39,9 +39,9 @@ else await main();
 /** The deployer: resolve the config, fan out, report wall time and peak memory on stdout. */
 async function child(dir: string): Promise<void> {
   const { resolveConfig } = await import('../runner/src/config/resolve.js');
-  const { loadTenants } = await import('../runner/src/tenants/load.js');
-  const { rollout } = await import('../runner/src/tenants/rollout.js');
-  const { Progress } = await import('../runner/src/tenants/progress.js');
+  const { loadTenants } = await import('../runner/src/config/tenants.js');
+  const { rollout } = await import('../runner/src/fanout/rollout.js');
+  const { Progress } = await import('../runner/src/fanout/progress.js');
   const { closeConsoles } = await import('../runner/src/dify/console.js');
   const environ = { ...process.env, DIFY_ADMIN_KEY: ADMIN_KEY, GIT_COMMIT: '0123456789abcdef0123456789abcdef01234567' };
   const config = resolveConfig({ configFile: join(dir, 'dify-ci.yml'), envName: 'prod', environ, cwd: dir });

@@ -16,14 +16,14 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, 'resources/dify-ci');
 const check = process.argv.includes('--check');
 
-// The source hash is the one the dev runner computes (runner/src/source-hash.ts), so both print the same.
-const { computeSourceHash } = await tsImport('../runner/src/source-hash.ts', import.meta.url);
+// The source hash is the one the dev runner computes (runner/src/core/source-hash.ts), so both print the same.
+const { computeSourceHash } = await tsImport('../runner/src/core/source-hash.ts', import.meta.url);
 const { dynamicExternals } = await tsImport('./bundle-guard.ts', import.meta.url);
 const hash = computeSourceHash(root);
 
 // The schemas the runner checks its inputs against, compiled here instead of in every runner process (see
 // runner/src/core/validators.ts): Ajv's standalone code of each definition replaces core/precompiled.ts.
-const { VALIDATORS, compileDefinition } = await tsImport('../runner/src/core/validators.ts', import.meta.url);
+const { VALIDATORS, compileDefinition } = await tsImport('../runner/src/validators.ts', import.meta.url);
 const { default: standaloneCode } = await import('ajv/dist/standalone/index.js');
 function precompiledModule() {
   const entries = Object.entries(VALIDATORS).map(([name, definition]) => {

@@ -10,7 +10,7 @@ import { configureLog, log } from './core/log.js';
 import { maskedStream } from './core/mask.js';
 import { commandExitCode, reportError, SETUP_ERROR, type GlobalOptions } from './core/command.js';
 import { currentScope, runCwd, runEnv, Scope, within, type RunIO } from './core/run.js';
-import { versionLine } from './version.js';
+import { versionLine } from './core/version.js';
 import { registerCommands } from './commands/index.js';
 
 /**

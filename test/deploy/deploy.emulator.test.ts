@@ -9,7 +9,8 @@ import { getDraft } from '../../runner/src/dify/workflows.js';
 import { createApiKey } from '../../runner/src/dify/api-keys.js';
 import { deployTargets } from '../../runner/src/deploy/deploy.js';
 import { readHistory } from '../../runner/src/deploy/history.js';
-import { prepareTarget, toTargetPlan, type PlanFile } from '../../runner/src/deploy/plan.js';
+import { prepareTarget, toTargetPlan } from '../../runner/src/deploy/plan.js';
+import type { PlanFile } from '../../runner/src/results/plan.js';
 import { selectTargets } from '../../runner/src/deploy/targets.js';
 import { assertNoCanary, CANARY, freshClients, project, useEmulatorProject } from './helpers.js';
 

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { diffDsl, summarise, unifiedDiff } from '../../runner/src/deploy/diff.js';
 import { normaliseDsl } from '../../runner/src/deploy/normalise.js';
-import { formatPlanMarkdown, formatPlanText, type TargetPlan } from '../../runner/src/deploy/plan.js';
+import { formatPlanMarkdown, formatPlanText } from '../../runner/src/deploy/plan.js';
+import type { TargetPlan } from '../../runner/src/results/plan.js';
 import { loadDsl } from '../../runner/src/deploy/render.js';
 
 const FIX = join(import.meta.dirname, 'fixtures');

@@ -12,7 +12,8 @@ import { getConsole, type ConsoleClient } from '../../runner/src/dify/console.js
 import { exportDsl } from '../../runner/src/dify/export.js';
 import { importDsl } from '../../runner/src/dify/imports.js';
 import { getPublished, listAllVersions, publish } from '../../runner/src/dify/workflows.js';
-import { deployTargets, type DeployTargetResult } from '../../runner/src/deploy/deploy.js';
+import { deployTargets } from '../../runner/src/deploy/deploy.js';
+import type { DeployTargetResult } from '../../runner/src/results/deploy.js';
 import { readHistory } from '../../runner/src/deploy/history.js';
 import { contentHash } from '../../runner/src/deploy/normalise.js';
 import { parseDsl } from '../../runner/src/deploy/render.js';

@@ -6,19 +6,9 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  backoffDelay,
-  decideRetry,
-  DEFAULT_RETRY,
-  DifyRequestError,
-  hostGate,
-  httpError,
-  parseRetryAfter,
-  proxyFor,
-  resetHostGates,
-  Transport,
-  type TransportOptions,
-} from '../../runner/src/dify/http.js';
+import { hostGate, resetHostGates } from '../../runner/src/dify/host-gate.js';
+import { DifyRequestError, httpError, proxyFor, Transport, type TransportOptions } from '../../runner/src/dify/http.js';
+import { backoffDelay, decideRetry, DEFAULT_RETRY, parseRetryAfter } from '../../runner/src/dify/retry.js';
 import { connectProxy } from '../helpers/proxy.js';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse, n: number) => void;

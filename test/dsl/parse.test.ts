@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { MAX_DSL_BYTES, firstInvalidUtf8, parseDslBuffer, parseDslFile, parseDslText } from '../../runner/src/dsl/parse.js';
-import { parseSource } from '../../runner/src/yaml/source.js';
+import { parseSource } from '../../runner/src/core/source.js';
 import { check, fixture, ids } from './helpers.js';
 
 const MINI = `app:

@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { runContext } from '../../runner/src/commands/context.js';
+import { contextAction } from '../../runner/src/actions/context.js';
 import { buildContext, lockKey } from '../../runner/src/config/context.js';
 import { resolveConfig } from '../../runner/src/config/resolve.js';
 import { NeedsTrustedFile, TRUSTED_DIR_VAR } from '../../runner/src/config/trusted.js';
@@ -16,8 +16,8 @@ import type { RunContext } from '../../runner/src/core/command.js';
 import { appendHistory, type HistoryRecord } from '../../runner/src/deploy/history.js';
 import { offlinePlan } from '../../runner/src/deploy/offline-plan.js';
 import { goodBuildsSince } from '../../runner/src/deploy/promotion.js';
-import { loadTenants } from '../../runner/src/tenants/load.js';
-import { versionLine } from '../../runner/src/version.js';
+import { loadTenants } from '../../runner/src/config/tenants.js';
+import { versionLine } from '../../runner/src/core/version.js';
 import { ROOT, tempProject } from '../helpers/cli.js';
 
 const TRUSTED_CONFIG = `apps:
@@ -56,7 +56,7 @@ function copyTrusted(trusted: string, rel: string, text: string): void {
 }
 
 /** A RunContext over resolveConfig in `cwd` with `environ`, as runCommand builds it for the CLI. */
-function stubContext(cwd: string, environ: NodeJS.ProcessEnv): RunContext {
+function stubContext(cwd: string, environ: NodeJS.ProcessEnv): RunContext<ResolvedConfig> {
   let cfg: Promise<ResolvedConfig> | undefined;
   return {
     command: 'context',
@@ -78,13 +78,13 @@ describe('untrusted builds read configuration only through readTrusted (issue 14
     const trusted = join(ws, '.trusted');
     const environ = env({ [TRUSTED_DIR_VAR]: trusted, CHANGE_ID: '42' });
     assert.throws(() => resolveConfig({ cwd: ws, environ }), (e: unknown) => e instanceof NeedsTrustedFile && e.path === 'dify-ci.yml');
-    const first = await runContext(stubContext(ws, environ), { step: 'pipeline' }, environ);
+    const first = await contextAction(stubContext(ws, environ), { step: 'pipeline' });
     assert.deepEqual(first.data, { untrusted: true, needsTrusted: ['dify-ci.yml'] });
 
     copyTrusted(trusted, 'dify-ci.yml', TRUSTED_CONFIG);
     const cfg = resolveConfig({ cwd: ws, environ });
     assert.equal(cfg.environments.staging!.url, 'https://dify-staging.example.com', 'the target branch\'s config, not the PR\'s');
-    const data = (await runContext(stubContext(ws, environ), { step: 'notify' }, environ)).data as any;
+    const data = (await contextAction(stubContext(ws, environ), { step: 'notify' })).data as any;
     assert.equal(data.untrusted, true);
     assert.equal(data.version, await versionLine(), 'the log line difyPipeline echoes');
     assert.deepEqual(data.credentials, [], 'an untrusted build binds nothing, not even what the trusted config names');
@@ -95,7 +95,7 @@ describe('untrusted builds read configuration only through readTrusted (issue 14
       const text = name.endsWith('.json') ? JSON.stringify({ apps: { bot: { dsl: 'bot.yml' } }, environments: { staging: { url: 'https://x.example', auth: { mode: 'token', tokenEnv: 'T' } } } }) : TRUSTED_CONFIG;
       const ws = tempProject({ [name]: text });
       const environ = env({ [TRUSTED_DIR_VAR]: join(ws, '.trusted') });
-      assert.deepEqual((await runContext(stubContext(ws, environ), { step: 'validate' }, environ)).data, { untrusted: true, needsTrusted: [name] });
+      assert.deepEqual((await contextAction(stubContext(ws, environ), { step: 'validate' })).data, { untrusted: true, needsTrusted: [name] });
       copyTrusted(join(ws, '.trusted'), name, text);
       assert.equal(resolveConfig({ cwd: ws, environ }).file, join(ws, name));
     });
@@ -109,7 +109,7 @@ describe('untrusted builds read configuration only through readTrusted (issue 14
     const trusted = join(ws, '.trusted');
     copyTrusted(trusted, 'dify-ci.yml', config);
     const environ = env({ [TRUSTED_DIR_VAR]: trusted });
-    assert.deepEqual((await runContext(stubContext(ws, environ), { step: 'pipeline' }, environ)).data, { untrusted: true, needsTrusted: ['fleet/customers.csv'] });
+    assert.deepEqual((await contextAction(stubContext(ws, environ), { step: 'pipeline' })).data, { untrusted: true, needsTrusted: ['fleet/customers.csv'] });
     copyTrusted(trusted, 'fleet/customers.csv', goodTenants);
     const cfg = resolveConfig({ cwd: ws, environ });
     assert.deepEqual(loadTenants(cfg).map((t) => [t.name, t.auth]), [['acme', undefined]]);

@@ -6,7 +6,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareVersions, nextSteps, releaseFiles } from '../../scripts/release.mjs';
-import { VERSION, versionLine } from '../../runner/src/version.js';
+import { VERSION, versionLine } from '../../runner/src/core/version.js';
 import { ROOT, tempProject } from '../helpers/cli.js';
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };

@@ -41,7 +41,7 @@ function gen(args: string[]) {
   return spawnSync(process.execPath, [generator, ...args], { encoding: 'utf8' });
 }
 
-describe('step docs (docs/steps.yml → vars/*.txt, jenkins-shared-library.md)', () => {
+describe('step docs (docs/steps.yml → vars/*.txt, jenkins-shared-library.md, commands/spec.ts)', () => {
   it('the committed help pages and reference are what the generator writes', () => {
     const r = gen(['--check', '--root', root]);
     assert.equal(r.status, 0, r.stderr);
@@ -56,6 +56,8 @@ describe('step docs (docs/steps.yml → vars/*.txt, jenkins-shared-library.md)',
       cpSync(join(root, 'jenkins-shared-library.md'), join(tmp, 'jenkins-shared-library.md'));
       mkdirSync(join(tmp, 'runner/src/config'), { recursive: true });
       cpSync(join(root, 'runner/src/config/pipeline-options.ts'), join(tmp, 'runner/src/config/pipeline-options.ts'));
+      mkdirSync(join(tmp, 'runner/src/commands'), { recursive: true });
+      cpSync(join(root, 'runner/src/commands/spec.ts'), join(tmp, 'runner/src/commands/spec.ts'));
       writeFileSync(join(tmp, 'vars/difyDeploy.txt'), 'hand-edited\n');
       const stale = gen(['--check', '--root', tmp]);
       assert.equal(stale.status, 1);

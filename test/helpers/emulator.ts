@@ -2,7 +2,7 @@
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../runner/src/emulator/index.js';
 import { clearSecrets } from '../../runner/src/core/mask.js';
 import { closeConsoles } from '../../runner/src/dify/console.js';
-import { resetHostGates } from '../../runner/src/dify/http.js';
+import { resetHostGates } from '../../runner/src/dify/host-gate.js';
 
 /** Drops the cached console sessions and the per-host request gates, so each test starts with new clients. */
 export function freshClients(): void {

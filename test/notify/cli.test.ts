@@ -107,7 +107,7 @@ describe('notify: the CLI end to end', function () {
 
     // Build 43 in the same workspace: only smoke ran again; deploy.json etc. are left over from build 42.
     await new Promise((r) => setTimeout(r, 20));
-    writeFresh(dir, { 'smoke.json': resultFile('smoke', 'success', { summary: 'all passed', counts: { passed: 20, failed: 0 }, data: { passRate: 1, p95Ms: 800 } }) });
+    writeFresh(dir, { 'smoke.json': resultFile('smoke', 'success', { summary: 'all passed', counts: { passed: 20, failed: 0 }, data: { passRate: 1, totals: { runsPassed: 20, runsFailed: 0 }, latencyMs: { p95: 800 } } }) });
     const r2 = await runCli(['notify', '--env', 'production', '--status', 'success'], dir, env('43'));
     assert.equal(r2.code, 0, r2.stderr);
     assert.match(r2.stderr, /ignoring .*deploy\.json: left over from an earlier build/);

@@ -58,7 +58,7 @@ describe('notify: email over SMTP (smtp-server on loopback)', () => {
     assert.equal(m.parsed.subject, '❌ [dify-ci] support-bot, faq-bot → production failed (#42)');
     const text = m.parsed.text ?? '';
     const html = String(m.parsed.html);
-    assert.match(text, /Deployed \(1 changed of 2\):\n {2}- support-bot → production: success, version wf-2024-0042/);
+    assert.match(text, /Deployed \(1 changed of 2\):\n {2}- support-bot → production: deployed, version wf-2024-0042/);
     assert.match(text, /Smoke tests: pass rate 90\.0% \(18\/20\), p95 1830 ms/);
     assert.match(text, /Rollback: rolled back 1 target/);
     assert.match(html, /<a href="https:\/\/jenkins\.example\.com\/job\/x\/42\/">dify\/support-bot #42<\/a>/);

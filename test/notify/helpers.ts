@@ -35,28 +35,34 @@ export function resultFile(command: string, status: string, extra: Record<string
   };
 }
 
+/** A plan or deploy change summary (results/changes.ts) with these counts, the others 0. */
+export function changeSummary(counts: Record<string, number | boolean> = {}): Record<string, number | boolean> {
+  const zero = { nodesAdded: 0, nodesRemoved: 0, nodesChanged: 0, edgesChanged: 0, promptChanges: 0, modelChanges: 0, envVarChanges: 0, secretChanges: 0, conversationVarChanges: 0, featureChanges: 0, appChanges: 0, otherChanges: 0 };
+  return { changed: Object.values(counts).some((v) => v !== 0 && v !== false), create: false, ...zero, ...counts };
+}
+
 /** A failed production deploy: one target changed, one failed with the canary in its error, a rollback. */
 export function failedRunFixture(): Record<string, Record<string, unknown>> {
+  const planned = (app: string, action: string, counts: Record<string, number>) => ({ env: 'production', app, target: `production/${app}`, action, changed: action !== 'noop', summary: changeSummary(counts) });
   return {
     'validate.json': resultFile('validate', 'success', { summary: '2 DSL files valid', counts: { errors: 0, warnings: 2 } }, 1),
     'plan.json': resultFile('plan', 'changes', {
       summary: '2 targets change',
       data: {
-        targets: [
-          { app: 'support-bot', env: 'production', changes: { summary: 'prompt of node llm-1 changed; model gpt-4o → gpt-4.1' } },
-          { app: 'faq-bot', env: 'production', changes: { added: 1, modified: 2, removed: 0 } },
-          { app: 'docs-bot', env: 'production', changes: 'no changes' },
-        ],
+        env: 'production',
+        changed: 2,
+        targets: [planned('support-bot', 'update', { promptChanges: 1, modelChanges: 1 }), planned('faq-bot', 'update', { nodesAdded: 1, nodesChanged: 2 }), planned('docs-bot', 'noop', {})],
       },
     }, 2),
     'deploy.json': resultFile('deploy', 'failed', {
       summary: '1 of 2 targets failed',
-      counts: { changed: 1, failed: 1 },
+      counts: { targets: 2, deployed: 1, unchanged: 0, failed: 1, refused: 0 },
       error: null,
       data: {
+        env: 'production',
         targets: [
-          { env: 'production', app: 'support-bot', appId: 'a-1', versionId: 'wf-2024-0042', contentHash: 'sha256:0123456789abcdef0123', changed: true, status: 'success' },
-          { env: 'production', app: 'faq-bot', appId: 'a-2', changed: false, status: 'failed', error: `import failed: key ${CANARY} rejected <!channel>` },
+          { env: 'production', app: 'support-bot', target: 'production/support-bot', appId: 'a-1', versionId: 'wf-2024-0042', contentHash: 'sha256:0123456789abcdef0123', changed: true, status: 'deployed' },
+          { env: 'production', app: 'faq-bot', target: 'production/faq-bot', appId: 'a-2', changed: false, status: 'failed', error: `import failed: key ${CANARY} rejected <!channel>` },
         ],
       },
     }, 3),
@@ -65,15 +71,23 @@ export function failedRunFixture(): Record<string, Record<string, unknown>> {
       counts: { passed: 18, failed: 2 },
       artifacts: [{ path: '.dify-ci/reports/smoke.html', kind: 'html' }, { path: '.dify-ci/reports/smoke.xml', kind: 'junit' }],
       data: {
-        runs: [
-          { app: 'support-bot', env: 'production', passRate: 0.9, latency: { p50: 420, p95: 1830 }, cases: { passed: 9, failed: 1 }, reports: { html: '.dify-ci/reports/smoke.html' } },
-          { app: 'faq-bot', env: 'production', passRate: 90, p50Ms: 300, p95Ms: 900, passed: 9, failed: 1 },
+        passed: false,
+        passRate: 0.9,
+        totals: { runs: 20, runsPassed: 18, runsFailed: 2 },
+        latencyMs: { p50: 420, p95: 1830 },
+        targets: [
+          { app: 'support-bot', env: 'production', passed: false, passRate: 0.9, runs: { total: 10, passed: 9, failed: 1 }, latencyMs: { p50: 420, p95: 1830 }, failures: [] },
+          { app: 'faq-bot', env: 'production', passed: false, passRate: 0.9, runs: { total: 10, passed: 9, failed: 1 }, latencyMs: { p50: 300, p95: 900 }, failures: [] },
         ],
+        reports: { html: '.dify-ci/reports/smoke.html' },
       },
     }, 4),
     'rollback.json': resultFile('rollback', 'success', {
       summary: 'rolled back 1 target to the previous version',
-      data: { targets: [{ app: 'support-bot', env: 'production', versionId: 'wf-2024-0041', status: 'success' }] },
+      data: {
+        env: 'production',
+        targets: [{ app: 'support-bot', env: 'production', target: 'production/support-bot', status: 'rolled-back', from: { versionId: 'wf-2024-0042' }, to: { versionId: 'wf-2024-0041', file: null }, versionId: 'wf-2024-0043' }],
+      },
     }, 5),
   };
 }

@@ -74,7 +74,7 @@ describe('notify: Slack Web API (local stand-in for slack.com/api)', () => {
     const all = texts(blocks);
     assert.match(all, /\*Environment\*\\nproduction/);
     assert.match(all, /✅ support-bot → production → `wf-2024-0042`/);
-    assert.match(all, /\*What changed\*\\n• support-bot → production: prompt of node llm-1 changed; model gpt-4o → gpt-4.1/);
+    assert.match(all, /\*What changed\*\\n• support-bot → production: 1 prompt changes, 1 model changes/);
     assert.match(all, /pass rate \*90\.0%\* \(18\/20\) · p95 1830 ms/);
     assert.match(all, /:rewind: \*Rollback\* done: rolled back 1 target/);
     assert.match(all, /support-bot → production → `wf-2024-0041`/);

@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import { matchedRules } from '../../runner/src/notify/rules.js';
-import { buildSummary, deriveStatus, jenkinsInfo, readResultFiles } from '../../runner/src/notify/summary.js';
+import { jenkinsInfo } from '../../runner/src/notify/jenkins.js';
+import { buildSummary, deriveStatus, readResultFiles } from '../../runner/src/notify/summary.js';
 import { failedRunFixture, resultFile, tempDir, writeResults } from './helpers.js';
 
 describe('notify: run summary from result files', () => {
@@ -26,10 +27,10 @@ describe('notify: run summary from result files', () => {
     assert.deepEqual(
       s.changes.map((c) => [c.app, c.text]),
       [
-        ['support-bot', 'prompt of node llm-1 changed; model gpt-4o → gpt-4.1'],
-        ['faq-bot', '1 added, 2 modified'],
+        ['support-bot', '1 prompt changes, 1 model changes'],
+        ['faq-bot', '1 nodes added, 2 nodes changed'],
       ],
-      'counts become text; "no changes" is left out',
+      'counts become text; a target without changes is left out',
     );
     assert.equal(s.smoke?.passRate, 0.9);
     assert.equal(s.smoke?.p95Ms, 1830, 'the slowest run is the headline p95');
@@ -108,9 +109,9 @@ describe('notify: run summary from result files', () => {
       'broken.json': '{"command": ',
       'list.json': '[1,2]',
       'other.json': '{"hello": "world"}',
-      'deploy.json': resultFile('deploy', 'success', { counts: { changed: 2 }, data: { targets: 'not a list' } }),
+      'deploy.json': resultFile('deploy', 'success', { counts: { deployed: 2 }, data: { targets: 'not a list' } }),
       'plan.json': resultFile('plan', 'changes', { data: { targets: [42, null, { app: 'x', changes: { summary: '' } }] } }),
-      'smoke.json': resultFile('smoke', 'success', { data: { passRate: 97.5, p95: 2100 } }),
+      'smoke.json': resultFile('smoke', 'success', { data: { passRate: 0.975, latencyMs: { p95: 2100 } } }),
       'rollback.json': resultFile('rollback', 'error', { summary: 'rollback crashed', error: { message: 'no backup for x', category: 'operation', exitCode: 1 } }),
     });
     const skipped: string[] = [];
@@ -118,9 +119,9 @@ describe('notify: run summary from result files', () => {
     assert.equal(skipped.length, 3, skipped.join('\n'));
     const s = buildSummary({ status: 'failure', results, environ: {} });
     assert.equal(s.targets.length, 0);
-    assert.equal(s.changed, true, 'counts.changed says something was deployed');
+    assert.equal(s.changed, true, 'counts.deployed says something was deployed');
     assert.deepEqual(s.changes, []);
-    assert.equal(s.smoke?.passRate, 0.975, 'a percentage is read as one');
+    assert.equal(s.smoke?.passRate, 0.975, 'a smoke result without targets still has its figures');
     assert.equal(s.smoke?.p95Ms, 2100);
     assert.deepEqual(s.smoke?.runs, []);
     assert.equal(s.rollback?.ok, false);

@@ -4,7 +4,8 @@
  * case; an SSE `error` event after HTTP 200 (dify-api.md §7.5) is a failure that carries Dify's code and message.
  */
 import { strict as assert } from 'node:assert';
-import { runSmoke, type SmokeOptions, type SmokeRun } from '../../runner/src/smoke/runner.js';
+import type { SmokeRun } from '../../runner/src/smoke/outcome.js';
+import { runSmoke, type SmokeOptions } from '../../runner/src/smoke/runner.js';
 import { parseSuiteText } from '../../runner/src/smoke/suite.js';
 import type { CaseRunResult } from '../../runner/src/smoke/types.js';
 import { chatDsl, EmulatorApps } from './emulator-apps.js';

@@ -1,9 +1,10 @@
 /** The tenant fan-out against the emulator over real HTTP: sessions, workspaces, limits, backoff, shards, resume. */
 import assert from 'node:assert/strict';
 import { getConsole } from '../../runner/src/dify/console.js';
-import { rollout, type RolloutReport } from '../../runner/src/tenants/rollout.js';
-import { Progress } from '../../runner/src/tenants/progress.js';
-import { chooseTenants } from '../../runner/src/tenants/targets.js';
+import { rollout } from '../../runner/src/fanout/rollout.js';
+import type { RolloutReport } from '../../runner/src/results/rollout.js';
+import { Progress } from '../../runner/src/fanout/progress.js';
+import { chooseTenants } from '../../runner/src/fanout/targets.js';
 import { freshClients } from '../deploy/helpers.js';
 import { useEmulator } from '../helpers/emulator.js';
 import { ADMIN_KEY, allTenants, publishedIn, routeCount, tenantName, tenantProject, type TenantProject } from './helpers.js';

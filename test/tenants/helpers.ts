@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Emulator } from '../../runner/src/emulator/index.js';
 import { resolveConfig } from '../../runner/src/config/resolve.js';
 import type { ResolvedConfig } from '../../runner/src/config/types.js';
-import { loadTenants } from '../../runner/src/tenants/load.js';
+import { loadTenants } from '../../runner/src/config/tenants.js';
 import { environmentYaml, FIX, PASSWORD_AUTH } from '../deploy/helpers.js';
 
 export const ADMIN_KEY = 'dify-ci-admin-key-for-tenant-tests';

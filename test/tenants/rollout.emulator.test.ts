@@ -1,8 +1,9 @@
 /** Gray release against the emulator: waves, the smoke gate, and the rollback of a failed wave. */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { rollout, type RolloutReport } from '../../runner/src/tenants/rollout.js';
-import { Progress } from '../../runner/src/tenants/progress.js';
+import { rollout } from '../../runner/src/fanout/rollout.js';
+import type { RolloutReport } from '../../runner/src/results/rollout.js';
+import { Progress } from '../../runner/src/fanout/progress.js';
 import { freshClients } from '../deploy/helpers.js';
 import { useEmulator } from '../helpers/emulator.js';
 import { allTenants, publishedIn, routeCount, tenantProject, type TenantProject } from './helpers.js';
@@ -107,7 +108,7 @@ describe('tenants: waves against the emulator', () => {
   it('the gate tolerates what maxFailedTargets and minPassRate allow', async () => {
     const p = tenantProject(emu(), { tenants: 4, rollout: `rollout:\n  waves: ['50%', '100%']\n  gate: {smoke: true, maxFailedTargets: 1, minPassRate: 0.5}\n` });
     const cfg = p.config();
-    const waves = (await import('../../runner/src/tenants/waves.js')).planWaves(allTenants(p), cfg.rollout.waves);
+    const waves = (await import('../../runner/src/selection/waves.js')).planWaves(allTenants(p), cfg.rollout.waves);
     emu().setScript([{ workspace: p.workspaces.get(waves[0]!.members[0]!.name)!, nodeFailure: 'LLM' }]);
     const r = await run(p);
     assert.deepEqual(r.waves.map((w) => w.status), ['passed', 'passed']);

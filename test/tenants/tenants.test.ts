@@ -2,10 +2,10 @@ import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import { resolveConfig } from '../../runner/src/config/resolve.js';
 import { DifyCiError } from '../../runner/src/core/errors.js';
-import { loadTenants } from '../../runner/src/tenants/load.js';
-import { selectTenants } from '../../runner/src/tenants/select.js';
-import { planWaves, waveOrder } from '../../runner/src/tenants/waves.js';
-import { applyShard, parseShard } from '../../runner/src/tenants/shard.js';
+import { loadTenants } from '../../runner/src/config/tenants.js';
+import { selectTenants } from '../../runner/src/selection/tenants.js';
+import { planWaves, waveOrder } from '../../runner/src/selection/waves.js';
+import { applyShard, parseShard } from '../../runner/src/selection/shard.js';
 import type { TenantConfig } from '../../runner/src/config/types.js';
 import { tempProject } from '../helpers/cli.js';
 

@@ -9,8 +9,8 @@ import { bindingsFor, type CredentialBinding, type Step } from './credentials.js
 import schema from './config.schema.json' with { type: 'json' };
 import { GROOVY_OPTIONS, PIPELINE_OPTIONS } from './pipeline-options.js';
 import { isUntrusted } from './trusted.js';
-import { loadTenants } from '../tenants/load.js';
-import { planWaves } from '../tenants/waves.js';
+import { loadTenants } from './tenants.js';
+import { planWaves } from '../selection/waves.js';
 import type { EnvironmentConfig, ResolvedConfig, TenantConfig } from './types.js';
 
 export interface StepContext {

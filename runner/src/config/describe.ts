@@ -1,7 +1,7 @@
 /** The resolved configuration as plain data, with each secret variable shown as *** (set) or (unset). */
 import { relative } from 'node:path';
 import { allSecretVars } from './credentials.js';
-import { loadTenants } from '../tenants/load.js';
+import { loadTenants } from './tenants.js';
 import type { ResolvedConfig } from './types.js';
 import { runEnv } from '../core/run.js';
 

@@ -8,9 +8,11 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import { configError, DifyCiError } from '../core/errors.js';
 import type { ValidateFunction } from '../core/ajv.js';
 import { validatorFor } from '../core/validators.js';
+import { CONFIG_SCHEMAS } from './schemas.js';
 import { schemaProblems } from '../core/schema-errors.js';
 import { formatPosition } from '../core/errors.js';
-import { parseSource, positionOf, type SourceDoc } from '../yaml/source.js';
+import { positionOf, type SourceDoc } from '../yaml/source.js';
+import { parseSource } from '../core/source.js';
 import { configFileExists, readConfigText, trustedSource, type TrustedSource } from './trusted.js';
 import type {
   AppConfig,
@@ -57,7 +59,7 @@ export const ENV_OVERRIDES = {
 } as const;
 
 function validateSchema(): ValidateFunction {
-  return validatorFor('config');
+  return validatorFor('config', CONFIG_SCHEMAS.config);
 }
 
 /**
@@ -301,14 +303,4 @@ export function requireEnv(config: ResolvedConfig): EnvironmentConfig {
     throw new DifyCiError(`choose an environment with --env (one of: ${Object.keys(config.environments).join(', ')})`, 'usage');
   }
   return config.env;
-}
-
-/** Apps selected with --app (comma-separated), or all. */
-export function selectApps(config: ResolvedConfig, appOpt?: string): AppConfig[] {
-  if (!appOpt) return Object.values(config.apps);
-  return appOpt.split(',').map((k) => {
-    const a = config.apps[k.trim()];
-    if (!a) throw new DifyCiError(`unknown app '${k}' (known: ${Object.keys(config.apps).join(', ')})`, 'usage');
-    return a;
-  });
 }

@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { DifyCiError, configError } from '../core/errors.js';
 import { runCwd, runEnv } from '../core/run.js';
-import { decodeUtf8, displayPath, readSourceFile } from '../yaml/source.js';
+import { decodeUtf8, displayPath, readSourceFile } from '../core/source.js';
 
 export const TRUSTED_DIR_VAR = 'DIFY_CI_TRUSTED_DIR';
 

@@ -3,12 +3,11 @@
  * through here, so every command behaves the same for Jenkins.
  */
 import { relative, resolve } from 'node:path';
-import { DifyCiError, ExitCode, categoryOf, exitCodeFor, formatPosition, type ExitCodeValue } from './errors.js';
+import { DifyCiError, ExitCode, categoryOf, errorMessage, exitCodeFor, type ExitCodeValue } from './errors.js';
 import { isVerbose, log } from './log.js';
-import { mask, registerSecretsFromEnv } from './mask.js';
+import { mask } from './mask.js';
 import { defaultResultPath, writeResult, type Artifact, type CommandResult, type ResultStatus } from './result.js';
 import { currentScope, type RunIO } from './run.js';
-import type { ResolvedConfig } from '../config/types.js';
 
 /** Where the CLI parks an error found before the action runs (bad step parameters), for runCommand to report. */
 export const SETUP_ERROR = Symbol('dify-ci.setupError');
@@ -22,24 +21,31 @@ export interface GlobalOptions {
   color?: boolean;
 }
 
-export interface CommandOutcome {
+/** What an action returns; `data` is its command's typed result data (results/commands.ts). */
+export interface CommandOutcome<D extends object = object> {
   status?: ResultStatus;
   summary: string;
   counts?: Record<string, number>;
   artifacts?: Artifact[];
-  data?: Record<string, unknown>;
+  data?: D;
   exitCode?: ExitCodeValue;
   /** Data printed on stdout when --json is not given (plans, tables, YAML). */
   stdout?: string;
 }
 
-export interface RunContext {
+/**
+ * Loads the run's configuration. Given by the caller (config/load.ts), so core knows nothing of its shape; calls
+ * `found(resultsDir)` as soon as it knows where result files go, so a later failure is still written there.
+ */
+export type ConfigLoader<C> = (globals: GlobalOptions, io: RunIO, found: (resultsDir: string) => void) => Promise<C>;
+
+export interface RunContext<C> {
   command: string;
   globals: GlobalOptions;
   /** The run's streams (masked), environment and working directory. */
   io: RunIO;
-  /** The resolved configuration (loaded once; registers every secret for masking). */
-  config(): Promise<ResolvedConfig>;
+  /** The configuration, loaded once on first use (registers every secret for masking). */
+  config(): Promise<C>;
   artifact(path: string, kind: string): void;
 }
 
@@ -60,28 +66,25 @@ function relPath(p: string, cwd: string): string {
   return r.startsWith('..') ? p : r;
 }
 
-export async function runCommand(command: string, globals: GlobalOptions, fn: (ctx: RunContext) => Promise<CommandOutcome>): Promise<ExitCodeValue> {
+export async function runCommand<C>(
+  command: string,
+  globals: GlobalOptions,
+  loadConfig: ConfigLoader<C>,
+  fn: (ctx: RunContext<C>) => Promise<CommandOutcome>,
+): Promise<ExitCodeValue> {
   const startedAt = new Date().toISOString();
   const io = currentScope().io;
   const artifacts: Artifact[] = [];
-  let configPromise: Promise<ResolvedConfig> | null = null;
+  let configPromise: Promise<C> | null = null;
   let resultsDir: string | undefined;
-  const ctx: RunContext = {
+  const ctx: RunContext<C> = {
     command,
     globals,
     io,
     config() {
-      configPromise ??= (async () => {
-        const { resolveConfig, selectEnvironment } = await import('../config/resolve.js');
-        const { allSecretVars } = await import('../config/credentials.js');
-        const { loadTenants } = await import('../tenants/load.js');
-        const cfg = resolveConfig({ configFile: globals.config, envName: '', environ: io.env, cwd: io.cwd });
-        registerSecretsFromEnv(allSecretVars(cfg, loadTenants(cfg)).map((v) => v.env), io.env);
-        resultsDir = cfg.paths.results;
-        const envName = globals.env ?? io.env.DIFY_CI_ENV;
-        if (envName) selectEnvironment(cfg, envName, io.env);
-        return cfg;
-      })();
+      configPromise ??= loadConfig(globals, io, (dir) => {
+        resultsDir = dir;
+      });
       return configPromise;
     },
     artifact(path, kind) {
@@ -110,7 +113,7 @@ export async function runCommand(command: string, globals: GlobalOptions, fn: (c
     if (!globals.json && outcome.stdout) io.stdout.write(outcome.stdout.endsWith('\n') ? outcome.stdout : outcome.stdout + '\n');
   } catch (err) {
     reportError(err);
-    const message = err instanceof DifyCiError ? err.oneLine() : `internal error: ${(err as Error)?.message ?? String(err)}`;
+    const message = errorMessage(err);
     result = {
       command,
       status: 'error',
@@ -141,9 +144,8 @@ export function reportError(err: unknown): void {
     for (const d of err.details) stderr.write(`  ${mask(d)}\n`);
     if (err.position?.path && !err.oneLine().includes(err.position.path)) log.debug(`  at ${err.position.path}`);
     if (isVerbose() && err.cause) log.debug(String((err.cause as Error)?.stack ?? err.cause));
-    void formatPosition;
   } else {
-    log.error(`internal error: ${(err as Error)?.message ?? String(err)}`);
+    log.error(errorMessage(err));
     if (isVerbose()) stderr.write(mask(String((err as Error)?.stack ?? '')) + '\n');
     else stderr.write('  (this is a bug in dify-ci; run with --verbose for details and report it)\n');
   }

@@ -2,6 +2,11 @@
  * Exit codes and error categories shared by every command. The numbers are part of the public contract
  * (README, Jenkins steps): never renumber.
  */
+import { formatPosition, type SourcePosition } from '../yaml/source.js';
+
+// Errors carry positions in user files; the type lives with the YAML reader that finds them.
+export { formatPosition, type SourcePosition };
+
 export const ExitCode = {
   OK: 0,
   FAILED: 1,
@@ -35,22 +40,6 @@ const EXIT_BY_CATEGORY: Record<ErrorCategory, ExitCodeValue> = {
   network: ExitCode.FAILED,
   internal: ExitCode.FAILED,
 };
-
-/** Where in a user's file something is wrong. Lines and columns are 1-based. */
-export interface SourcePosition {
-  file: string;
-  line?: number;
-  column?: number;
-  /** JSON path into the document, e.g. `environments.staging.auth.mode` */
-  path?: string;
-}
-
-export function formatPosition(pos: SourcePosition): string {
-  let s = pos.file;
-  if (pos.line !== undefined) s += `:${pos.line}`;
-  if (pos.line !== undefined && pos.column !== undefined) s += `:${pos.column}`;
-  return s;
-}
 
 /** The one error type commands throw on purpose: it carries a category, hence an exit code. */
 export class DifyCiError extends Error {
@@ -95,8 +84,18 @@ export const inputError = (msg: string, opts?: ConstructorParameters<typeof Dify
 export const operationError = (msg: string, opts?: ConstructorParameters<typeof DifyCiError>[2]) =>
   new DifyCiError(msg, 'operation', opts);
 
+/** What the user reads about an error: `file:line:col: message`, or for anything unplanned, a bug said so. */
+export function errorMessage(err: unknown): string {
+  return err instanceof DifyCiError ? err.oneLine() : `internal error: ${(err as Error)?.message ?? String(err)}`;
+}
+
 export function exitCodeFor(err: unknown): ExitCodeValue {
   return err instanceof DifyCiError ? err.exitCode : ExitCode.FAILED;
+}
+
+/** The exit code of a category as written in a result file (an unknown one is a failure: 1). */
+export function exitCodeForCategory(category: string | undefined): ExitCodeValue {
+  return (category !== undefined && Object.hasOwn(EXIT_BY_CATEGORY, category) ? EXIT_BY_CATEGORY[category as ErrorCategory] : undefined) ?? ExitCode.FAILED;
 }
 
 export function categoryOf(err: unknown): ErrorCategory {

@@ -26,7 +26,8 @@ export interface CommandResult {
   startedAt: string;
   finishedAt: string;
   exitCode: number;
-  data?: Record<string, unknown>;
+  /** Command-specific; results/commands.ts types it per command. */
+  data?: object;
 }
 
 export const DEFAULT_RESULTS_DIR = '.dify-ci/results';

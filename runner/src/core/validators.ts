@@ -1,15 +1,13 @@
 /**
- * The JSON Schemas the runner checks its own inputs against (configuration, tenant lists, smoke suites, DSL
- * structure), each compiled once per process. Compiling the configuration schema took a third of a runner process's
- * CPU, paid by every Jenkins step: the bundle carries them compiled ahead of time (scripts/bundle.mjs replaces
- * ./precompiled.ts with Ajv's standalone code of exactly these definitions). Under tsx they compile at first use.
+ * JSON Schemas the runner checks its own inputs against, each compiled once per process. Compiling the
+ * configuration schema took a third of a runner process's CPU, paid by every Jenkins step: the bundle carries the
+ * definitions of runner/src/validators.ts compiled ahead of time (scripts/bundle.mjs replaces ./precompiled.ts
+ * with Ajv's standalone code). Under tsx they compile at first use. Each layer declares its own definitions
+ * (config/schemas.ts, dsl/schemas.ts, smoke/schemas.ts): core knows no schema.
  */
 import type { Options } from 'ajv';
 import { createAjv, type ValidateFunction } from './ajv.js';
 import { precompiled } from './precompiled.js';
-import configSchema from '../config/config.schema.json' with { type: 'json' };
-import suiteSchema from '../smoke/suite.schema.json' with { type: 'json' };
-import dslSchema from '../dsl/dsl.schema.json' with { type: 'json' };
 
 export interface ValidatorDefinition {
   /** The schema to compile. */
@@ -19,19 +17,6 @@ export interface ValidatorDefinition {
   options?: Options;
 }
 
-const dsl = (def: string): ValidatorDefinition => ({ schema: { $ref: `dify-ci-dsl#/definitions/${def}` }, refs: [dslSchema], options: { verbose: false } });
-
-export const VALIDATORS = {
-  config: { schema: configSchema },
-  tenantList: { schema: { definitions: configSchema.definitions, type: 'array', items: { $ref: '#/definitions/tenant' } } },
-  smokeSuite: { schema: suiteSchema },
-  dslWorkflowApp: dsl('workflowApp'),
-  dslChatApp: dsl('chatApp'),
-  dslAgentChatApp: dsl('agentChatApp'),
-} satisfies Record<string, ValidatorDefinition>;
-
-export type ValidatorName = keyof typeof VALIDATORS;
-
 /** Compiles one definition (at run time under tsx; at build time with `code.source` for the bundle). */
 export function compileDefinition(d: ValidatorDefinition, extra: Options = {}) {
   const ajv = createAjv({ ...d.options, ...extra });
@@ -39,12 +24,13 @@ export function compileDefinition(d: ValidatorDefinition, extra: Options = {}) {
   return { ajv, validate: ajv.compile(d.schema) };
 }
 
-const compiled = new Map<ValidatorName, ValidateFunction>();
+const compiled = new Map<string, ValidateFunction>();
 
-export function validatorFor(name: ValidatorName): ValidateFunction {
+/** The validator of `definition`, registered as `name` (its key in runner/src/validators.ts, for the bundle). */
+export function validatorFor(name: string, definition: ValidatorDefinition): ValidateFunction {
   let v = compiled.get(name);
   if (!v) {
-    v = (precompiled[name] as ValidateFunction | undefined) ?? compileDefinition(VALIDATORS[name]).validate;
+    v = (precompiled[name] as ValidateFunction | undefined) ?? compileDefinition(definition).validate;
     compiled.set(name, v);
   }
   return v;

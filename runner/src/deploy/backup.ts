@@ -18,6 +18,7 @@ import { toLiveVersion, type LiveState } from './live.js';
 import { WORKFLOW_MODES } from './render.js';
 import { resolveTarget, type Target } from './targets.js';
 import { loadDsl } from './render.js';
+import type { BackupIndex, BackupIndexEntry } from '../results/backup.js';
 
 function safe(s: string): string {
   return s.replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 80);
@@ -79,27 +80,6 @@ export function readBackup(file: string): BackupFile {
 }
 
 // ---------------------------------------------------------------- backup --out DIR
-
-export interface BackupIndexEntry {
-  key?: string;
-  id: string;
-  name: string;
-  mode: string;
-  /** Published workflow id; null for chat modes and unpublished apps. */
-  version: string | null;
-  exported: 'published' | 'draft' | 'live';
-  hash: string;
-  file: string;
-}
-
-export interface BackupIndex {
-  env: string;
-  server: string;
-  createdAt: string;
-  all: boolean;
-  apps: BackupIndexEntry[];
-  skipped: { key?: string; name: string; reason: string }[];
-}
 
 async function exportOne(c: ConsoleClient, app: AppSummary, where: string): Promise<{ yaml: string; version: string | null; exported: BackupIndexEntry['exported'] } | undefined> {
   if (!WORKFLOW_MODES.has(app.mode)) {

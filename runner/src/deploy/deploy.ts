@@ -1,68 +1,28 @@
 /**
  * `deploy`: Git → Dify. First a preflight of every target (validate, render) before anything is written; then per
- * target: render → back up → concurrent-edit guard → import (or model-config) →
- * dependency check → publish → verify → record.
+ * target: render, resolve and observe (plan.ts) → the saved plan, no-change and concurrent-edit guards → back up →
+ * import (or model config) → dependency check → publish → verify (apply.ts) → record.
  *
- * Result data (`.dify-ci/results/deploy.json` → `data`), read by notify and the multi-tenant fan-out:
- * ```
- * { env, authMode, dryRun, force, approvedBy, gitCommit, buildUrl,
- *   targets: [{ env, app, tenant?, target, appId|null, name, mode, resolvedBy: config|name|create,
- *               status: deployed|unchanged|dry-run|refused|failed, changed: bool,
- *               versionId|null,            // published workflow id (workflow modes)
- *               publishedAt|null,          // its created_at (Unix seconds); app updated_at for chat modes
- *               contentHash,               // sha256 of the normalised DSL we sent (secrets redacted)
- *               publishedHash|null,        // sha256 of the normalised export after the deploy
- *               verified: bool|null, backups: [paths], summary: ChangeSummary|null,
- *               warnings: [], error?, errorCategory? }] }
- * ```
+ * Result data: results/deploy.ts (DeployReport).
  * Programmatic API: `deployTargets(config, env, apps, opts)` (the tenant fan-out calls it per tenant with
  * `opts.tenant`; sessions are shared through `getConsole`).
  */
-import { DifyCiError, usageError } from '../core/errors.js';
+import { DifyCiError } from '../core/errors.js';
 import { log } from '../core/log.js';
-import type { EnvironmentConfig, PathsConfig, ResolvedConfig, TenantConfig, AppConfig } from '../config/types.js';
+import type { AppConfig, EnvironmentConfig, PathsConfig, ResolvedConfig, TenantConfig } from '../config/types.js';
 import { findAppsByName, updateApp } from '../dify/apps.js';
 import { getConsole, type ConsoleClient } from '../dify/console.js';
-import { exportDsl } from '../dify/export.js';
-import { currentWorkspaceId } from '../dify/workspaces.js';
 import { checkDependencies, dependencyName, importDsl } from '../dify/imports.js';
 import { postModelConfig } from '../dify/model-config.js';
-import { publish } from '../dify/workflows.js';
-import { backupLive } from './backup.js';
+import { deployResult, type DeployReport, type DeployStatus, type DeployTargetResult } from '../results/deploy.js';
+import type { PlanFile } from '../results/plan.js';
+import { applyChange, draftHashOf, requireApproval, targetFailed } from './apply.js';
 import { buildInfo, type BuildInfo } from './build-info.js';
-import type { ChangeSummary } from './diff.js';
 import { appendHistory, type HistoryRecord } from './history.js';
-import { toLiveVersion } from './live.js';
-import { hashNormalised, isSubset, normaliseDsl, secretValues } from './normalise.js';
 import { preflightTargets } from './preflight.js';
-import { planMismatch, prepareTarget, toTargetPlan, type PlanFile, type Prepared } from './plan.js';
-import { CONFIG_MODES, parseDsl, toYaml, WORKFLOW_MODES, type Rendered } from './render.js';
+import { planMismatch, prepareTarget, toTargetPlan, type Prepared } from './plan.js';
+import { CONFIG_MODES, toYaml, WORKFLOW_MODES, type Rendered } from './render.js';
 import { prefixed, selectTargets, type Target } from './targets.js';
-
-export type DeployStatus = 'deployed' | 'unchanged' | 'dry-run' | 'refused' | 'failed';
-
-export interface DeployTargetResult {
-  env: string;
-  app: string;
-  tenant?: string;
-  target: string;
-  appId: string | null;
-  name: string | null;
-  mode: string | null;
-  resolvedBy: 'config' | 'name' | 'create' | null;
-  status: DeployStatus;
-  changed: boolean;
-  versionId: string | null;
-  publishedAt: number | null;
-  contentHash: string | null;
-  publishedHash: string | null;
-  verified: boolean | null;
-  backups: string[];
-  summary: ChangeSummary | null;
-  warnings: string[];
-  error?: string;
-  errorCategory?: string;
-}
 
 export interface DeployOptions {
   force?: boolean;
@@ -77,87 +37,6 @@ export interface DeployOptions {
   environ?: NodeJS.ProcessEnv;
   build?: BuildInfo;
   paths?: PathsConfig;
-}
-
-export interface DeployReport {
-  env: string;
-  authMode: string | null;
-  status: 'success' | 'failed';
-  dryRun: boolean;
-  force: boolean;
-  approvedBy: string | null;
-  gitCommit: string | null;
-  buildUrl: string | null;
-  targets: DeployTargetResult[];
-  counts: { targets: number; deployed: number; unchanged: number; failed: number; refused: number };
-}
-
-/** Protected environments need an approver for anything that writes. */
-export function requireApproval(env: EnvironmentConfig, approvedBy: string | undefined, what: string): void {
-  if (env.protected && !approvedBy?.trim()) {
-    throw usageError(`environment ${env.key} is protected: ${what} needs --approved-by <who> (the Jenkins step passes the approver)`);
-  }
-}
-
-function baseResult(t: Target): DeployTargetResult {
-  return {
-    env: t.env.key,
-    app: t.app.key,
-    ...(t.tenant ? { tenant: t.tenant.name } : {}),
-    target: t.id,
-    appId: null,
-    name: null,
-    mode: null,
-    resolvedBy: null,
-    status: 'failed',
-    changed: false,
-    versionId: null,
-    publishedAt: null,
-    contentHash: null,
-    publishedHash: null,
-    verified: null,
-    backups: [],
-    summary: null,
-    warnings: [],
-  };
-}
-
-export interface Verification {
-  ok: boolean;
-  hash?: string;
-  versionId?: string | null;
-  publishedAt?: number | null;
-  note?: string;
-}
-
-/**
- * Exports what is live now and compares it with what was sent (normalised; secrets redacted). An export that
- * only adds keys (server defaults) still verifies; secret values are compared through an include_secret export.
- */
-export async function verifyLive(c: ConsoleClient, t: Target, appId: string, mode: string, expected: { doc: Record<string, unknown>; secrets: Record<string, string> }, versionId?: string): Promise<Verification> {
-  const yaml = await exportDsl(c, appId, { workflowId: WORKFLOW_MODES.has(mode) ? versionId : undefined, where: t.id, what: 'export for verification' });
-  if (!yaml) return { ok: false, note: 'nothing to export after the deploy' };
-  const live = toLiveVersion(yaml, `${t.id} (verification export)`, await currentWorkspaceId(c));
-  const sent = normaliseDsl(expected.doc);
-  let note: string | undefined;
-  let ok = live.hash === hashNormalised(sent);
-  if (!ok && isSubset(sent, live.normalised)) {
-    ok = true;
-    note = 'the server added default values';
-  }
-  if (ok && Object.keys(expected.secrets).length > 0) {
-    const withSecrets = await exportDsl(c, appId, { workflowId: WORKFLOW_MODES.has(mode) ? versionId : undefined, includeSecret: true, where: t.id, what: 'verify secret values' }).catch((e: Error) => {
-      // A server that refuses include_secret still had the rest verified; secrets are then not checked.
-      log.debug(`${t.id}: secret values not verified: ${e.message}`);
-      return undefined;
-    });
-    if (withSecrets) {
-      const liveSecrets = secretValues(parseDsl(withSecrets, `${t.id} (verification export)`));
-      const wrong = Object.keys(expected.secrets).filter((k) => liveSecrets[k] !== expected.secrets[k]);
-      if (wrong.length) return { ok: false, hash: live.hash, note: `secret value(s) not applied: ${wrong.join(', ')}` };
-    }
-  }
-  return { ok, hash: live.hash, note: ok ? note : 'the live export differs from what was sent' };
 }
 
 async function importOrSave(c: ConsoleClient, p: Prepared, opts: DeployOptions, res: DeployTargetResult): Promise<string> {
@@ -210,7 +89,7 @@ async function importOrSave(c: ConsoleClient, p: Prepared, opts: DeployOptions, 
 
 async function deployOne(c: ConsoleClient, t: Target, ctx: { config: ResolvedConfig; opts: DeployOptions; build: BuildInfo; paths: PathsConfig; approvedBy: string | null }): Promise<DeployTargetResult> {
   const { opts, build, paths } = ctx;
-  const res = baseResult(t);
+  const res: DeployTargetResult = deployResult(t, 'failed');
   let p: Prepared | undefined;
   let imported = false;
   const record = (status: HistoryRecord['status'], extra: Partial<HistoryRecord> = {}) =>
@@ -249,76 +128,26 @@ async function deployOne(c: ConsoleClient, t: Target, ctx: { config: ResolvedCon
     res.warnings.push(...p.warnings);
     for (const w of p.rendered.warnings) log.warn(`${t.id}: ${w}`);
 
-    if (opts.plan) {
-      const saved = opts.plan.targets.find((x) => x.target === t.id);
-      if (!saved) throw new DifyCiError(`${t.id} is not in the plan (planned: ${opts.plan.targets.map((x) => x.target).join(', ') || 'none'})`, 'operation');
-      const why = planMismatch(saved, toTargetPlan(p));
-      if (why) {
-        res.status = 'refused';
-        res.error = `the target moved since the plan: ${why}; make a new plan`;
-        log.error(prefixed(t.id, res.error!));
-        return res;
-      }
-    }
-    if (!p.changed && !opts.force) {
-      res.status = 'unchanged';
-      log.ok(`${t.id}: no changes (${p.sameBy === 'history' ? 'same as the last deploy' : 'same content'})`);
-      if (!opts.dryRun) record('unchanged', { draftHash: p.live.draft?.hash ?? p.last?.draftHash });
+    const skip = refusal(p, res, opts);
+    if (skip) {
+      if (skip.record && !opts.dryRun) record(skip.record, skip.extra);
       return res;
     }
-    if (p.draftEdited && !opts.force) {
-      res.status = 'refused';
-      res.error = `the app was edited in Dify since the last deploy (the draft differs from what dify-ci recorded); deploying would overwrite that work. Publish or discard it in Dify, or deploy with --force (a backup is taken first)`;
-      log.error(prefixed(t.id, res.error!));
-      if (!opts.dryRun) record('refused', { message: 'draft edited in Dify' });
-      return res;
-    }
-    if (opts.dryRun) {
-      res.status = 'dry-run';
-      log.info(`${t.id}: would ${p.live.resolution.appId ? 'update' : 'create'} (dry run)`);
-      return res;
-    }
-
-    res.backups = backupLive(paths.backups, t, p.live);
-    const appId = await importOrSave(c, p, opts, res);
-    res.appId = appId;
-    imported = true;
-    let leaked = await checkDependencies(c, appId, t.id);
-    const declared = p.rendered.doc.dependencies;
-    if (Array.isArray(declared) && leaked.length > 0) {
-      // Dify caches the last import's dependencies for 10 minutes and an import without any does not clear it:
-      // only plugins this DSL declares count.
-      const ours = new Set(declared.map((d) => dependencyName(d as never)));
-      const stale = leaked.filter((d) => !ours.has(dependencyName(d)));
-      if (stale.length) log.debug(`${t.id}: ignoring plugin(s) from an earlier import still cached by Dify: ${stale.map(dependencyName).join(', ')}`);
-      leaked = leaked.filter((d) => ours.has(dependencyName(d)));
-    }
-    if (leaked.length > 0) {
-      throw new DifyCiError(
-        `${t.id}: missing plugin(s) in the workspace: ${leaked.map(dependencyName).join(', ')}; the draft was updated but NOT published`,
-        'operation',
-        { details: ['install the plugins in Dify (Plugins → Install) and deploy again'] },
-      );
-    }
-    let versionId: string | undefined;
-    if (WORKFLOW_MODES.has(p.rendered.mode)) {
-      const v = await publish(c, appId, { markedName: build.markedName, markedComment: build.markedComment, where: t.id });
-      versionId = v.id;
-      res.versionId = v.id;
-      res.publishedAt = v.created_at ?? null;
-    } else {
-      res.versionId = null;
-      res.publishedAt = Math.floor(Date.now() / 1000);
-    }
-    const ver = await verifyLive(c, t, appId, p.rendered.mode, { doc: p.rendered.doc, secrets: p.rendered.secrets }, versionId);
-    res.verified = ver.ok;
-    res.publishedHash = ver.hash ?? null;
+    const prepared = p;
+    const { ver, draftHash } = await applyChange(c, t, res, paths, {
+      live: prepared.live,
+      mode: prepared.rendered.mode,
+      marked: { markedName: build.markedName, markedComment: build.markedComment },
+      action: 'deploy',
+      write: async () => {
+        const appId = await importOrSave(c, prepared, opts, res);
+        res.appId = appId;
+        imported = true;
+        await requirePlugins(c, t, appId, prepared);
+        return { appId, expected: { doc: prepared.rendered.doc, secrets: prepared.rendered.secrets } };
+      },
+    });
     if (ver.note && ver.ok) res.warnings.push(`verified: ${ver.note}`);
-    let draftHash: string | undefined;
-    if (WORKFLOW_MODES.has(p.rendered.mode)) {
-      const draft = await exportDsl(c, appId, { where: t.id, what: 'export the draft after the deploy' });
-      draftHash = draft ? toLiveVersion(draft, `${t.id} (draft)`, await currentWorkspaceId(c)).hash : undefined;
-    }
     if (!ver.ok) {
       res.status = 'failed';
       res.error = `verification failed: ${ver.note}`;
@@ -329,36 +158,81 @@ async function deployOne(c: ConsoleClient, t: Target, ctx: { config: ResolvedCon
     res.status = 'deployed';
     res.changed = true;
     record('deployed', { draftHash });
-    log.ok(`${t.id}: deployed${versionId ? ` version ${versionId}` : ''} (${p.live.resolution.appId ? 'updated' : 'created'} app ${appId})`);
+    log.ok(`${t.id}: deployed${res.versionId ? ` version ${res.versionId}` : ''} (${prepared.live.resolution.appId ? 'updated' : 'created'} app ${res.appId})`);
     return res;
   } catch (e) {
-    res.status = 'failed';
-    res.error = e instanceof DifyCiError ? e.oneLine() : `internal error: ${(e as Error).message}`;
-    res.errorCategory = e instanceof DifyCiError ? e.category : 'internal';
-    log.error(prefixed(t.id, res.error!));
-    if (e instanceof DifyCiError) {
-      for (const d of e.details) {
-        res.warnings.push(d);
-        log.info(`  ${d}`);
-      }
-    }
-    if (!opts.dryRun && p) {
+    return targetFailed(res, t, e, async () => {
+      if (opts.dryRun || !p) return;
       // After an import the draft is ours: remember it so the next deploy does not take it for a UI edit.
       let draftHash: string | undefined;
       if (imported && res.appId && WORKFLOW_MODES.has(p.rendered.mode) && !(e instanceof DifyCiError && e.category === 'auth')) {
-        draftHash = await exportDsl(c, res.appId, { where: t.id, what: 'export the draft' })
-          .then(async (y) => (y ? toLiveVersion(y, t.id, await currentWorkspaceId(c)).hash : undefined))
-          .catch((de: Error) => {
-            // Without the hash the next deploy asks about the draft (--force) instead of overwriting it: safe.
-            log.debug(`${t.id}: draft not recorded after the failed deploy: ${de.message}`);
-            return undefined;
-          });
+        draftHash = await draftHashOf(c, t, res.appId, 'export the draft').catch((de: Error) => {
+          // Without the hash the next deploy asks about the draft (--force) instead of overwriting it: safe.
+          log.debug(`${t.id}: draft not recorded after the failed deploy: ${de.message}`);
+          return undefined;
+        });
       }
       record('failed', { message: res.error, ...(draftHash ? { draftHash } : {}) });
+    });
+  }
+}
+
+/**
+ * Why this target is not written, or null: a saved plan it no longer matches, nothing to change, a draft edited in
+ * Dify (without --force), a dry run. Sets the result's status; says what to record in the history.
+ */
+function refusal(p: Prepared, res: DeployTargetResult, opts: DeployOptions): { record?: HistoryRecord['status']; extra?: Partial<HistoryRecord> } | null {
+  const t = p.target;
+  if (opts.plan) {
+    const saved = opts.plan.targets.find((x) => x.target === t.id);
+    if (!saved) throw new DifyCiError(`${t.id} is not in the plan (planned: ${opts.plan.targets.map((x) => x.target).join(', ') || 'none'})`, 'operation');
+    const why = planMismatch(saved, toTargetPlan(p));
+    if (why) {
+      res.status = 'refused';
+      res.error = `the target moved since the plan: ${why}; make a new plan`;
+      log.error(prefixed(t.id, res.error));
+      return {};
     }
-    if (e instanceof DifyCiError && e.category === 'auth') throw e;
-    if (!(e instanceof DifyCiError)) throw e;
-    return res;
+  }
+  if (!p.changed && !opts.force) {
+    res.status = 'unchanged';
+    log.ok(`${t.id}: no changes (${p.sameBy === 'history' ? 'same as the last deploy' : 'same content'})`);
+    return { record: 'unchanged', extra: { draftHash: p.live.draft?.hash ?? p.last?.draftHash } };
+  }
+  if (p.draftEdited && !opts.force) {
+    res.status = 'refused';
+    res.error = `the app was edited in Dify since the last deploy (the draft differs from what dify-ci recorded); deploying would overwrite that work. Publish or discard it in Dify, or deploy with --force (a backup is taken first)`;
+    log.error(prefixed(t.id, res.error));
+    return { record: 'refused', extra: { message: 'draft edited in Dify' } };
+  }
+  if (opts.dryRun) {
+    res.status = 'dry-run';
+    log.info(`${t.id}: would ${p.live.resolution.appId ? 'update' : 'create'} (dry run)`);
+    return {};
+  }
+  return null;
+}
+
+/**
+ * Plugins this DSL declares that the workspace lacks: the draft is updated, nothing is published. Dify caches the
+ * last import's dependencies for 10 minutes and an import without any does not clear it: only plugins this DSL
+ * declares count.
+ */
+async function requirePlugins(c: ConsoleClient, t: Target, appId: string, p: Prepared): Promise<void> {
+  let leaked = await checkDependencies(c, appId, t.id);
+  const declared = p.rendered.doc.dependencies;
+  if (Array.isArray(declared) && leaked.length > 0) {
+    const ours = new Set(declared.map((d) => dependencyName(d as never)));
+    const stale = leaked.filter((d) => !ours.has(dependencyName(d)));
+    if (stale.length) log.debug(`${t.id}: ignoring plugin(s) from an earlier import still cached by Dify: ${stale.map(dependencyName).join(', ')}`);
+    leaked = leaked.filter((d) => ours.has(dependencyName(d)));
+  }
+  if (leaked.length > 0) {
+    throw new DifyCiError(
+      `${t.id}: missing plugin(s) in the workspace: ${leaked.map(dependencyName).join(', ')}; the draft was updated but NOT published`,
+      'operation',
+      { details: ['install the plugins in Dify (Plugins → Install) and deploy again'] },
+    );
   }
 }
 

@@ -3,70 +3,9 @@
  * unified diffs, model and parameter changes, environment variables (secrets only as changed/unchanged), features,
  * and everything else as field changes. Pure: no I/O.
  */
-import { BoundedCache } from '../core/plain-json.js';
+import { BoundedCache } from '../yaml/plain-json.js';
 import { SECRET_MARKER, type NormalisedDsl } from './normalise.js';
-
-export interface FieldChange {
-  path: string;
-  from?: string;
-  to?: string;
-}
-export interface NodeRef {
-  id: string;
-  title: string;
-  type: string;
-}
-export interface NodeChange extends NodeRef {
-  fields: FieldChange[];
-}
-export interface PromptChange {
-  where: string;
-  path: string;
-  unified: string;
-}
-export interface ModelChange {
-  where: string;
-  from?: string;
-  to?: string;
-  params: FieldChange[];
-}
-export interface VarChange {
-  name: string;
-  change: 'added' | 'removed' | 'changed' | 'unchanged';
-  secret: boolean;
-  /** Non-secret values only. */
-  from?: string;
-  to?: string;
-}
-export interface DslDiff {
-  /** Nothing deployed yet: everything is new. */
-  create: boolean;
-  app: FieldChange[];
-  nodes: { added: NodeRef[]; removed: NodeRef[]; changed: NodeChange[] };
-  edges: { added: string[]; removed: string[] };
-  prompts: PromptChange[];
-  models: ModelChange[];
-  envVars: VarChange[];
-  conversationVars: VarChange[];
-  features: FieldChange[];
-  other: FieldChange[];
-}
-export interface ChangeSummary {
-  changed: boolean;
-  create: boolean;
-  nodesAdded: number;
-  nodesRemoved: number;
-  nodesChanged: number;
-  edgesChanged: number;
-  promptChanges: number;
-  modelChanges: number;
-  envVarChanges: number;
-  secretChanges: number;
-  conversationVarChanges: number;
-  featureChanges: number;
-  appChanges: number;
-  otherChanges: number;
-}
+import type { ChangeSummary, DslDiff, FieldChange, ModelChange, NodeRef, VarChange } from '../results/changes.js';
 
 const PROMPT_KEYS = new Set(['text', 'pre_prompt', 'template', 'code', 'instruction', 'jinja2_text', 'query_prompt_template', 'opening_statement', 'answer', 'prompt', 'query']);
 const CHAT_FEATURE_KEYS = new Set([

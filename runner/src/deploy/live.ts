@@ -19,6 +19,13 @@ export interface LiveVersion {
   hash: string;
 }
 
+/** A version chosen to go live again (rollback): a published version of the app, or a backup or DSL file. */
+export interface ChosenVersion {
+  version: LiveVersion;
+  versionId: string | null;
+  file: string | null;
+}
+
 export interface LivePublished extends LiveVersion {
   /** Published workflow id (workflow modes). */
   versionId?: string;

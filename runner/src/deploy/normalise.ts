@@ -6,7 +6,7 @@
  * them, and hashes of secrets must never be written to plans or history.
  */
 import { createDecipheriv, createHash } from 'node:crypto';
-import { BoundedCache, plainJson } from '../core/plain-json.js';
+import { BoundedCache, plainJson } from '../yaml/plain-json.js';
 import { log } from '../core/log.js';
 
 export const SECRET_MARKER = '<secret>';

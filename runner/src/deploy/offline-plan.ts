@@ -7,14 +7,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { relative, sep } from 'node:path';
-import { DifyCiError, ExitCode } from '../core/errors.js';
-import type { CommandOutcome, RunContext } from '../core/command.js';
-import { requireEnv } from '../config/resolve.js';
+import { DifyCiError } from '../core/errors.js';
 import type { EnvironmentConfig, ResolvedConfig } from '../config/types.js';
-import { loadTenants } from '../tenants/load.js';
+import { loadTenants } from '../config/tenants.js';
 import { diffDsl, summarise } from './diff.js';
 import { normaliseDsl } from './normalise.js';
-import { errorTargetPlan, formatPlanMarkdown, unobservedTargetPlan, type TargetPlan } from './plan.js';
+import { errorTargetPlan, formatPlanMarkdown, unobservedTargetPlan } from './plan.js';
+import type { TargetPlan } from '../results/plan.js';
 import { loadDsl, parseDsl, renderDsl, type DslDoc } from './render.js';
 import { selectTargets, type Target } from './targets.js';
 
@@ -103,24 +102,4 @@ export function offlinePlan(config: ResolvedConfig, env: EnvironmentConfig, opts
     : `Offline plan (untrusted build): ${reason}, so every target shows as new; Dify was not contacted and no credential was bound.`;
   const markdown = formatPlanMarkdown(env.key, targets).replace(/^(### .*)\n/, `$1 (offline)\n\n${head}\n`);
   return { base: rev, reason, targets, markdown };
-}
-
-/** The command: `plan --offline [--base REV]` (formats as plan; exit 2 when a target's DSL cannot be read). */
-export async function runOfflinePlan(ctx: RunContext, opts: { app?: string; base?: string; format?: string; detailedExitcode?: boolean }): Promise<CommandOutcome> {
-  const config = await ctx.config();
-  const env = requireEnv(config);
-  const plan = offlinePlan(config, env, { app: opts.app, base: opts.base });
-  const errors = plan.targets.filter((t) => t.action === 'error');
-  const changed = plan.targets.filter((t) => t.action === 'create' || t.action === 'update').length;
-  const summary = errors.length
-    ? `offline plan for ${env.key}: ${errors.length} target(s) could not be planned`
-    : `offline plan for ${env.key}: ${changed} of ${plan.targets.length} target(s) change${plan.base ? ` against ${plan.base.slice(0, 12)}` : ' (no base revision)'}`;
-  return {
-    status: errors.length ? 'failed' : changed && opts.detailedExitcode ? 'changes' : 'success',
-    ...(errors.length ? { exitCode: ExitCode.USAGE } : {}),
-    summary,
-    counts: { targets: plan.targets.length, changed, unchanged: plan.targets.filter((t) => t.action === 'noop').length, errors: errors.length },
-    data: { env: env.key, offline: true, base: plan.base, reason: plan.reason, changed, targets: plan.targets, markdown: plan.markdown },
-    stdout: opts.format === 'json' ? JSON.stringify(plan.targets, null, 2) : plan.markdown,
-  };
 }

@@ -1,34 +1,19 @@
 /**
  * `plan`: what a deploy would change, per target, without changing anything.
  *
- * Result data (`.dify-ci/results/plan.json` → `data`), read by notify and the PR-comment step:
- * ```
- * { env, changed: <number of targets with changes>, markdown: "<PR comment>",
- *   targets: [{ env, app, tenant?, target, appId|null, mode, resolvedBy: config|name|create,
- *               action: create|update|noop|error, contentHash, changed,
- *               observed: { versionId, publishedHash, draftHash, difyDraftHash },
- *               draftEdited: bool,            // draft differs from the published version / last deploy
- *               summary: { nodesAdded, nodesRemoved, nodesChanged, edgesChanged, promptChanges, modelChanges,
- *                          envVarChanges, secretChanges, conversationVarChanges, featureChanges, appChanges,
- *                          otherChanges, changed, create },
- *               secrets: { NAME: changed|unchanged|added|removed|unknown },
- *               diff: DslDiff (deploy/diff.ts; secrets never carry values), warnings: [], error? }] }
- * ```
- * `plan --out FILE` writes `{kind: 'dify-ci-plan', version: 1, createdAt, env, gitCommit, targets}` with the same
- * target objects; `deploy --plan FILE` re-renders, checks contentHash and the observed hashes, and refuses when
- * either moved.
+ * Result data and the plan file (`plan --out`, `deploy --plan`): results/plan.ts.
  */
 import { readFileSync } from 'node:fs';
 import { DifyCiError, usageError } from '../core/errors.js';
 import type { ConsoleClient } from '../dify/console.js';
-import { diffDsl, summarise, type ChangeSummary, type DslDiff } from './diff.js';
+import { diffDsl, summarise } from './diff.js';
+import type { ChangeSummary, DslDiff } from '../results/changes.js';
 import { lastGood, ownDraftHashes, type HistoryRecord } from './history.js';
 import { liveSecretValues, observe, type LiveState } from './live.js';
 import { normaliseDsl, type NormalisedDsl } from './normalise.js';
 import { loadDsl, renderDsl, WORKFLOW_MODES, type DslDoc, type Rendered } from './render.js';
 import { resolveTarget, type Target } from './targets.js';
-
-export type SecretState = 'changed' | 'unchanged' | 'added' | 'removed' | 'unknown';
+import type { PlanFile, SecretState, TargetPlan } from '../results/plan.js';
 
 export interface Prepared {
   target: Target;
@@ -111,28 +96,6 @@ export async function prepareTarget(c: ConsoleClient, t: Target, opts: PrepareOp
   return { target: t, console: c, name, rendered, live, liveSecrets, secrets, diff, summary, changed, sameBy: changed ? undefined : sameContent ? 'content' : 'history', last, draftEdited, warnings };
 }
 
-export interface TargetPlan {
-  env: string;
-  app: string;
-  tenant?: string;
-  target: string;
-  appId: string | null;
-  name: string;
-  mode: string;
-  resolvedBy: 'config' | 'name' | 'create';
-  action: 'create' | 'update' | 'noop' | 'error';
-  changed: boolean;
-  contentHash: string;
-  observed: { versionId: string | null; publishedHash: string | null; draftHash: string | null; difyDraftHash: string | null };
-  draftEdited: boolean;
-  summary: ChangeSummary | null;
-  secrets: Record<string, SecretState>;
-  diff: DslDiff | null;
-  warnings: string[];
-  error?: string;
-  errorCategory?: string;
-}
-
 /** A target's entry before anything about Dify is known: what the configuration says, nothing observed. */
 export function unobservedTargetPlan(t: Target): TargetPlan {
   return {
@@ -187,15 +150,6 @@ export function toTargetPlan(p: Prepared): TargetPlan {
     diff: p.diff,
     warnings: p.warnings,
   };
-}
-
-export interface PlanFile {
-  kind: 'dify-ci-plan';
-  version: 1;
-  createdAt: string;
-  env: string;
-  gitCommit: string | null;
-  targets: TargetPlan[];
 }
 
 export function readPlanFile(file: string, env: string): PlanFile {

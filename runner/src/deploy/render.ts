@@ -6,13 +6,13 @@
  */
 import { statSync } from 'node:fs';
 import { configError, DifyCiError } from '../core/errors.js';
-import { BoundedCache, plainJson } from '../core/plain-json.js';
+import { BoundedCache, plainJson } from '../yaml/plain-json.js';
 import { log } from '../core/log.js';
 import { registerSecret } from '../core/mask.js';
 import type { EnvironmentConfig } from '../config/types.js';
 import { dumpPyYaml } from '../yaml/pyyaml-dump.js';
 import { loadPyYaml, pyIssueMessage } from '../yaml/pyyaml-load.js';
-import { loadSourceFile, parseSource } from '../yaml/source.js';
+import { loadSourceFile, parseSource } from '../core/source.js';
 import { contentHash, encryptedDatasetIds, isWrappedExport, SECRET_MARKER } from './normalise.js';
 import { runEnv } from '../core/run.js';
 

@@ -4,46 +4,41 @@
  *   publish it, marked `rollback-<id>`; without a restore route, re-import that version's export.
  * - chat / agent-chat / completion: post the model config of a backup (they have no versions).
  * `--to previous` (default) = the newest earlier version whose content differs from the live one; `--to <id>` = a
- * published workflow id of this app; `--to <file>` = a backup / DSL file. The diff is shown first; the result is
- * verified (normalised export equal to the chosen version) and recorded in the history.
+ * published workflow id of this app; `--to <file>` = a backup / DSL file. The diff is shown first; then deploy's
+ * skeleton (apply.ts: back up, write, publish, verify against the chosen version), and the history records it.
  *
- * `--this-build` (the pipeline's automatic rollback) touches only targets this build deployed (thisBuildDeploys:
+ * `--this-build` (the pipeline's automatic rollback) touches only targets this build deployed (this-build.ts:
  * the deploy history and the deploy result files with this build's BUILD_URL/BUILD_TAG), each back to what was live
  * before this build's first deploy of it, and only while the live version is still this build's; otherwise the
  * target is `skipped` (not a failure) with a `reason`.
  *
- * Result data (`.dify-ci/results/rollback.json` → `data`):
- * ```
- * { env, authMode, approvedBy,
- *   targets: [{ env, app, tenant?, target, appId, mode, status: rolled-back|unchanged|failed,
- *               from: {versionId, hash}, to: {versionId|null, file|null, hash},
- *               versionId|null, publishedAt|null, contentHash, publishedHash, verified, backups: [],
- *               summary: ChangeSummary, diffText, warnings: [], error?, reason? }],
- *   thisBuild: null | { build, deployed: n } }      // status: rolled-back|unchanged|skipped|dry-run|failed
- * ```
+ * Result data: results/rollback.ts (RollbackReport).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { DifyCiError, usageError } from '../core/errors.js';
 import { log } from '../core/log.js';
+import { runCwd } from '../core/run.js';
 import type { AppConfig, EnvironmentConfig, PathsConfig, ResolvedConfig, TenantConfig } from '../config/types.js';
 import { updateApp } from '../dify/apps.js';
 import { getConsole, type ConsoleClient } from '../dify/console.js';
 import { exportDsl } from '../dify/export.js';
-import { currentWorkspaceId } from '../dify/workspaces.js';
 import { importDsl } from '../dify/imports.js';
 import { postModelConfig } from '../dify/model-config.js';
-import { listAllVersions, publish, restoreVersion } from '../dify/workflows.js';
-import { backupLive, listTargetBackups, readBackup, stamp } from './backup.js';
+import { listAllVersions, restoreVersion } from '../dify/workflows.js';
+import { currentWorkspaceId } from '../dify/workspaces.js';
+import type { TargetPlan } from '../results/plan.js';
+import { rollbackResult, type RollbackReport, type RollbackTargetResult } from '../results/rollback.js';
+import { applyChange, requireApproval, targetFailed, type Expected } from './apply.js';
+import { listTargetBackups, readBackup } from './backup.js';
 import { buildInfo, type BuildInfo } from './build-info.js';
-import { requireApproval, verifyLive } from './deploy.js';
-import { diffDsl, summarise, type ChangeSummary } from './diff.js';
-import { appendHistory, readHistory } from './history.js';
-import { observe, toLiveVersion, type LiveState, type LiveVersion } from './live.js';
-import { formatPlanText, type TargetPlan } from './plan.js';
+import { diffDsl, summarise } from './diff.js';
+import { appendHistory } from './history.js';
+import { observe, toLiveVersion, type ChosenVersion, type LiveState } from './live.js';
+import { formatPlanText } from './plan.js';
 import { loadDsl, renderDsl, toYaml, WORKFLOW_MODES } from './render.js';
 import { prefixed, resolveTarget, selectTargets, type Target } from './targets.js';
-import { runCwd } from '../core/run.js';
+import { chooseBefore, deploysOf, notOurs, skipBeforeLooking, type BuildDeploy, type BuildDeploys } from './this-build.js';
 
 export interface RollbackOptions {
   /** previous (default) | <published workflow id> | <backup file>. */
@@ -65,53 +60,11 @@ export interface RollbackOptions {
   results?: string;
 }
 
-export interface RollbackTargetResult {
-  env: string;
-  app: string;
-  tenant?: string;
-  target: string;
-  appId: string | null;
-  mode: string | null;
-  status: 'rolled-back' | 'unchanged' | 'skipped' | 'dry-run' | 'failed';
-  from: { versionId: string | null; hash: string | null };
-  to: { versionId: string | null; file: string | null; hash: string | null };
-  versionId: string | null;
-  publishedAt: number | null;
-  contentHash: string | null;
-  publishedHash: string | null;
-  verified: boolean | null;
-  backups: string[];
-  summary: ChangeSummary | null;
-  diffText: string | null;
-  warnings: string[];
-  error?: string;
-  errorCategory?: string;
-  /** Why a `--this-build` rollback left the target alone. */
-  reason?: string;
-}
-
-export interface RollbackReport {
-  env: string;
-  authMode: string | null;
-  approvedBy: string | null;
-  status: 'success' | 'failed';
-  targets: RollbackTargetResult[];
-  counts: { targets: number; rolledBack: number; unchanged: number; skipped: number; failed: number };
-  /** With --this-build: the build's identity and how many of the selected targets it deployed. */
-  thisBuild: { build: string; deployed: number } | null;
-}
-
-interface Chosen {
-  version: LiveVersion;
-  versionId: string | null;
-  file: string | null;
-}
-
 function looksLikeFile(to: string): boolean {
   return /[\\/]|\.ya?ml$|\.json$/i.test(to) || (existsSync(to) && statSync(to).isFile());
 }
 
-async function chooseTarget(c: ConsoleClient, t: Target, live: LiveState, to: string, paths: PathsConfig, maxVersions: number): Promise<Chosen> {
+async function chooseTarget(c: ConsoleClient, t: Target, live: LiveState, to: string, paths: PathsConfig, maxVersions: number): Promise<ChosenVersion> {
   const appId = live.resolution.appId!;
   const current = live.published;
   if (to !== 'previous' && looksLikeFile(to)) {
@@ -147,153 +100,6 @@ async function chooseTarget(c: ConsoleClient, t: Target, live: LiveState, to: st
   throw new DifyCiError(`${t.id}: no backup differs from the live app (backups are taken by deploy under ${paths.backups})`, 'operation');
 }
 
-// ---------------------------------------------------------------- --this-build
-
-/** What one build did to one target. */
-export interface BuildDeploy {
-  target: string;
-  tenant?: string;
-  /** The version this build left live: its last deploy of the target (chat apps: hash only). */
-  versionId: string | null;
-  publishedHash: string | null;
-  /** Its first deploy: what was live before that one goes back. */
-  firstVersionId: string | null;
-  /** Time of the first deploy record (history), and of the record before it (another run's), to find the backup. */
-  time: string | null;
-  before: string | null;
-  /** Backups the deploy took (result files): the published one names the version that was live before. */
-  backups: string[];
-  created: boolean;
-  /** This build rolled it back already (the rollout's failed wave, or an earlier --this-build run). */
-  undone: boolean;
-  /** A later deploy or rollback by another run (history): the newer one is live. */
-  newer: string | null;
-}
-
-export interface BuildDeploys {
-  build: string;
-  targets: Map<string, BuildDeploy>;
-}
-
-/** This run's identity, the one deploy records carry (`buildUrl`: BUILD_URL, else BUILD_TAG). */
-export function buildIdentity(build: BuildInfo): string {
-  if (!build.buildUrl) throw usageError('--this-build needs the identity of the build: BUILD_URL or BUILD_TAG (Jenkins sets both)');
-  return build.buildUrl;
-}
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const strOrNull = (v: unknown) => (typeof v === 'string' && v ? v : null);
-
-/** A target's first deploy by this build, before later records fill in what it left live. */
-function newDeploy(target: string, tenant: string | null | undefined, firstVersionId: string | null, time: string | null, before: string | null): BuildDeploy {
-  return { target, ...(tenant ? { tenant } : {}), versionId: null, publishedHash: null, firstVersionId, time, before, backups: [], created: false, undone: false, newer: null };
-}
-
-/**
- * The targets this build deployed to one environment: its records in the deploy history (this agent's), merged
- * with the deploy result files in `resultsDir` — the pipeline unstashes every agent's results there, so shards
- * that ran elsewhere are seen too. Stale result files of other builds are ignored by their `buildUrl`.
- */
-export function thisBuildDeploys(historyDir: string, resultsDir: string, envKey: string, build: string): BuildDeploys {
-  const targets = new Map<string, BuildDeploy>();
-  const lastTime = new Map<string, string>();
-  for (const r of readHistory(historyDir, envKey)) {
-    const mine = targets.get(r.target);
-    if (r.buildUrl === build) {
-      if (r.action === 'deploy' && r.status === 'deployed') {
-        const e = mine ?? newDeploy(r.target, r.tenant, r.versionId ?? null, r.time, lastTime.get(r.target) ?? null);
-        Object.assign(e, { versionId: r.versionId ?? null, publishedHash: r.publishedHash ?? null, undone: false, newer: null });
-        targets.set(r.target, e);
-      } else if (mine && r.action === 'rollback' && r.status === 'rolled-back') mine.undone = true;
-    } else if (mine && (r.status === 'deployed' || r.status === 'rolled-back')) {
-      mine.newer = r.buildUrl || 'a run outside Jenkins';
-    }
-    lastTime.set(r.target, r.time);
-  }
-  // Result files (this agent's and those unstashed from other agents), oldest run first. Targets this agent's
-  // history knows are already exact (versions, rollbacks); the files add only their backups and `created`.
-  const known = new Set(targets.keys());
-  const runs: { startedAt: string; name: string; targets: Obj[] }[] = [];
-  for (const name of existsSync(resultsDir) ? readdirSync(resultsDir).filter((n) => n.endsWith('.json')) : []) {
-    let o: unknown;
-    try {
-      o = JSON.parse(readFileSync(join(resultsDir, name), 'utf8'));
-    } catch (e) {
-      log.debug(`${name}: not read as a result file (${(e as Error).message})`);
-      continue; // blanked before a run (difyRun), or not a result file
-    }
-    if (!isObj(o) || o.command !== 'deploy' || !isObj(o.data) || o.data.env !== envKey || o.data.buildUrl !== build) continue;
-    runs.push({ startedAt: strOrNull(o.startedAt) ?? '', name, targets: Array.isArray(o.data.targets) ? o.data.targets.filter(isObj) : [] });
-  }
-  const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
-  runs.sort((a, b) => cmp(a.startedAt, b.startedAt) || cmp(a.name, b.name));
-  for (const run of runs) {
-    for (const t of run.targets) {
-      const id = strOrNull(t.target);
-      if (!id || (t.status !== 'deployed' && t.status !== 'rolled-back')) continue;
-      let e = targets.get(id);
-      if (!e) {
-        if (t.status !== 'deployed') continue; // deployed and rolled back by the rollout: nothing of ours is live
-        e = newDeploy(id, strOrNull(t.tenant), strOrNull(t.versionId), null, null);
-        targets.set(id, e);
-      }
-      if (!known.has(id)) {
-        if (t.status === 'deployed') Object.assign(e, { versionId: strOrNull(t.versionId), publishedHash: strOrNull(t.publishedHash), undone: false });
-        else e.undone = true; // a failed wave rolled it back (the rollout keeps the deploy's backups on the entry)
-      }
-      if (Array.isArray(t.backups)) e.backups.push(...t.backups.filter((b): b is string => typeof b === 'string'));
-      if (t.resolvedBy === 'create' && t.status === 'deployed') e.created = true;
-    }
-  }
-  return { build, targets };
-}
-
-/** Why a target this build deployed is left alone before looking at Dify, or null. */
-function skipBeforeLooking(mine: BuildDeploy): string | null {
-  if (mine.undone) return 'already rolled back by this build';
-  if (mine.newer) return `a newer deploy is live (${mine.newer}); not rolled back`;
-  return null;
-}
-
-/**
- * What was live before this build's first deploy of the target. Workflow apps: the version published just before
- * this build's (publishing is what makes a version live). Chat apps: the backup that deploy took.
- * Null when nothing was live before (the build created it).
- */
-async function chooseBefore(c: ConsoleClient, t: Target, appId: string, mode: string, mine: BuildDeploy, paths: PathsConfig): Promise<Chosen | null> {
-  if (WORKFLOW_MODES.has(mode)) {
-    c.requireConsole('roll back', t.id);
-    const versions = await listAllVersions(c, appId, 200, t.id);
-    const idx = versions.findIndex((v) => v.id === mine.firstVersionId);
-    if (idx < 0) throw new DifyCiError(`${t.id}: version ${mine.firstVersionId} that this build published is not in the app's version history`, 'operation');
-    const v = versions[idx + 1];
-    if (!v) return null;
-    const yaml = await exportDsl(c, appId, { workflowId: v.id, where: t.id, what: `export version ${v.id}` });
-    if (!yaml) throw new DifyCiError(`${t.id}: version ${v.id} cannot be exported`, 'dify');
-    return { version: toLiveVersion(yaml, `${t.id} version ${v.id}`, await currentWorkspaceId(c)), versionId: v.id, file: null };
-  }
-  // The backups this build's deploys took (result files), by name: the oldest is the one its first deploy took.
-  const named = new Set(mine.backups.filter((b) => !b.endsWith('-draft.yml')).map((b) => basename(b)));
-  const backups = listTargetBackups(paths.backups, t); // newest first
-  let file: string | undefined;
-  if (named.size) file = backups.filter((f) => named.has(basename(f))).at(-1);
-  else if (!mine.created && mine.time) {
-    // Only the history: the backup taken between the record before this build's first deploy and that deploy.
-    const low = mine.before ? stamp(new Date(mine.before)) : '';
-    const high = stamp(new Date(mine.time));
-    file = backups.find((f) => basename(f) < high && basename(f) > low);
-  }
-  if (file) return { version: toLiveVersion(readBackup(file).yaml, file), versionId: null, file };
-  if (mine.created) return null;
-  // Not knowing what was live is a failure: someone has to look.
-  throw new DifyCiError(
-    `${t.id}: the backup this build's deploy took${named.size ? ` (${[...named].join(', ')})` : ''} is not on this agent under ${paths.backups}`,
-    'operation',
-    { details: ["it is in the build's archived artifacts (.dify-ci/backups/…): roll back with --to <that file>"] },
-  );
-}
-
 function skipped(res: RollbackTargetResult, reason: string): RollbackTargetResult {
   res.status = 'skipped';
   res.reason = reason;
@@ -302,58 +108,24 @@ function skipped(res: RollbackTargetResult, reason: string): RollbackTargetResul
   return res;
 }
 
-/** Null when what is live is still what this build deployed; else why not (then it is not ours to undo). */
-async function notOurs(c: ConsoleClient, live: LiveState, mode: string, mine: BuildDeploy): Promise<string | null> {
-  const p = live.published;
-  if (WORKFLOW_MODES.has(mode)) {
-    if (p?.versionId === mine.versionId) return null;
-    return `a newer deploy is live (version ${p?.versionId ?? 'none'}, this build deployed ${mine.versionId}); not rolled back`;
-  }
-  // The hash the deploy recorded came from its verification export, which decrypts knowledge-base ids.
-  if (p && mine.publishedHash && toLiveVersion(p.yaml, 'live', await currentWorkspaceId(c)).hash === mine.publishedHash) return null;
-  return 'a newer deploy is live (the live config is not the one this build deployed); not rolled back';
-}
-
-function emptyResult(t: Target): RollbackTargetResult {
-  return {
-    env: t.env.key,
-    app: t.app.key,
-    ...(t.tenant ? { tenant: t.tenant.name } : {}),
-    target: t.id,
-    appId: null,
-    mode: null,
-    status: 'failed',
-    from: { versionId: null, hash: null },
-    to: { versionId: null, file: null, hash: null },
-    versionId: null,
-    publishedAt: null,
-    contentHash: null,
-    publishedHash: null,
-    verified: null,
-    backups: [],
-    summary: null,
-    diffText: null,
-    warnings: [],
-  };
-}
-
 async function rollbackOne(c: ConsoleClient, t: Target, ctx: { opts: RollbackOptions; paths: PathsConfig; build: BuildInfo; approvedBy: string | null; mine?: BuildDeploy }): Promise<RollbackTargetResult> {
   const { opts, paths, mine } = ctx;
-  const res = emptyResult(t);
+  const res = rollbackResult(t, 'failed');
   try {
     const name = t.configuredName ?? String(loadDsl(t.app.dsl).app?.name ?? t.app.key);
     const resolution = await resolveTarget(c, t, name);
     if (!resolution.appId) throw new DifyCiError(`${t.id}: no app '${name}' in Dify; nothing to roll back`, 'operation');
-    res.appId = resolution.appId;
+    const appId = resolution.appId;
+    res.appId = appId;
     const live = await observe(c, t, resolution);
     const mode = live.mode ?? resolution.app?.mode ?? '';
     res.mode = mode;
     res.from = { versionId: live.published?.versionId ?? null, hash: live.published?.hash ?? null };
-    let chosen: Chosen;
+    let chosen: ChosenVersion;
     if (mine) {
       const why = await notOurs(c, live, mode, mine);
       if (why) return skipped(res, why);
-      const before = await chooseBefore(c, t, res.appId, mode, mine, paths);
+      const before = await chooseBefore(c, t, appId, mode, mine, paths);
       if (!before) return skipped(res, 'nothing was live before this build created or first published it; left as it is');
       chosen = before;
     } else chosen = await chooseTarget(c, t, live, opts.to ?? 'previous', paths, opts.maxVersions ?? 20);
@@ -362,29 +134,10 @@ async function rollbackOne(c: ConsoleClient, t: Target, ctx: { opts: RollbackOpt
     const chosenMode = String(chosen.version.doc.app?.mode ?? '');
     if (chosenMode && chosenMode !== mode) throw new DifyCiError(`${t.id}: the backup is a '${chosenMode}' app, the live app is '${mode}'`, 'usage');
 
-    const diff = diffDsl(live.published?.normalised, chosen.version.normalised);
-    res.summary = summarise(diff);
-    const plan: TargetPlan = {
-      env: t.env.key,
-      app: t.app.key,
-      target: t.id,
-      appId: res.appId,
-      name,
-      mode,
-      resolvedBy: resolution.resolvedBy,
-      action: live.published && live.published.hash === chosen.version.hash ? 'noop' : 'update',
-      changed: true,
-      contentHash: chosen.version.hash,
-      observed: { versionId: null, publishedHash: null, draftHash: null, difyDraftHash: null },
-      draftEdited: false,
-      summary: res.summary,
-      secrets: {},
-      diff,
-      warnings: [],
-    };
-    res.diffText = formatPlanText(t.env.key, [plan]);
+    const noop = Boolean(live.published && live.published.hash === chosen.version.hash);
+    res.diffText = diffText(t, res, { name, mode, resolvedBy: resolution.resolvedBy, noop, live, chosen });
     log.info(`rollback of ${t.id} to ${chosen.versionId ?? chosen.file}:\n${res.diffText}`);
-    if (plan.action === 'noop') {
+    if (noop) {
       res.status = 'unchanged';
       log.ok(`${t.id}: the live version already equals the rollback target`);
       return res;
@@ -394,42 +147,16 @@ async function rollbackOne(c: ConsoleClient, t: Target, ctx: { opts: RollbackOpt
       return res;
     }
 
-    res.backups = backupLive(paths.backups, t, live);
-    const marked = `rollback-${(res.from.versionId ?? 'live').slice(0, 11)}`.slice(0, 20);
-    const comment = `rollback of ${res.from.versionId ?? 'live'} to ${chosen.versionId ?? chosen.file?.split(/[\\/]/).pop() ?? '?'}`.slice(0, 100);
-    let secrets: Record<string, string> = {};
-    let expectedDoc = chosen.version.doc;
-    if (WORKFLOW_MODES.has(mode)) {
-      let restored = false;
-      if (chosen.versionId) restored = (await restoreVersion(c, res.appId, chosen.versionId, t.id)) === 'restored';
-      if (!restored) {
-        // Re-import: an export or backup has blank secrets, so the environment's secrets are injected again.
-        if (chosen.versionId) res.warnings.push('the server has no version restore; re-importing the version instead');
-        // The target keeps its name: a file named otherwise would rename the app and break the next name lookup.
-        const rendered = renderDsl(chosen.version.doc, { env: t.env, name, variables: t.tenant?.variables, environ: opts.environ });
-        secrets = rendered.secrets;
-        expectedDoc = rendered.doc;
-        await importDsl(c, { yaml: toYaml(rendered.doc), appId: res.appId, name: rendered.name }, { allowVersionUpgrade: true, where: t.id });
-      }
-      const v = await publish(c, res.appId, { markedName: marked, markedComment: comment, where: t.id });
-      res.versionId = v.id;
-      res.publishedAt = v.created_at ?? null;
-    } else {
-      const mc = chosen.version.doc.model_config;
-      if (!mc || typeof mc !== 'object') throw new DifyCiError(`${t.id}: ${chosen.file} has no model_config`, 'input');
-      await postModelConfig(c, res.appId, mc, t.id);
-      const a = chosen.version.doc.app ?? {};
-      await updateApp(c, res.appId, { name, description: a.description, icon_type: a.icon_type, icon: a.icon, icon_background: a.icon_background }, t.id);
-      res.publishedAt = Math.floor(Date.now() / 1000);
-    }
-    const ver = await verifyLive(c, t, res.appId, mode, { doc: expectedDoc, secrets }, res.versionId ?? undefined);
-    res.verified = ver.ok;
-    res.publishedHash = ver.hash ?? null;
-    let draftHash: string | undefined;
-    if (WORKFLOW_MODES.has(mode)) {
-      const d = await exportDsl(c, res.appId, { where: t.id, what: 'export the draft after the rollback' });
-      draftHash = d ? toLiveVersion(d, t.id, await currentWorkspaceId(c)).hash : undefined;
-    }
+    const { ver, draftHash } = await applyChange(c, t, res, paths, {
+      live,
+      mode,
+      marked: {
+        markedName: `rollback-${(res.from.versionId ?? 'live').slice(0, 11)}`.slice(0, 20),
+        markedComment: `rollback of ${res.from.versionId ?? 'live'} to ${chosen.versionId ?? chosen.file?.split(/[\\/]/).pop() ?? '?'}`.slice(0, 100),
+      },
+      action: 'rollback',
+      write: () => restore(c, t, res, appId, mode, name, chosen, opts),
+    });
     res.status = ver.ok ? 'rolled-back' : 'failed';
     if (!ver.ok) res.error = `verification failed: ${ver.note}`;
     appendHistory(paths.history, {
@@ -439,7 +166,7 @@ async function rollbackOne(c: ConsoleClient, t: Target, ctx: { opts: RollbackOpt
       env: t.env.key,
       app: t.app.key,
       ...(t.tenant ? { tenant: t.tenant.name } : {}),
-      appId: res.appId,
+      appId,
       mode,
       versionId: res.versionId,
       publishedAt: res.publishedAt,
@@ -457,14 +184,59 @@ async function rollbackOne(c: ConsoleClient, t: Target, ctx: { opts: RollbackOpt
     else log.error(prefixed(t.id, res.error!));
     return res;
   } catch (e) {
-    res.status = 'failed';
-    res.error = e instanceof DifyCiError ? e.oneLine() : `internal error: ${(e as Error).message}`;
-    res.errorCategory = e instanceof DifyCiError ? e.category : 'internal';
-    log.error(prefixed(t.id, res.error!));
-    if (e instanceof DifyCiError) for (const d of e.details) log.info(`  ${d}`);
-    if (!(e instanceof DifyCiError) || e.category === 'auth') throw e;
-    return res;
+    return targetFailed(res, t, e);
   }
+}
+
+/** The diff from what is live to the rollback target, as plan shows a diff. */
+function diffText(
+  t: Target,
+  res: RollbackTargetResult,
+  x: { name: string; mode: string; resolvedBy: TargetPlan['resolvedBy']; noop: boolean; live: LiveState; chosen: ChosenVersion },
+): string {
+  const diff = diffDsl(x.live.published?.normalised, x.chosen.version.normalised);
+  res.summary = summarise(diff);
+  const plan: TargetPlan = {
+    env: t.env.key,
+    app: t.app.key,
+    target: t.id,
+    appId: res.appId,
+    name: x.name,
+    mode: x.mode,
+    resolvedBy: x.resolvedBy,
+    action: x.noop ? 'noop' : 'update',
+    changed: true,
+    contentHash: x.chosen.version.hash,
+    observed: { versionId: null, publishedHash: null, draftHash: null, difyDraftHash: null },
+    draftEdited: false,
+    summary: res.summary,
+    secrets: {},
+    diff,
+    warnings: [],
+  };
+  return formatPlanText(t.env.key, [plan]);
+}
+
+/**
+ * Puts the chosen version back: workflow apps restore it (Dify's own copy) or, without a restore route, re-import
+ * it with the environment's secrets; chat apps post its model config.
+ */
+async function restore(c: ConsoleClient, t: Target, res: RollbackTargetResult, appId: string, mode: string, name: string, chosen: ChosenVersion, opts: RollbackOptions): Promise<{ appId: string; expected: Expected }> {
+  if (WORKFLOW_MODES.has(mode)) {
+    if (chosen.versionId && (await restoreVersion(c, appId, chosen.versionId, t.id)) === 'restored') return { appId, expected: { doc: chosen.version.doc, secrets: {} } };
+    // Re-import: an export or backup has blank secrets, so the environment's secrets are injected again.
+    if (chosen.versionId) res.warnings.push('the server has no version restore; re-importing the version instead');
+    // The target keeps its name: a file named otherwise would rename the app and break the next name lookup.
+    const rendered = renderDsl(chosen.version.doc, { env: t.env, name, variables: t.tenant?.variables, environ: opts.environ });
+    await importDsl(c, { yaml: toYaml(rendered.doc), appId, name: rendered.name }, { allowVersionUpgrade: true, where: t.id });
+    return { appId, expected: { doc: rendered.doc, secrets: rendered.secrets } };
+  }
+  const mc = chosen.version.doc.model_config;
+  if (!mc || typeof mc !== 'object') throw new DifyCiError(`${t.id}: ${chosen.file} has no model_config`, 'input');
+  await postModelConfig(c, appId, mc, t.id);
+  const a = chosen.version.doc.app ?? {};
+  await updateApp(c, appId, { name, description: a.description, icon_type: a.icon_type, icon: a.icon, icon_background: a.icon_background }, t.id);
+  return { appId, expected: { doc: chosen.version.doc, secrets: {} } };
 }
 
 /** The one-line summary of a rollback (single and fan-out path; `where` e.g. " of 4 target(s) in 2 tenant(s)"). */
@@ -482,13 +254,6 @@ export function checkRollbackOptions(opts: { thisBuild?: boolean; to?: string; r
   }
 }
 
-/** This build's deploys to `env` (--this-build), from the history and the result files. */
-export function deploysOf(config: ResolvedConfig, env: EnvironmentConfig, opts: Pick<RollbackOptions, 'build' | 'environ' | 'paths' | 'results'>): BuildDeploys {
-  const paths = opts.paths ?? config.paths;
-  const build = buildIdentity(opts.build ?? buildInfo(opts.environ));
-  return thisBuildDeploys(paths.history, opts.results ? resolve(runCwd(), opts.results) : paths.results, env.key, build);
-}
-
 export async function rollbackTargets(config: ResolvedConfig, env: EnvironmentConfig, apps: string | string[] | AppConfig[] | undefined, opts: RollbackOptions = {}): Promise<RollbackReport> {
   checkRollbackOptions(opts);
   if (!opts.dryRun) requireApproval(env, opts.approvedBy, 'rolling back');
@@ -502,7 +267,7 @@ export async function rollbackTargets(config: ResolvedConfig, env: EnvironmentCo
   const todo: Target[] = [];
   for (const t of targets) {
     const why = deploys ? skipBeforeLooking(deploys.targets.get(t.id)!) : null;
-    if (why) results.push(skipped(emptyResult(t), why));
+    if (why) results.push(skipped(rollbackResult(t, 'failed'), why));
     else todo.push(t);
   }
   let authMode: string | null = null;

@@ -32,7 +32,7 @@ export class ConsoleClient {
     readonly label: string,
     /**
      * The workspace: sent with every admin-key call (X-WORKSPACE-ID) and part of /openapi/v1 paths. With password or
-     * token auth the server uses the account's current workspace: the tenant fan-out switches it (tenants/lanes.ts).
+     * token auth the server uses the account's current workspace: the tenant fan-out switches it (fanout/lanes.ts).
      */
     readonly workspaceId?: string,
   ) {}

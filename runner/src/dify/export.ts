@@ -7,7 +7,6 @@ import { loadPyYaml } from '../yaml/pyyaml-load.js';
 import { DifyCiError } from '../core/errors.js';
 import { registerSecret } from '../core/mask.js';
 import type { ConsoleClient } from './console.js';
-import { log } from '../core/log.js';
 
 export interface ExportOptions {
   workflowId?: string;

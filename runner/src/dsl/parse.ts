@@ -6,7 +6,8 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { DifyCiError } from '../core/errors.js';
-import { displayPath, positionOf, pathToString, type PathSegment, type SourceDoc } from '../yaml/source.js';
+import { positionOf, pathToString, type PathSegment, type SourceDoc } from '../yaml/source.js';
+import { displayPath } from '../core/source.js';
 import { loadPyYaml, pyIssueMessage } from '../yaml/pyyaml-load.js';
 import { pyyamlTags } from '../yaml/pyyaml-scalars.js';
 import type { Finding, ParsedDsl, Severity } from './types.js';

@@ -1,5 +1,5 @@
 /** DSL text as Dify reads and writes it: PyYAML `safe_load` and `yaml.dump(…, allow_unicode=True)`. */
-import { BoundedCache, plainJson } from '../core/plain-json.js';
+import { BoundedCache, plainJson } from '../yaml/plain-json.js';
 import { dumpPyYaml } from '../yaml/pyyaml-dump.js';
 import { loadPyYaml } from '../yaml/pyyaml-load.js';
 

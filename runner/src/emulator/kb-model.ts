@@ -2,7 +2,7 @@
  * The knowledge data (`models/dataset.py`): datasets with their process rules and metadata fields, documents with
  * their upload file, indexing progress and metadata values, segments. Plain JSON inside the emulator state.
  */
-import type { UploadFileRecord } from './records.js';
+import type { UploadFileRecord } from './record-types.js';
 
 /** `DatasetProcessRule.AUTOMATIC_RULES`. */
 export const AUTOMATIC_RULES = {

@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import type { AppMode, Role } from './types.js';
 import { pyDumps } from './pyjson.js';
 import { upgradeDataset, type Dataset } from './kb-model.js';
-import type { EndUser, MessageRecord, UploadFileRecord, WorkflowRunRecord } from './records.js';
+import type { EndUser, MessageRecord, UploadFileRecord, WorkflowRunRecord } from './record-types.js';
 import { randomAlnum, randomHex, sha256Hex, uuid } from './util.js';
 
 export interface Workspace {

@@ -26,3 +26,8 @@ export function matchedRules(on: readonly NotifyOn[], s: Pick<RunSummary, 'statu
 export function shouldSend(on: readonly NotifyOn[], s: Pick<RunSummary, 'status' | 'fixed' | 'changed'>): boolean {
   return matchedRules(on, s).length > 0;
 }
+
+/** The facts the rules look at, as words: `failure`, `success, fixed, changed`. */
+export function describeFacts(s: Pick<RunSummary, 'status' | 'fixed' | 'changed'>): string {
+  return [s.status, s.fixed && 'fixed', s.changed && 'changed'].filter(Boolean).join(', ');
+}

@@ -9,7 +9,8 @@
 import { extname, resolve } from 'node:path';
 import { closest } from '../core/ajv.js';
 import { configError, type SourcePosition } from '../core/errors.js';
-import { loadSourceFile, positionOf, readSourceFile, displayPath, type PathSegment, type SourceDoc } from '../yaml/source.js';
+import { positionOf, type PathSegment, type SourceDoc } from '../yaml/source.js';
+import { loadSourceFile, readSourceFile, displayPath } from '../core/source.js';
 import defaultSlack from './templates/slack.json' with { type: 'json' };
 import { DEFAULT_EMAIL_TEMPLATE } from './templates/email.js';
 import { checkNames, lineColOf, parseTemplate, TemplateSyntaxError, type Vocabulary } from './template.js';

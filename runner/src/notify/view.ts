@@ -3,7 +3,7 @@
  * string already masked. VOCABULARY lists exactly these names; templates are checked against it when loaded.
  */
 import { maskDeep } from '../core/mask.js';
-import { targetLabel, type BuildStatus, type RunSummary, type TargetSummary } from './summary.js';
+import { targetLabel, type BuildStatus, type RunSummary, type TargetLine } from './summary.js';
 import type { Vocabulary } from './template.js';
 import { log } from '../core/log.js';
 
@@ -73,7 +73,7 @@ export function safeUrl(u?: string): string | undefined {
   }
 }
 
-function targetView(t: TargetSummary) {
+function targetView(t: TargetLine) {
   return {
     label: targetLabel(t),
     app: t.app,

@@ -19,42 +19,10 @@ import { DifyCiError } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { registerSecret } from '../core/mask.js';
 import { proxyFor } from '../dify/http.js';
-import { currentScope } from '../core/run.js';
 import { applyEvent, failedObservation, finishStream, fromBlocking, newStreamState, type StreamState, type Timing } from './events.js';
-import type { AppMode, CallError, FileSpec, Observation, ResponseMode } from './types.js';
-
-export interface AppInfo {
-  name: string;
-  description?: string;
-  mode: AppMode;
-  tags?: string[];
-  author_name?: string;
-}
-
-/** One field of the app's input form (`user_input_form`, §7.7). */
-export interface InputField {
-  type: string;
-  variable: string;
-  label?: string;
-  required: boolean;
-  default?: unknown;
-  options?: string[];
-}
-
-export interface AppParameters {
-  inputs: InputField[];
-  raw: Record<string, unknown>;
-}
-
-export interface RunRequest {
-  mode: AppMode;
-  responseMode: ResponseMode;
-  query?: string;
-  inputs: Record<string, unknown>;
-  user: string;
-  conversationId?: string;
-  files?: FileSpec[];
-}
+import { CHAT_MODES, effectiveResponseMode, parseInputForm, runPath, type AppInfo, type AppParameters, type RunRequest } from './service-api.js';
+import { defaultSleep, envelope, openAgents, readBody, retryAfterMs, RETRYABLE_NETWORK, TransportFailure, type RawResponse } from './transport.js';
+import type { AppMode, CallError, Observation, ResponseMode } from './types.js';
 
 export interface ServiceClientOptions {
   /** e.g. https://api.dify.example.com/v1 */
@@ -70,116 +38,6 @@ export interface ServiceClientOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
   now?: () => number;
-}
-
-export const CHAT_MODES = new Set(['chat', 'agent-chat', 'advanced-chat', 'agent']);
-
-/** Endpoint of a run by app mode (§7.3). */
-export function runPath(mode: AppMode): string {
-  if (CHAT_MODES.has(mode)) return '/chat-messages';
-  if (mode === 'completion') return '/completion-messages';
-  if (mode === 'workflow') return '/workflows/run';
-  throw new DifyCiError(`app mode '${mode}' cannot be smoke-tested through the service API`, 'input');
-}
-
-/** Agent-chat rejects blocking (§10.1): it is always streamed. */
-export function effectiveResponseMode(mode: AppMode, wanted: ResponseMode): ResponseMode {
-  return mode === 'agent-chat' ? 'streaming' : wanted;
-}
-
-export function parseInputForm(form: unknown): InputField[] {
-  if (!Array.isArray(form)) return [];
-  const out: InputField[] = [];
-  for (const item of form) {
-    if (!item || typeof item !== 'object') continue;
-    const [type, f] = Object.entries(item as Record<string, any>)[0] ?? [];
-    if (!type || !f || typeof f.variable !== 'string') continue;
-    out.push({ type, variable: f.variable, label: f.label, required: Boolean(f.required), default: f.default, options: Array.isArray(f.options) ? f.options : undefined });
-  }
-  return out;
-}
-
-const defaultSleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-
-interface RawResponse {
-  res: http.IncomingMessage;
-  /** Epoch ms of the request start (after the retry waits). */
-  startedAt: number;
-}
-
-class TransportFailure extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const RETRYABLE_NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ECONNABORTED', 'UND_ERR_SOCKET']);
-
-function retryAfterMs(v: string | string[] | undefined, now: number): number | undefined {
-  const s = (Array.isArray(v) ? v[0] : v)?.trim();
-  if (!s) return undefined;
-  if (/^\d+(\.\d+)?$/.test(s)) return Math.round(Number(s) * 1000);
-  const t = Date.parse(s);
-  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
-}
-
-function envelope(text: string, status: number): CallError {
-  try {
-    const b = JSON.parse(text);
-    if (b && typeof b === 'object') {
-      return { code: typeof b.code === 'string' ? b.code : undefined, message: String(b.message ?? b.error ?? text).slice(0, 500), httpStatus: status };
-    }
-  } catch {
-    /* not JSON: keep the text */
-  }
-  const plain = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
-  return { message: plain ? plain.slice(0, 300) : `HTTP ${status} with an empty body`, httpStatus: status };
-}
-
-function readBody(res: http.IncomingMessage, limit = 4 * 1024 * 1024): Promise<{ text: string; complete: boolean; error?: string }> {
-  return new Promise((resolve) => {
-    let text = '';
-    let settled = false;
-    const finish = (v: { text: string; complete: boolean; error?: string }) => {
-      if (!settled) {
-        settled = true;
-        resolve(v);
-      }
-    };
-    res.setEncoding('utf8');
-    res.on('data', (d: string) => {
-      if (text.length < limit) text += d;
-    });
-    res.on('end', () => finish({ text, complete: true }));
-    res.on('error', (e) => finish({ text, complete: false, error: (e as NodeJS.ErrnoException).code ?? e.message }));
-    res.on('close', () => finish({ text, complete: res.complete }));
-  });
-}
-
-const AGENTS = Symbol('dify-ci.serviceAgents');
-
-/** Agents of clients not closed yet: the run destroys them when it ends, even after an error mid-suite. */
-function openAgents(): Set<http.Agent> {
-  return currentScope().slot(
-    AGENTS,
-    () => new Set<http.Agent>(),
-    (all) => {
-      for (const a of all) a.destroy();
-    },
-  );
 }
 
 export class ServiceClient {

@@ -3,14 +3,14 @@
  * observation the assertions read. Pure: no I/O, no clock (the caller passes the timestamps).
  */
 import { addDecimals } from './decimal.js';
-import type { AppMode, CallError, NodeFailure, Observation, ResponseMode, RunStatus, Usage } from './types.js';
+import type { AppMode, CallError, NodeFailure, Observation, ResponseMode, RunStatus, CallUsage } from './types.js';
 
 type Json = Record<string, any>;
 
 const WORKFLOW_STATUSES = new Set(['succeeded', 'failed', 'stopped', 'partial-succeeded', 'paused', 'running']);
 
 /** Usage from `metadata.usage`: token counts are integers, prices decimal strings. */
-export function usageOf(u: Json | undefined): Usage {
+export function usageOf(u: Json | undefined): CallUsage {
   if (!u || typeof u !== 'object') return {};
   const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined);
   const price = u.total_price;
@@ -48,7 +48,7 @@ export interface StreamState {
   terminal: boolean;
   error?: CallError;
   nodeFailures: NodeFailure[];
-  usage: Usage;
+  usage: CallUsage;
   nodePrices: string[];
   nodeCurrency?: string;
   conversationId?: string;

@@ -4,7 +4,7 @@
  * with `400 invalid_param` one case at a time; here all of them come at once, with the suite's file:line.
  */
 import type { SourcePosition } from '../core/errors.js';
-import { CHAT_MODES, type InputField } from './client.js';
+import { CHAT_MODES, type InputField } from './service-api.js';
 import type { AppMode, CaseSpec } from './types.js';
 
 export interface PreflightProblem {

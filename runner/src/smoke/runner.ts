@@ -5,43 +5,24 @@
  * on one server: `{app, env, apiUrl, suite}` plus a key (`apiKey`, `apiKeyEnv`) or a way to get one (`appId` and/or
  * `console`, else the configured environment).
  *
- * Result data (`CommandOutcome.data`, i.e. `data` in .dify-ci/results/smoke.json) — stable, read by notify:
- * ```
- * {
- *   passed: boolean,                  // the gate: every target passed
- *   passRate: number,                 // passed runs ÷ runs, all targets (0..1)
- *   totals: { targets, cases, casesPassed, casesFailed, runs, runsPassed, runsFailed, skipped, calls,
- *             tokens, cost: "<decimal string>", currency: string|null, retries },
- *   latencyMs: { p50, p95, max },     // over every call of every target (ms; null when none)
- *   ttftMs: { p50, p95 },             // time to first token, streamed calls only
- *   targets: [{
- *     id: "support-bot@staging" | "tenant-07/support-bot@prod", app, env, tenant: string|null,
- *     appName: string|null, mode: string|null, apiUrl, suite,
- *     passed, passRate, gatePassRate, requiredFailed: string[],
- *     error: { message, category } | null,      // setup failure (key, /v1/info, /v1/parameters)
- *     cases: { total, passed, failed, skipped }, runs: { total, passed, failed, errored, skipped }, calls,
- *     latencyMs: { p50, p95, max }, ttftMs: { p50, p95 }, tokens: { total, perCall },
- *     cost: { total: "<decimal>", currency }, retries,
- *     failures: [{ case, iteration, reason }]  // first 20
- *   }],
- *   reports: { json, junit, markdown, html }   // paths relative to the working directory (absent when not written)
- * }
- * ```
- * A run = one repetition of one case; a call = one request (a conversation case makes one call per turn).
+ * Result data (`data` in .dify-ci/results/smoke.json): results/smoke.ts (SmokeRunData), made by resultData().
  */
 import pLimit from 'p-limit';
 import { DifyCiError, formatPosition } from '../core/errors.js';
 import { log, paint } from '../core/log.js';
 import type { EnvironmentConfig, ResolvedConfig, SmokeConfig, TenantConfig } from '../config/types.js';
 import type { ConsoleClient } from '../dify/console.js';
-import { ServiceClient, type AppInfo, type InputField } from './client.js';
+import { ServiceClient } from './client.js';
+import type { AppInfo, InputField } from './service-api.js';
 import { combine, judge } from './evaluate.js';
 import { resolveApiKey } from './keys.js';
 import { preflight, type PreflightProblem } from './preflight.js';
 import { loadSuite } from './suite.js';
-import { percentile, summarize, type TargetSummary } from './summary.js';
+import { percentile, summarize } from './summary.js';
+import type { SmokeFigures, SmokeRunData } from '../results/smoke.js';
 import { addDecimals } from './decimal.js';
 import { writeReports } from './reports/index.js';
+import type { SmokeRun, SmokeRunModel, TargetRun } from './outcome.js';
 import type { CaseRunResult, CaseSpec, Observation, ResponseMode, Suite, TurnResult } from './types.js';
 
 export const SMOKE_DEFAULTS: SmokeConfig = { concurrency: 4, passRate: 1, timeoutMs: 30000, mode: 'streaming', user: 'dify-ci-smoke', retries: 2, unstableOnFailure: false };
@@ -88,40 +69,6 @@ export interface SmokeOptions {
   clientOptions?: { sleep?: (ms: number, signal?: AbortSignal) => Promise<void>; random?: () => number };
   /** Progress lines on stderr (default true). */
   progress?: boolean;
-}
-
-export interface TargetRun {
-  id: string;
-  app: string;
-  env: string;
-  tenant?: string;
-  apiUrl: string;
-  suiteFile: string;
-  info?: AppInfo;
-  inputs?: InputField[];
-  error?: { message: string; category: string };
-  results: CaseRunResult[];
-  summary: TargetSummary;
-  warnings: string[];
-}
-
-export interface SmokeReports {
-  json?: string;
-  junit?: string;
-  markdown?: string;
-  html?: string;
-}
-
-export interface SmokeRun {
-  title: string;
-  passed: boolean;
-  passRate: number;
-  startedAt: string;
-  finishedAt: string;
-  wallMs: number;
-  targets: TargetRun[];
-  reports: SmokeReports;
-  data: Record<string, unknown>;
 }
 
 interface Prepared {
@@ -282,7 +229,7 @@ export async function runSmoke(config: ResolvedConfig | undefined, env: Environm
     };
   });
   const allRuns = targetRuns.flatMap((t) => t.results.filter((r) => !r.skipped));
-  const run: SmokeRun = {
+  const run: SmokeRunModel = {
     title: opts.title ?? `Smoke tests${env ? ` — ${env.key}` : ''}`,
     passed: targetRuns.every((t) => t.summary.passed),
     passRate: allRuns.length ? allRuns.filter((r) => r.pass).length / allRuns.length : targetRuns.some((t) => t.error) ? 0 : 1,
@@ -291,13 +238,11 @@ export async function runSmoke(config: ResolvedConfig | undefined, env: Environm
     wallMs: Date.now() - started,
     targets: targetRuns,
     reports: {},
-    data: {},
   };
   if (opts.reportDir) {
     run.reports = writeReports(run, { dir: opts.reportDir, junit: opts.junit });
   }
-  run.data = resultData(run);
-  return run;
+  return { ...run, data: resultData(run) };
 }
 
 function skipped(c: CaseSpec, iteration: number, repeat: number): CaseRunResult {
@@ -392,12 +337,12 @@ function logResult(id: string, r: CaseRunResult): void {
 }
 
 /** The result data documented at the top of this file. */
-export function resultData(run: SmokeRun): Record<string, unknown> {
+export function resultData(run: SmokeRunModel): SmokeRunData {
   const calls = run.targets.flatMap((t) => t.results.filter((r) => !r.skipped).flatMap((r) => r.turns.map((x) => x.observation)));
   const latencies = calls.map((o) => o.latencyMs);
   const ttfts = calls.map((o) => o.ttftMs).filter((v): v is number => v !== undefined);
   const currencies = [...new Set(run.targets.map((t) => t.summary.cost.currency).filter(Boolean))];
-  const sum = (f: (s: TargetSummary) => number) => run.targets.reduce((a, t) => a + f(t.summary), 0);
+  const sum = (f: (s: SmokeFigures) => number) => run.targets.reduce((a, t) => a + f(t.summary), 0);
   return {
     passed: run.passed,
     passRate: round(run.passRate),

@@ -4,14 +4,16 @@
  */
 import type { ValidateFunction } from '../core/ajv.js';
 import { validatorFor } from '../core/validators.js';
+import { SMOKE_SCHEMAS } from './schemas.js';
 import { DifyCiError, formatPosition, type SourcePosition } from '../core/errors.js';
 import { schemaProblems } from '../core/schema-errors.js';
-import { loadSourceFile, parseSource, positionOf, type PathSegment, type SourceDoc } from '../yaml/source.js';
+import { positionOf, type PathSegment, type SourceDoc } from '../yaml/source.js';
+import { loadSourceFile, parseSource } from '../core/source.js';
 import { checkAssertionValue, parseAssertionKey } from './assertions/index.js';
 import type { AssertionSpec, CaseSpec, FileSpec, Suite, TurnSpec } from './types.js';
 
 function validateSchema(): ValidateFunction {
-  return validatorFor('smokeSuite');
+  return validatorFor('smokeSuite', SMOKE_SCHEMAS.smokeSuite);
 }
 
 interface Problem {

@@ -1,6 +1,7 @@
 /** Per-target figures from case results: pass rate and gate, latency/TTFT percentiles, tokens, cost. Pure. */
 import { addDecimals } from './decimal.js';
 import type { CaseRunResult } from './types.js';
+import type { SmokeFigures } from '../results/smoke.js';
 
 /** Nearest-rank percentile; null for no samples. */
 export function percentile(samples: number[], p: number): number | null {
@@ -10,24 +11,7 @@ export function percentile(samples: number[], p: number): number | null {
   return Math.round(sorted[rank - 1]!);
 }
 
-export interface TargetSummary {
-  passed: boolean;
-  /** Passed runs ÷ runs that were not skipped (1 when nothing ran). */
-  passRate: number;
-  gatePassRate: number;
-  /** Names of required cases with at least one failed run. */
-  requiredFailed: string[];
-  cases: { total: number; passed: number; failed: number; skipped: number };
-  runs: { total: number; passed: number; failed: number; errored: number; skipped: number };
-  calls: number;
-  latencyMs: { p50: number | null; p95: number | null; max: number | null };
-  ttftMs: { p50: number | null; p95: number | null };
-  tokens: { total: number; perCall: number | null };
-  cost: { total: string; currency: string | null };
-  retries: number;
-}
-
-export function summarize(results: CaseRunResult[], gatePassRate: number, setupFailed = false): TargetSummary {
+export function summarize(results: CaseRunResult[], gatePassRate: number, setupFailed = false): SmokeFigures {
   const ran = results.filter((r) => !r.skipped);
   const passedRuns = ran.filter((r) => r.pass).length;
   const errored = ran.filter((r) => !r.pass && r.status !== 'succeeded').length;

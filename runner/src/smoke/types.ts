@@ -83,7 +83,7 @@ export interface Suite {
 }
 
 /** Token usage and price of one call; prices come from Dify as decimal strings and are summed exactly. */
-export interface Usage {
+export interface CallUsage {
   promptTokens?: number;
   completionTokens?: number;
   totalTokens?: number;
@@ -117,7 +117,7 @@ export interface Observation {
   latencyMs: number;
   /** Time to the first answer chunk (streaming); absent when nothing was streamed. */
   ttftMs?: number;
-  usage: Usage;
+  usage: CallUsage;
   conversationId?: string;
   messageId?: string;
   workflowRunId?: string;

@@ -1,14 +1,40 @@
 /**
  * YAML (or JSON) documents that remember where every value came from, so that any error found later — by a
  * schema, a rule, a resolver — can name file:line:column. Shared by the config, smoke suites and tenant files.
+ * Pure: text in, a document or a SourceError out. Reading files in the run's directory and giving errors their
+ * category (hence an exit code) is core/source.ts.
  */
-import { readFileSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
-import { DifyCiError, type ErrorCategory, type SourcePosition } from '../core/errors.js';
-import { runCwd } from '../core/run.js';
 import { aliasProblem, lexerDepthProblem, textPosition } from './limits.js';
 import { loadPyYaml, pyIssueMessage, type PyIssue } from './pyyaml-load.js';
+
+/** Where in a user's file something is wrong. Lines and columns are 1-based. */
+export interface SourcePosition {
+  file: string;
+  line?: number;
+  column?: number;
+  /** JSON path into the document, e.g. `environments.staging.auth.mode` */
+  path?: string;
+}
+
+export function formatPosition(pos: SourcePosition): string {
+  let s = pos.file;
+  if (pos.line !== undefined) s += `:${pos.line}`;
+  if (pos.line !== undefined && pos.column !== undefined) s += `:${pos.column}`;
+  return s;
+}
+
+/** A file that cannot be read as YAML (or UTF-8), with the first problem's position and up to nine more. */
+export class SourceError extends Error {
+  constructor(
+    message: string,
+    readonly position: SourcePosition,
+    readonly details: string[] = [],
+  ) {
+    super(message);
+    this.name = 'SourceError';
+  }
+}
 
 export type PathSegment = string | number;
 
@@ -20,25 +46,11 @@ export interface SourceDoc {
   value: unknown;
 }
 
-export interface ParseOptions {
-  /** '1.1' for Dify DSL (PyYAML safe_load, exactly: pyyaml-load.ts); '1.2' (default) for our own files. */
-  version?: '1.1' | '1.2';
-  category?: ErrorCategory;
-}
+/** '1.1' for Dify DSL (PyYAML safe_load, exactly: pyyaml-load.ts); '1.2' (default) for our own files. */
+export type YamlVersion = '1.1' | '1.2';
 
-export function readSourceFile(file: string, category: ErrorCategory = 'config'): string {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(resolve(runCwd(), file));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
-    throw new DifyCiError(`cannot read ${file}: ${why}`, category, { position: { file } });
-  }
-  return decodeUtf8(buf, file, category);
-}
-
-export function decodeUtf8(buf: Buffer, file: string, category: ErrorCategory = 'input'): string {
+/** UTF-8 text of a file's bytes (a BOM dropped); a bad byte is a SourceError at its line and column. */
+export function decodeUtf8(buf: Buffer, file: string): string {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(buf);
@@ -63,23 +75,20 @@ export function decodeUtf8(buf: Buffer, file: string, category: ErrorCategory = 
         col = 1;
       } else if ((buf[i]! & 0xc0) !== 0x80) col++;
     }
-    throw new DifyCiError('file is not valid UTF-8 (save it as UTF-8; Dify reads DSL as UTF-8)', category, {
-      position: { file, line, column: col },
-    });
+    throw new SourceError('file is not valid UTF-8 (save it as UTF-8; Dify reads DSL as UTF-8)', { file, line, column: col });
   }
   // A BOM is legal YAML but confuses position reporting; CRLF is fine for the parser.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   return text;
 }
 
-export function parseSource(file: string, text: string, opts: ParseOptions = {}): SourceDoc {
-  const category = opts.category ?? 'config';
-  if (opts.version === '1.1') return parsePyYaml(file, text, category);
+export function parseSource(file: string, text: string, version: YamlVersion = '1.2'): SourceDoc {
+  if (version === '1.1') return parsePyYaml(file, text);
   const lines = new LineCounter();
   const deep = lexerDepthProblem(text); // before the recursive composer can overflow the stack
   if (deep) {
     const at = textPosition(text, deep.offset);
-    throw new DifyCiError(deep.message, category, { position: { file, line: at.line, column: at.column } });
+    throw new SourceError(deep.message, { file, line: at.line, column: at.column });
   }
   const doc = parseDocument(text, {
     lineCounter: lines,
@@ -96,23 +105,20 @@ export function parseSource(file: string, text: string, opts: ParseOptions = {})
       const p = lines.linePos(e.pos[0]);
       return `${file}:${p.line}:${p.col}: ${cleanYamlMessage(e.message)}`;
     });
-    throw new DifyCiError(cleanYamlMessage(first.message), category, {
-      position: { file, line: pos.line, column: pos.col },
-      details,
-    });
+    throw new SourceError(cleanYamlMessage(first.message), { file, line: pos.line, column: pos.col }, details);
   }
   // The library's own alias counter refuses a tenant file where 101 rows merge one `<<: *defaults`: measure what
   // aliases expand to instead (billion-laughs files are still refused, at the alias that crosses the limit).
   const limit = aliasProblem(doc);
   if (limit) {
     const p = lines.linePos(limit.offset);
-    throw new DifyCiError(limit.message, category, { position: { file, line: p.line, column: p.col } });
+    throw new SourceError(limit.message, { file, line: p.line, column: p.col });
   }
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: -1 }); // bounded by aliasProblem above
   } catch (e) {
-    throw new DifyCiError(`cannot load YAML: ${(e as Error).message}`, category, { position: { file } });
+    throw new SourceError(`cannot load YAML: ${(e as Error).message}`, { file });
   }
   return { file, text, doc, lines, value };
 }
@@ -122,7 +128,7 @@ export function parseSource(file: string, text: string, opts: ParseOptions = {})
  * store (dates, big integers) and duplicate keys stop here with file:line:column — the deploy engine never sends a
  * file that means something else to Dify.
  */
-function parsePyYaml(file: string, text: string, category: ErrorCategory): SourceDoc {
+function parsePyYaml(file: string, text: string): SourceDoc {
   const loaded = loadPyYaml(text, { duplicateKeys: true });
   const problems = loaded.issues;
   if (problems.length > 0) {
@@ -130,20 +136,9 @@ function parsePyYaml(file: string, text: string, category: ErrorCategory): Sourc
     const first = problems[0]!;
     const pos = where(first);
     const details = problems.slice(1, 10).map((i) => `${file}:${where(i).line}:${where(i).col}: ${pyIssueMessage(i)}`);
-    throw new DifyCiError(pyIssueMessage(first), category, { position: { file, line: pos.line, column: pos.col }, details });
+    throw new SourceError(pyIssueMessage(first), { file, line: pos.line, column: pos.col }, details);
   }
   return { file, text, doc: loaded.doc, lines: loaded.lines, value: loaded.value };
-}
-
-/** How a file is named in messages: relative to the working directory when inside it. */
-export function displayPath(file: string, cwd = runCwd()): string {
-  const r = relative(cwd, file);
-  return r && !r.startsWith('..') && !isAbsolute(r) ? r : file;
-}
-
-export function loadSourceFile(file: string, opts: ParseOptions = {}): SourceDoc {
-  const shown = displayPath(file);
-  return parseSource(shown, readSourceFile(shown, opts.category ?? 'config'), opts);
 }
 
 function cleanYamlMessage(msg: string): string {

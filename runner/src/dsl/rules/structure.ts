@@ -1,6 +1,7 @@
 /** Structure: what Dify checks at import (app_dsl_service.py), in Dify's order, plus a JSON Schema per mode. */
 import type { ErrorObject, ValidateFunction } from '../../core/ajv.js';
 import { validatorFor } from '../../core/validators.js';
+import { DSL_SCHEMAS } from '../schemas.js';
 import { pointerToPath, pathToString } from '../../yaml/source.js';
 import { isRecord } from '../graph.js';
 import { APP_MODES, OTHER_APP_MODES, WORKFLOW_MODES } from '../types.js';
@@ -37,7 +38,8 @@ function target(ctx: RuleContext) {
 }
 
 function schemaValidatorFor(mode: string): ValidateFunction {
-  return validatorFor(WORKFLOW_MODES.includes(mode) ? 'dslWorkflowApp' : mode === 'agent-chat' ? 'dslAgentChatApp' : 'dslChatApp');
+  const name = WORKFLOW_MODES.includes(mode) ? 'dslWorkflowApp' : mode === 'agent-chat' ? 'dslAgentChatApp' : 'dslChatApp';
+  return validatorFor(name, DSL_SCHEMAS[name]);
 }
 
 function schemaMessage(e: ErrorObject): { message: string; extra?: string } {

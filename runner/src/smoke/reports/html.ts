@@ -3,7 +3,7 @@
  * archive or publish. Per target: the gate, key figures, a latency/TTFT chart and the cases with expandable answers.
  */
 import { mask } from '../../core/mask.js';
-import type { SmokeRun, TargetRun } from '../runner.js';
+import type { SmokeRunModel, TargetRun } from '../outcome.js';
 import type { CaseRunResult } from '../types.js';
 import { isError } from './junit.js';
 import { escapeHtml as h, excerpt, money, ms, pct } from './text.js';
@@ -167,7 +167,7 @@ ${t.results.map(caseRow).join('\n')}
 </section>`;
 }
 
-export function renderHtml(run: SmokeRun): string {
+export function renderHtml(run: SmokeRunModel): string {
   const html = `<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -3,7 +3,8 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { writeJsonFile } from '../../core/result.js';
 import { mask } from '../../core/mask.js';
-import type { SmokeReports, SmokeRun } from '../runner.js';
+import type { SmokeRunModel } from '../outcome.js';
+import type { SmokeReports } from '../../results/smoke.js';
 import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
@@ -24,7 +25,7 @@ function shown(p: string): string {
 
 export const REPORT_FILES = { json: 'smoke-results.json', junit: 'junit-smoke.xml', markdown: 'smoke-summary.md', html: 'smoke-report.html' } as const;
 
-export function writeReports(run: SmokeRun, opts: { dir: string; junit?: string }): SmokeReports {
+export function writeReports(run: SmokeRunModel, opts: { dir: string; junit?: string }): SmokeReports {
   const dir = resolve(runCwd(), opts.dir);
   const paths = {
     json: join(dir, REPORT_FILES.json),

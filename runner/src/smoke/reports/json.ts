@@ -1,7 +1,7 @@
 /** The full JSON report: every run, turn, observation and assertion (the result file only carries the summary). */
-import type { SmokeRun } from '../runner.js';
+import type { SmokeRunModel } from '../outcome.js';
 
-export function jsonReport(run: SmokeRun): Record<string, unknown> {
+export function jsonReport(run: SmokeRunModel): Record<string, unknown> {
   return {
     title: run.title,
     passed: run.passed,

@@ -3,7 +3,7 @@
  * run; assertion failures as <failure>, calls that did not complete as <error>, the masked answer in <system-out>.
  */
 import { mask } from '../../core/mask.js';
-import type { SmokeRun, TargetRun } from '../runner.js';
+import type { SmokeRunModel, TargetRun } from '../outcome.js';
 import type { CaseRunResult } from '../types.js';
 import { escapeXml as x, excerpt } from './text.js';
 
@@ -94,7 +94,7 @@ function suite(t: TargetRun, timestamp: string): string {
   ].join('\n');
 }
 
-export function renderJunit(run: SmokeRun): string {
+export function renderJunit(run: SmokeRunModel): string {
   const ts = run.startedAt.replace(/\.\d+Z$/, '');
   const suites = run.targets.map((t) => suite(t, ts));
   const count = (f: (t: TargetRun) => number) => run.targets.reduce((a, t) => a + f(t), 0);

@@ -1,13 +1,13 @@
 /** The Markdown summary: gate verdict, one row per target, then the failures (for PR comments, Slack, the log). */
 import { mask } from '../../core/mask.js';
-import type { SmokeRun } from '../runner.js';
+import type { SmokeRunModel } from '../outcome.js';
 import { money, ms, pct } from './text.js';
 
 function cell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 }
 
-export function renderMarkdown(run: SmokeRun): string {
+export function renderMarkdown(run: SmokeRunModel): string {
   const out: string[] = [];
   out.push(`## ${run.passed ? '✅' : '❌'} ${run.title}: ${run.passed ? 'passed' : 'FAILED'}`, '');
   out.push(`Pass rate ${pct(run.passRate)} over ${run.targets.length} target(s), ${(run.wallMs / 1000).toFixed(1)} s.`, '');
